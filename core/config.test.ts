@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, loadConfig } from './config.js';
+import { AppError } from './errors.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.dataDir).toBe('.data');
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8000 });
+    expect(config.livekit.url).toBeUndefined();
+  });
+
+  it('reports every invalid variable at once, by name', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SUPABASE_URL: 'not a url' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(AppError);
+    const message = (caught as AppError).message;
+    expect(message).toContain('PORT');
+    expect(message).toContain('DATABASE_URL');
+    expect(message).toContain('SUPABASE_URL');
+    expect((caught as AppError).code).toBe('CONFIG.INVALID');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: ' ' }).http.port).toBe(8000);
+  });
+
+  it('wants all three LiveKit variables or none', () => {
+    expect(() => loadConfig({ LIVEKIT_URL: 'wss://x.livekit.cloud' })).toThrow(/LIVEKIT_API_KEY/);
+  });
+
+  it('caps the JWKS cache at Supabase guidance of 20 minutes', () => {
+    expect(() => loadConfig({ JWKS_CACHE_MS: String(30 * 60_000) })).toThrow(/JWKS_CACHE_MS/);
+  });
+
+  it('documents every variable in .env.example', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+});

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url();
+const optionalSecret = z.string().min(1).optional();
+
+/**
+ * Every environment variable Parley reads, with its default. This is the only place that
+ * reads `process.env`; `.env.example` documents the same list.
+ */
+const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(8000),
+  PUBLIC_URL: url.optional(),
+  CORS_ORIGINS: z.string().default(''),
+  BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
+
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+
+  SUPABASE_URL: url.optional(),
+  SUPABASE_ANON_KEY: optionalSecret,
+  SUPABASE_JWT_SECRET: optionalSecret,
+  JWKS_CACHE_MS: positiveInt.max(20 * 60_000).default(10 * 60_000),
+  ALLOW_DEV_SESSIONS: z.stringbool().default(false),
+  DEV_SESSION_TTL_MS: positiveInt.default(60 * 60_000),
+
+  LIVEKIT_URL: url.optional(),
+  LIVEKIT_API_KEY: optionalSecret,
+  LIVEKIT_API_SECRET: optionalSecret,
+  LIVEKIT_AGENT_NAME: z.string().min(1).default('parley-character'),
+  ROOM_TOKEN_TTL_MS: positiveInt.default(10 * 60_000),
+
+  OPENAI_API_KEY: optionalSecret,
+  OPENAI_BASE_URL: url.optional(),
+  OPENAI_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  OPENAI_STT_MODEL: z.string().min(1).default('whisper-1'),
+  OPENAI_EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  CARTESIA_API_KEY: optionalSecret,
+  CARTESIA_BASE_URL: url.optional(),
+  CARTESIA_MODEL: z.string().min(1).default('sonic-2'),
+  CARTESIA_DEFAULT_VOICE: z.string().min(1).default('794f9389-aac1-45b6-b726-9d9369183238'),
+  PROVIDER_TIMEOUT_MS: positiveInt.default(15_000),
+  PROVIDER_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+
+  RAG_TOP_K: positiveInt.max(50).default(5),
+  RAG_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.3),
+  HISTORY_MESSAGES: positiveInt.max(500).default(30),
+});
+
+type Env = z.output<typeof envSchema>;
+
+/** Parley's configuration, grouped by the part of the system that uses it. */
+export interface Config {
+  logLevel: Env['LOG_LEVEL'];
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string | undefined;
+    corsOrigins: string[];
+    bodyLimitBytes: number;
+    rateLimitPerMinute: number;
+  };
+  dataDir: string;
+  database: { url: string | undefined; poolSize: number };
+  auth: {
+    supabaseUrl: string | undefined;
+    supabaseAnonKey: string | undefined;
+    supabaseJwtSecret: string | undefined;
+    jwksCacheMs: number;
+    allowDevSessions: boolean;
+    devSessionTtlMs: number;
+  };
+  livekit: {
+    url: string | undefined;
+    apiKey: string | undefined;
+    apiSecret: string | undefined;
+    agentName: string;
+    tokenTtlMs: number;
+  };
+  openai: {
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    llmModel: string;
+    sttModel: string;
+    embeddingModel: string;
+  };
+  cartesia: {
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    model: string;
+    defaultVoice: string;
+  };
+  providers: { timeoutMs: number; maxRetries: number };
+  rag: { topK: number; minSimilarity: number; historyMessages: number };
+}
+
+/** An env file's `FOO=` means "not set", not "set to the empty string". */
+function dropEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') out[key] = value;
+  }
+  return out;
+}
+
+function crossChecks(env: Env): string[] {
+  const problems: string[] = [];
+  const livekit = [env.LIVEKIT_URL, env.LIVEKIT_API_KEY, env.LIVEKIT_API_SECRET];
+  const setCount = livekit.filter((v) => v !== undefined).length;
+  if (setCount > 0 && setCount < 3) {
+    problems.push('LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET: set all three or none');
+  }
+  if (env.SUPABASE_JWT_SECRET !== undefined && env.SUPABASE_URL === undefined) {
+    problems.push('SUPABASE_JWT_SECRET: needs SUPABASE_URL (the token issuer) as well');
+  }
+  return problems;
+}
+
+function toConfig(env: Env): Config {
+  return {
+    logLevel: env.LOG_LEVEL,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: env.PUBLIC_URL,
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    },
+    dataDir: env.DATA_DIR,
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
+    auth: {
+      supabaseUrl: env.SUPABASE_URL?.replace(/\/+$/, ''),
+      supabaseAnonKey: env.SUPABASE_ANON_KEY,
+      supabaseJwtSecret: env.SUPABASE_JWT_SECRET,
+      jwksCacheMs: env.JWKS_CACHE_MS,
+      allowDevSessions: env.ALLOW_DEV_SESSIONS,
+      devSessionTtlMs: env.DEV_SESSION_TTL_MS,
+    },
+    livekit: {
+      url: env.LIVEKIT_URL,
+      apiKey: env.LIVEKIT_API_KEY,
+      apiSecret: env.LIVEKIT_API_SECRET,
+      agentName: env.LIVEKIT_AGENT_NAME,
+      tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
+    },
+    openai: {
+      apiKey: env.OPENAI_API_KEY,
+      baseUrl: env.OPENAI_BASE_URL,
+      llmModel: env.OPENAI_LLM_MODEL,
+      sttModel: env.OPENAI_STT_MODEL,
+      embeddingModel: env.OPENAI_EMBEDDING_MODEL,
+    },
+    cartesia: {
+      apiKey: env.CARTESIA_API_KEY,
+      baseUrl: env.CARTESIA_BASE_URL,
+      model: env.CARTESIA_MODEL,
+      defaultVoice: env.CARTESIA_DEFAULT_VOICE,
+    },
+    providers: { timeoutMs: env.PROVIDER_TIMEOUT_MS, maxRetries: env.PROVIDER_MAX_RETRIES },
+    rag: {
+      topK: env.RAG_TOP_K,
+      minSimilarity: env.RAG_MIN_SIMILARITY,
+      historyMessages: env.HISTORY_MESSAGES,
+    },
+  };
+}
+
+/**
+ * Parses the environment once, at start-up. Reports every missing or invalid variable at
+ * once, each with its name, in one `CONFIG.INVALID` error.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(dropEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw configError(problems);
+  }
+  const problems = crossChecks(parsed.data);
+  if (problems.length > 0) throw configError(problems);
+  return toConfig(parsed.data);
+}
+
+function configError(problems: string[]): AppError {
+  return new AppError('CONFIG.INVALID', `Invalid configuration:\n  ${problems.join('\n  ')}`, {
+    details: problems,
+  });
+}
+
+/** The variable names, for `.env.example` drift checks. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);

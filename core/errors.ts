@@ -1,0 +1,41 @@
+/**
+ * Every failure Parley reports to a client carries one of these codes. Codes are stable
+ * strings because they cross process and network boundaries; each transport maps them to
+ * its own status (HTTP status, WebSocket error frame) in exactly one place.
+ */
+export type ErrorCode =
+  | 'AUTH.MISSING'
+  | 'AUTH.INVALID'
+  | 'AUTH.DEV_SESSIONS_DISABLED'
+  | 'REQUEST.INVALID'
+  | 'REQUEST.TOO_LARGE'
+  | 'REQUEST.RATE_LIMITED'
+  | 'ROUTE.NOT_FOUND'
+  | 'ROOM.FORBIDDEN'
+  | 'ROOM.NOT_FOUND'
+  | 'CHARACTER.NOT_FOUND'
+  | 'CHARACTER.FORBIDDEN'
+  | 'DOCUMENT.NOT_FOUND'
+  | 'LIVEKIT.NOT_CONFIGURED'
+  | 'PROVIDER.UNAVAILABLE'
+  | 'PROVIDER.FAILED'
+  | 'DATABASE.UNAVAILABLE'
+  | 'CONFIG.INVALID'
+  | 'INTERNAL';
+
+/** The one error type Parley throws on purpose. `details` is safe to show a client. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
