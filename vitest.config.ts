@@ -10,5 +10,6 @@ export default defineConfig({
     pool: 'forks',
     // A 2-core CI machine: more workers only thrash.
     maxWorkers: 2,
+    globalSetup: ['tests/global-setup.ts'],
   },
 });

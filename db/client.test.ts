@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, serveOverWire } from '../tests/helpers/database.js';
+import { describeUrl, openDatabase } from './client.js';
+
+describe('openDatabase', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('fails with a clear message, without the password, when PostgreSQL is unreachable', async () => {
+    const port = await freePort();
+    const url = `postgres://parley:hunter2@127.0.0.1:${port}/parley`;
+    const error = await openDatabase({ url, dataDir: 'unused' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DATABASE.UNAVAILABLE' });
+    const message = (error as Error).message;
+    expect(message).toContain(`127.0.0.1:${port}/parley`);
+    expect(message).toContain('ECONNREFUSED');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('describes a URL without its credentials', () => {
+    expect(describeUrl('postgresql://u:p@db.example.com/app')).toBe(
+      'PostgreSQL at db.example.com:5432/app',
+    );
+  });
+
+  it('migrates a fresh PostgreSQL over the wire, idempotently, pgvector included', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-fresh-'));
+    dirs.push(dataDir);
+    // Two connections: the pool's, and the migration's own (which holds the advisory lock).
+    const server = await serveOverWire(dataDir, 2);
+    try {
+      const handle = await openDatabase({ url: server.url, dataDir, poolSize: 1 });
+      await handle.migrate();
+      await handle.migrate();
+      // postgres.js answers `execute` with an array of rows.
+      const rows = (await handle.db.execute(
+        sql`select extname from pg_extension where extname = 'vector'`,
+      )) as unknown as { extname: string }[];
+      expect([...rows].map((r) => r.extname)).toEqual(['vector']);
+      await handle.db.execute(sql`select count(*) from knowledge_chunks`);
+      await handle.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
