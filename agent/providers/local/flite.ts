@@ -29,7 +29,8 @@ function fliteModule(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
-function isFliteVoice(voice: string): voice is FliteVoice {
+/** Whether `voice` names one of {@link FLITE_VOICES}. */
+export function isFliteVoice(voice: string): voice is FliteVoice {
   return (FLITE_VOICES as readonly string[]).includes(voice);
 }
 
