@@ -119,7 +119,7 @@ describe('JWKS fetching', () => {
   });
 
   it('stops trusting a revoked key once the cache expires', async () => {
-    const token = await supabase.signAccessToken({ expiresInSec: 2 * CACHE_MS });
+    const token = await supabase.signAccessToken({ expiresInSec: (2 * CACHE_MS) / 1000 });
     await verifier.verify(token);
     supabase.revokeKey(supabase.currentKey('ES256').kid);
     advance(CACHE_MS - 1_000);

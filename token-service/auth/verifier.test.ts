@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { base64url, exportJWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { AppError } from '../../core/errors.js';
 import {
   type FakeSupabase,
@@ -214,6 +214,11 @@ describe('other rejections', () => {
   });
 
   it('tolerates 5 s of clock skew on exp and nbf, not more', async () => {
+    // Time stands still here, so the margins below do not depend on how fast the test runs.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const now = Math.floor(Date.now() / 1000);
     const skewed = await supabase.signAccessToken({ exp: now - 2, nbf: now + 2 });
     await expect(jwksOnly.verify(skewed)).resolves.toMatchObject({ role: 'authenticated' });
