@@ -42,6 +42,9 @@ describe('fake LiveKit server with a real @livekit/agents Worker', () => {
         host: '127.0.0.1',
         port: 0,
         maxRetry: 0,
+        // A job process imports @livekit/agents and compiles the agent with tsx: seconds on a
+        // busy 2-core machine, past the 10 s default when two jobs start at once.
+        initializeProcessTimeout: 60_000,
         logLevel: 'error',
       }),
     );
