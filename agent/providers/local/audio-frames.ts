@@ -40,3 +40,38 @@ export function concatFrames(frames: readonly AudioFrame[]): Int16Array {
   }
   return out;
 }
+
+/**
+ * One block of mono samples from one frame or a list of frames of a single rate; channels
+ * are averaged. Throws a `RangeError` for an empty list, mixed rates or channel counts, or a
+ * frame whose data is shorter than it claims.
+ */
+export function toMonoPcm(buffer: AudioFrame | readonly AudioFrame[]): Pcm16Audio {
+  const frames = Array.isArray(buffer) ? buffer : [buffer as AudioFrame];
+  const first = frames[0];
+  if (first === undefined) throw new RangeError('no audio frames');
+  for (const frame of frames) {
+    if (frame.sampleRate !== first.sampleRate || frame.channels !== first.channels) {
+      throw new RangeError('frames differ in sample rate or channel count');
+    }
+    if (frame.data.length < frame.samplesPerChannel * frame.channels) {
+      throw new RangeError('frame data is shorter than its sample count');
+    }
+  }
+  if (!(first.sampleRate > 0) || !(first.channels > 0)) {
+    throw new RangeError(`invalid format: ${first.sampleRate} Hz, ${first.channels} channels`);
+  }
+  const joined = concatFrames(frames);
+  return { samples: downmix(joined, first.channels), sampleRate: first.sampleRate };
+}
+
+function downmix(interleaved: Int16Array, channels: number): Int16Array {
+  if (channels === 1) return interleaved;
+  const out = new Int16Array(Math.floor(interleaved.length / channels));
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += interleaved[i * channels + c] ?? 0;
+    out[i] = Math.round(sum / channels);
+  }
+  return out;
+}
