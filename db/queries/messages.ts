@@ -22,14 +22,14 @@ class DuplicateClientId extends Error {}
  */
 export async function appendMessage(db: Executor, input: NewMessage): Promise<AppendResult> {
   if (input.clientId != null) {
-    const existing = await findByClientId(db, input.chatRoomId, input.clientId);
+    const existing = await findMessageByClientId(db, input.chatRoomId, input.clientId);
     if (existing !== undefined) return { message: existing, created: false };
   }
   try {
     return { message: await insertNext(db, input), created: true };
   } catch (error) {
     if (!(error instanceof DuplicateClientId) || input.clientId == null) throw error;
-    const existing = await findByClientId(db, input.chatRoomId, input.clientId);
+    const existing = await findMessageByClientId(db, input.chatRoomId, input.clientId);
     if (existing === undefined) throw new Error('duplicate client id vanished');
     return { message: existing, created: false };
   }
@@ -55,7 +55,7 @@ async function insertNext(db: Executor, input: NewMessage): Promise<Message> {
   });
 }
 
-async function findByClientId(
+export async function findMessageByClientId(
   db: Executor,
   chatRoomId: number,
   clientId: string,

@@ -1,0 +1,106 @@
+import { type llm, voice } from '@livekit/agents';
+import { AppError } from '../core/errors.js';
+import type { Executor } from '../db/client.js';
+import { getCharacter } from '../db/queries/characters.js';
+import { getChatRoom } from '../db/queries/chat-rooms.js';
+import { recentMessages } from '../db/queries/messages.js';
+import type { Character, ChatRoom, Message } from '../db/schema.js';
+import { historyContext } from './conversation/history.js';
+import { characterInstructions } from './conversation/prompt.js';
+import { type Retriever, withKnowledge } from './conversation/retrieval.js';
+
+/** What the character sees of the user's camera: the latest frame, if any, as an image. */
+export interface VisionSource {
+  /** A downscaled image of the latest camera frame, or undefined when no camera is on. */
+  latestImage(): Promise<llm.ImageContent | undefined>;
+}
+
+export interface CharacterAgentParams {
+  character: Character;
+  chatRoom: ChatRoom;
+  /** The room's recent messages, oldest first: the conversation so far. */
+  history: Message[];
+  retriever: Retriever;
+  vision?: VisionSource;
+}
+
+/**
+ * One character, whichever way the user talks to it. Its persona is the instructions, the
+ * room's history the chat context; every LLM turn, spoken or typed, gets the character's
+ * knowledge for the latest user message (`llmNode` sees both kinds of turn).
+ */
+export class CharacterAgent extends voice.Agent {
+  readonly character: Character;
+  readonly chatRoom: ChatRoom;
+  readonly #retriever: Retriever;
+  readonly #vision: VisionSource | undefined;
+  readonly #isNewConversation: boolean;
+
+  constructor(params: CharacterAgentParams, options: Partial<voice.AgentOptions<unknown>> = {}) {
+    super({
+      ...options,
+      instructions: characterInstructions(params.character, 'voice'),
+      chatCtx: historyContext(params.history),
+    });
+    this.character = params.character;
+    this.chatRoom = params.chatRoom;
+    this.#retriever = params.retriever;
+    this.#vision = params.vision;
+    this.#isNewConversation = params.history.length === 0;
+  }
+
+  /** The greeting to say on entering, only in a conversation that has not started. */
+  get pendingGreeting(): string | undefined {
+    return this.#isNewConversation ? (this.character.greeting ?? undefined) : undefined;
+  }
+
+  override async onEnter(): Promise<void> {
+    const greeting = this.pendingGreeting;
+    if (greeting) this.session.say(greeting);
+  }
+
+  /** Attaches the camera's latest frame to a spoken turn, only when a camera is on. */
+  override async onUserTurnCompleted(
+    _chatCtx: llm.ChatContext,
+    newMessage: llm.ChatMessage,
+  ): Promise<void> {
+    const image = await this.#vision?.latestImage();
+    if (image !== undefined) newMessage.content.push(image);
+  }
+
+  override async llmNode(
+    chatCtx: llm.ChatContext,
+    toolCtx: llm.ToolContext,
+    modelSettings: voice.ModelSettings,
+  ): ReturnType<voice.Agent['llmNode']> {
+    const augmented = await withKnowledge(this.#retriever, this.character.id, chatCtx);
+    return voice.Agent.default.llmNode(this, augmented, toolCtx, modelSettings);
+  }
+}
+
+export interface LoadAgentDeps {
+  db: Executor;
+  retriever: Retriever;
+  historyMessages: number;
+}
+
+/**
+ * The agent for one chat room: its character and recent history loaded from the database.
+ * The room and character must exist (a dispatch names them).
+ */
+export async function loadCharacterAgent(
+  deps: LoadAgentDeps,
+  chatRoomId: number,
+  extra: { vision?: VisionSource; options?: Partial<voice.AgentOptions<unknown>> } = {},
+): Promise<CharacterAgent> {
+  const chatRoom = await getChatRoom(deps.db, chatRoomId);
+  if (chatRoom === undefined)
+    throw new AppError('ROOM.NOT_FOUND', `Chat room ${chatRoomId} does not exist`);
+  const character = await getCharacter(deps.db, chatRoom.characterId);
+  if (character === undefined)
+    throw new AppError('CHARACTER.NOT_FOUND', 'The room’s character no longer exists');
+  const history = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
+  const params: CharacterAgentParams = { character, chatRoom, history, retriever: deps.retriever };
+  if (extra.vision !== undefined) params.vision = extra.vision;
+  return new CharacterAgent(params, extra.options);
+}

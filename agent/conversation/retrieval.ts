@@ -1,0 +1,116 @@
+import { llm } from '@livekit/agents';
+import { sql } from 'drizzle-orm';
+import type { Logger } from '../../core/logger.js';
+import type { Executor } from '../../db/client.js';
+import { findSimilarChunks, type SimilarChunk } from '../../db/queries/knowledge.js';
+import { knowledgeChunks } from '../../db/schema.js';
+import type { Embedder } from '../knowledge/embedder.js';
+import { knowledgeBlock } from './prompt.js';
+
+export interface RetrieverDeps {
+  db: Executor;
+  embedder: Embedder;
+  logger: Logger;
+  topK: number;
+  minSimilarity: number;
+  /** Past this, the turn goes on without knowledge rather than keep the user waiting. */
+  timeoutMs: number;
+}
+
+export interface Retriever {
+  /** The character's passages most similar to `query`; empty when it has none or time ran out. */
+  retrieve(characterId: string, query: string): Promise<SimilarChunk[]>;
+}
+
+/** How long "this character has no knowledge" is believed before asking again. */
+const EMPTY_CACHE_MS = 30_000;
+
+/**
+ * Retrieval for conversation turns. Characters without documents skip the embedding call
+ * entirely; a slow provider cannot hold a turn past `timeoutMs`.
+ */
+export function createRetriever(deps: RetrieverDeps): Retriever {
+  const emptyUntil = new Map<string, number>();
+
+  async function hasKnowledge(characterId: string): Promise<boolean> {
+    if ((emptyUntil.get(characterId) ?? 0) > Date.now()) return false;
+    const rows = await deps.db
+      .select({ one: sql<number>`1` })
+      .from(knowledgeChunks)
+      .where(sql`${knowledgeChunks.characterId} = ${characterId}`)
+      .limit(1);
+    if (rows.length === 0) emptyUntil.set(characterId, Date.now() + EMPTY_CACHE_MS);
+    else emptyUntil.delete(characterId);
+    return rows.length > 0;
+  }
+
+  async function search(characterId: string, query: string): Promise<SimilarChunk[]> {
+    if (!(await hasKnowledge(characterId))) return [];
+    const [embedding] = await deps.embedder.embed([query]);
+    if (embedding === undefined) return [];
+    return findSimilarChunks(deps.db, {
+      characterId,
+      embedding,
+      limit: deps.topK,
+      minSimilarity: deps.minSimilarity,
+    });
+  }
+
+  return {
+    async retrieve(characterId, query) {
+      if (query.trim() === '') return [];
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), deps.timeoutMs);
+      });
+      try {
+        const result = await Promise.race([search(characterId, query), timeout]);
+        if (result !== 'timeout') return result;
+        deps.logger.warn({ characterId, timeoutMs: deps.timeoutMs }, 'retrieval timed out');
+        return [];
+      } catch (error) {
+        deps.logger.warn(
+          { err: error, characterId },
+          'retrieval failed; answering without knowledge',
+        );
+        return [];
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function lastUserMessage(chatCtx: llm.ChatContext): { index: number; text: string } | undefined {
+  for (let index = chatCtx.items.length - 1; index >= 0; index--) {
+    const item = chatCtx.items[index];
+    if (item instanceof llm.ChatMessage && item.role === 'user') {
+      return { index, text: item.textContent ?? '' };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A copy of `chatCtx` with the knowledge for its last user message placed just before that
+ * message. The original is left alone: the session's own context never accumulates passages.
+ */
+export async function withKnowledge(
+  retriever: Retriever,
+  characterId: string,
+  chatCtx: llm.ChatContext,
+): Promise<llm.ChatContext> {
+  const last = lastUserMessage(chatCtx);
+  if (last === undefined) return chatCtx;
+  const chunks = await retriever.retrieve(characterId, last.text);
+  if (chunks.length === 0) return chatCtx;
+  const copy = chatCtx.copy();
+  const items = [...copy.items];
+  items.splice(
+    last.index,
+    0,
+    llm.ChatMessage.create({ role: 'system', content: knowledgeBlock(chunks) }),
+  );
+  copy.items = items;
+  return copy;
+}
