@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rms } from '../../../tests/audio/measure.js';
 import { concatFrames } from './audio-frames.js';
 import { FliteTTS } from './flite-tts.js';
+import { PocketsphinxSTT } from './pocketsphinx-stt.js';
 
 beforeAll(() => {
   initializeLogger({ pretty: false, level: 'warn' });
@@ -64,6 +65,15 @@ describe('FliteTTS.synthesize', () => {
     expect(frames.every((f) => f.sampleRate === 48_000)).toBe(true);
     expect(Math.abs(seconds(frames) - seconds(native))).toBeLessThan(0.05);
     expect(rms(concatFrames(frames))).toBeGreaterThan(500);
+  });
+
+  it('stays intelligible after resampling: pocketsphinx hears the same words', async () => {
+    const phrases = ['tell me about the moon', 'what time is it in london'];
+    const frames = (await collect(engine({ sampleRate: 44_100 }).synthesize(phrases[1] ?? ''))).map(
+      (a) => a.frame,
+    );
+    const event = await new PocketsphinxSTT({ phrases }).recognize(frames);
+    expect(event.alternatives?.[0].text).toBe(phrases[1]);
   });
 
   it('collects into one frame the framework can play', async () => {
