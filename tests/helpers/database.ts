@@ -13,6 +13,11 @@ export type TestDriver = 'pglite' | 'postgres';
 export interface TestDatabase extends DatabaseHandle {
   /** The data directory of this copy (the embedded database lives below it). */
   dataDir: string;
+  /**
+   * With the `postgres` driver: the server drops every connection and refuses new ones for
+   * `ms`, then serves again on the same port (a restart or network blip). Resolves when back.
+   */
+  outage(ms: number): Promise<void>;
 }
 
 /** A private copy of the migrated template, in its own temporary directory. */
@@ -31,44 +36,60 @@ export async function openTestDatabase(driver: TestDriver = 'pglite'): Promise<T
   const dataDir = await copyTemplate();
   if (driver === 'pglite') {
     const handle = await openDatabase({ dataDir });
-    return withCleanup(handle, dataDir, async () => {});
+    const noServer: WireServer = {
+      url: '',
+      stop: async () => {},
+      outage: () => Promise.reject(new Error('an embedded database has no outages')),
+    };
+    return withCleanup(handle, dataDir, noServer);
   }
   const server = await serveOverWire(dataDir);
   const handle = await openDatabase({ url: server.url, dataDir, poolSize: 1 });
-  return withCleanup(handle, dataDir, server.stop);
+  return withCleanup(handle, dataDir, server);
 }
 
-function withCleanup(
-  handle: DatabaseHandle,
-  dataDir: string,
-  stopServer: () => Promise<void>,
-): TestDatabase {
+function withCleanup(handle: DatabaseHandle, dataDir: string, server: WireServer): TestDatabase {
   return {
     ...handle,
     dataDir,
+    outage: server.outage,
     close: async () => {
       await handle.close();
-      await stopServer();
+      await server.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
+export interface WireServer {
+  url: string;
+  stop(): Promise<void>;
+  outage(ms: number): Promise<void>;
+}
+
 /** Serves the embedded database on a free loopback port, as a PostgreSQL server would. */
-export async function serveOverWire(
-  dataDir: string,
-  maxConnections = 1,
-): Promise<{ url: string; stop(): Promise<void> }> {
+export async function serveOverWire(dataDir: string, maxConnections = 1): Promise<WireServer> {
   const db = await PGlite.create(join(dataDir, 'pglite'), { extensions: { vector } });
   const port = await freePort();
   // PGlite runs one session: clients on several connections must not interleave transactions.
-  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections });
-  await server.start();
+  const listen = async () => {
+    const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections });
+    await server.start();
+    return server;
+  };
+  let server = await listen();
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
       await server.stop();
       await db.close();
+    },
+    outage: async (ms) => {
+      await server.stop();
+      // A transaction cut off mid-way must not stay open in the one PGlite session.
+      if (db.isInTransaction()) await db.exec('rollback');
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      server = await listen();
     },
   };
 }
