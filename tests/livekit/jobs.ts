@@ -22,6 +22,8 @@ export interface DispatchJobInput {
   jobType?: JobType;
   /** The participant a `JT_PARTICIPANT` or `JT_PUBLISHER` job is about. */
   participant?: ParticipantInfo;
+  /** The explicit dispatch this job belongs to; a fresh `AD_…` id when absent. */
+  dispatchId?: string;
 }
 
 /** LiveKit-style ids: a type prefix and random characters (`AJ_…` job, `AW_…` worker). */
@@ -33,7 +35,7 @@ export function newId(prefix: string): string {
 export function newJob(input: DispatchJobInput, roomSid: string): Job {
   return new Job({
     id: newId('AJ_'),
-    dispatchId: newId('AD_'),
+    dispatchId: input.dispatchId ?? newId('AD_'),
     type: input.jobType ?? JobType.JT_ROOM,
     room: new Room({ sid: roomSid, name: input.roomName }),
     participant: input.participant,

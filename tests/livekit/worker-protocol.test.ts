@@ -11,7 +11,7 @@ import {
   WorkerPing,
   WorkerStatus,
 } from '@livekit/protocol';
-import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
+import { AccessToken, AgentDispatchClient, TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
@@ -178,6 +178,38 @@ describe('fake LiveKit server, agent worker protocol frame by frame', () => {
       'a job update',
     );
     expect(recorded).toMatchObject({ jobId: 'AJ_x', status: JobStatus.JS_SUCCESS });
+  });
+
+  it('creates, lists and deletes explicit dispatches for AgentDispatchClient', async () => {
+    const worker = await connect();
+    await worker.register('raw-f');
+    const client = new AgentDispatchClient(server.httpUrl, apiKey, apiSecret);
+    const metadata = '{"chat_room_id":4}';
+
+    const created = await client.createDispatch('r-4', 'raw-f', { metadata });
+    const { job } = await worker.next('availability');
+    expect(job).toMatchObject({ dispatchId: created.id, agentName: 'raw-f', metadata });
+    expect(job?.room?.name).toBe('r-4');
+    worker.send({ case: 'availability', value: accept(job?.id ?? '', 'bot-4') });
+    await worker.next('assignment');
+    await server.waitUntil(
+      () => server.agentDispatches.find((d) => d.id === created.id && d.state?.jobs.length),
+      'the dispatch to hold its job',
+    );
+
+    const listed = await client.listDispatch('r-4');
+    expect(listed.map((d) => [d.id, d.state?.jobs.map((j) => j.id)])).toEqual([
+      [created.id, [job?.id]],
+    ]);
+    await client.deleteDispatch(created.id, 'r-4');
+    expect(await client.listDispatch('r-4')).toEqual([]);
+
+    const stranger = new AgentDispatchClient(
+      server.httpUrl,
+      apiKey,
+      'not-the-secret-but-long-enough',
+    );
+    await expect(stranger.listDispatch('r-4')).rejects.toMatchObject({ status: 401 });
   });
 
   it('closes connections that do not start with register or send text frames', async () => {
