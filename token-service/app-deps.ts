@@ -1,0 +1,69 @@
+/**
+ * What the HTTP app needs from the rest of Parley, each narrowed to what it uses. The
+ * conversation and knowledge use cases live in `agent/`; the app sees them only through
+ * these ports, which the real implementations satisfy structurally.
+ */
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { DatabaseHandle } from '../db/client.js';
+import type { ChatRoom, KnowledgeDocument, Message } from '../db/schema.js';
+import type { LocalIssuer } from './auth/local-issuer.js';
+import type { AccessTokenVerifier } from './auth/verifier.js';
+
+/** One typed user message and the character's reply. */
+export interface TextTurnInput {
+  /** A room the caller was already allowed into (the transport checks access). */
+  chatRoom: ChatRoom;
+  text: string;
+  /** Idempotency key: the same key again stores nothing new. */
+  clientId?: string;
+  modality?: 'text';
+  /** Receives the reply as it streams. */
+  onDelta?: (text: string) => void;
+}
+
+export interface TextTurnResult {
+  userMessage: Message;
+  aiMessage: Message;
+}
+
+/** The conversation use case (`agent/conversation/text-turn.ts`). */
+export interface ConversationPort {
+  /** Stores the user message, generates and stores the reply. Runs to the end once started. */
+  runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
+}
+
+/** The knowledge ingestion use case (`agent/knowledge/ingest.ts`). */
+export interface KnowledgePort {
+  /** Chunks, embeds and stores a document; marks it `ready` or `failed` itself. */
+  ingestDocument(document: KnowledgeDocument): Promise<void>;
+}
+
+/** How callers prove who they are. */
+export interface AuthDeps {
+  verifier: AccessTokenVerifier;
+  /** Present in embedded-issuer mode (no Supabase project configured). */
+  localIssuer?: LocalIssuer | undefined;
+  /** Whether `POST /auth/dev/session` may issue tokens (embedded mode, loopback or opted in). */
+  devSessionsEnabled: boolean;
+}
+
+/** Timings of the WebSocket chat; tests shorten them. */
+export interface WebSocketTuning {
+  /** How often the server pings an idle client; a client that missed one pong is dropped. */
+  pingIntervalMs: number;
+  /** How long a connection may stay unauthenticated waiting for its `auth` frame. */
+  authTimeoutMs: number;
+}
+
+export type AppConfig = Pick<Config, 'http' | 'livekit'>;
+
+export interface AppDeps {
+  config: AppConfig;
+  logger: Logger;
+  database: Pick<DatabaseHandle, 'db' | 'ping'>;
+  auth: AuthDeps;
+  conversation: ConversationPort;
+  knowledge: KnowledgePort;
+  webSocket?: Partial<WebSocketTuning>;
+}

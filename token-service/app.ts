@@ -1,0 +1,100 @@
+/**
+ * The HTTP and WebSocket front door: `buildApp(deps)` wires plugins, routes and the one error
+ * handler into a Fastify instance that is ready to `listen` (or to `inject` in tests).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import {
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppDeps, WebSocketTuning } from './app-deps.js';
+import { authPlugin, selectWebSocketProtocol } from './auth/fastify-auth.js';
+import { BackgroundTasks } from './background-tasks.js';
+import { characterRoutes } from './characters/routes.js';
+import { chatRoutes } from './chat/routes.js';
+import { chatRoomRoutes } from './chat-rooms/routes.js';
+import { devAuthRoutes } from './dev-auth/routes.js';
+import { healthRoutes } from './health/routes.js';
+import { handleError, handleNotFound } from './http/errors.js';
+import { registerOpenApi } from './http/openapi.js';
+import { registerRateLimit } from './http/rate-limit.js';
+import { knowledgeRoutes } from './knowledge/routes.js';
+import { roomTokenRoutes } from './room-tokens/routes.js';
+import { createProfileEnsurer } from './users/profile.js';
+import { MAX_FRAME_BYTES } from './ws-chat/frames.js';
+import { chatSocketRoutes } from './ws-chat/routes.js';
+
+export type App = FastifyInstance;
+
+const DEFAULT_WS_TUNING: WebSocketTuning = { pingIntervalMs: 30_000, authTimeoutMs: 10_000 };
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the app; does not listen. Closing it waits for background work (ingestion, turns). */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, database } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    genReqId: requestId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const background = new BackgroundTasks();
+  app.addHook('onClose', () => background.drain());
+
+  await app.register(cors, {
+    origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    exposedHeaders: ['retry-after', 'x-request-id'],
+    maxAge: 600,
+  });
+  await registerRateLimit(app);
+  await registerOpenApi(app);
+  await app.register(websocket, {
+    options: { maxPayload: MAX_FRAME_BYTES, handleProtocols: selectWebSocketProtocol },
+  });
+
+  const db = database.db;
+  const ensureProfile = createProfileEnsurer(db);
+  await app.register(healthRoutes, { database });
+  await app.register(devAuthRoutes, { auth: deps.auth });
+  await app.register(chatSocketRoutes, {
+    db,
+    verifier: deps.auth.verifier,
+    ensureProfile,
+    conversation: deps.conversation,
+    background,
+    tuning: { ...DEFAULT_WS_TUNING, ...deps.webSocket },
+  });
+  await app.register(async (api) => {
+    await api.register(authPlugin, { verifier: deps.auth.verifier });
+    api.addHook('onRequest', async (request) => {
+      if (request.user) await ensureProfile(request.user);
+    });
+    await api.register(characterRoutes, { db });
+    await api.register(knowledgeRoutes, { db, knowledge: deps.knowledge, background });
+    await api.register(chatRoomRoutes, { db });
+    await api.register(roomTokenRoutes, { db, config });
+    await api.register(chatRoutes, { db, config, conversation: deps.conversation });
+  });
+  return app as unknown as App;
+}
+
+/** A caller's `x-request-id` when it is a sane token, so traces join up; otherwise a new one. */
+function requestId(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}

@@ -1,0 +1,33 @@
+import { AppError } from '../../core/errors.js';
+import type { Executor } from '../../db/client.js';
+import { canSeeCharacter, getCharacter } from '../../db/queries/characters.js';
+import type { Character } from '../../db/schema.js';
+
+/**
+ * A character the user may talk to. Someone else's private character is reported exactly like
+ * one that does not exist, so its id reveals nothing.
+ */
+export async function visibleCharacter(
+  db: Executor,
+  userId: string,
+  characterId: string,
+): Promise<Character> {
+  const character = await getCharacter(db, characterId);
+  if (character === undefined || !canSeeCharacter(character, userId)) {
+    throw new AppError('CHARACTER.NOT_FOUND', 'No such character');
+  }
+  return character;
+}
+
+/** A character the user owns: 404 when they cannot see it, 403 when it is someone else's. */
+export async function ownCharacter(
+  db: Executor,
+  userId: string,
+  characterId: string,
+): Promise<Character> {
+  const character = await visibleCharacter(db, userId, characterId);
+  if (character.ownerId !== userId) {
+    throw new AppError('CHARACTER.FORBIDDEN', 'Only the owner may change this character');
+  }
+  return character;
+}

@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Executor } from '../../db/client.js';
+import {
+  createCharacter,
+  listVisibleCharacters,
+  updateOwnCharacter,
+} from '../../db/queries/characters.js';
+import { requireUser } from '../auth/fastify-auth.js';
+import { errorResponses } from '../http/errors.js';
+import { BEARER_SECURITY } from '../http/openapi.js';
+import { ownCharacter, visibleCharacter } from './character-access.js';
+import {
+  characterColumns,
+  characterParams,
+  characterView,
+  createCharacterBody,
+  toCharacterView,
+  updateCharacterBody,
+} from './schemas.js';
+
+const tags = ['characters'];
+
+/** Characters: list the public ones and your own, create, read, and update your own. */
+export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (app, { db }) => {
+  app.get(
+    '/api/characters',
+    {
+      schema: {
+        tags,
+        summary: 'Public characters and your own',
+        security: BEARER_SECURITY,
+        response: { 200: z.array(characterView), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const rows = await listVisibleCharacters(db, user.id);
+      return rows.map((character) => toCharacterView(character, user.id));
+    },
+  );
+
+  app.post(
+    '/api/characters',
+    {
+      schema: {
+        tags,
+        summary: 'Create a character',
+        security: BEARER_SECURITY,
+        body: createCharacterBody,
+        response: { 201: characterView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const { name, instructions, ...rest } = request.body;
+      const character = await createCharacter(db, {
+        ...characterColumns(rest),
+        ownerId: user.id,
+        name,
+        instructions,
+      });
+      return reply.status(201).send(toCharacterView(character, user.id));
+    },
+  );
+
+  app.get(
+    '/api/characters/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One character you may talk to',
+        security: BEARER_SECURITY,
+        params: characterParams,
+        response: { 200: characterView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      return toCharacterView(await visibleCharacter(db, user.id, request.params.id), user.id);
+    },
+  );
+
+  app.patch(
+    '/api/characters/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change your own character',
+        security: BEARER_SECURITY,
+        params: characterParams,
+        body: updateCharacterBody,
+        response: { 200: characterView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const { id } = request.params;
+      const patch = characterColumns(request.body);
+      const updated = await updateOwnCharacter(db, { id, ownerId: user.id, patch });
+      // Nothing updated: say why, 404 or 403, without revealing others' private characters.
+      const character = updated ?? (await ownCharacter(db, user.id, id));
+      return toCharacterView(character, user.id);
+    },
+  );
+};

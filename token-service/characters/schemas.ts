@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { Character } from '../../db/schema.js';
+
+const name = z.string().trim().min(1).max(100);
+const instructions = z.string().trim().min(1).max(20_000);
+const greeting = z.string().trim().min(1).max(2_000).nullable();
+const voiceId = z.string().trim().min(1).max(200).nullable();
+const language = z.string().trim().min(2).max(35).meta({ example: 'en' });
+
+/** `POST /api/characters`. */
+export const createCharacterBody = z
+  .object({
+    name,
+    instructions: instructions.describe('The persona: how the character speaks and behaves'),
+    greeting: greeting.optional().describe('Said once when a new conversation starts'),
+    voice_id: voiceId.optional().describe('Cartesia voice id; the server default when absent'),
+    language: language.optional(),
+    is_public: z.boolean().optional().describe('Whether other users may talk to it'),
+  })
+  .strict();
+
+/** `PATCH /api/characters/:id`: any subset of the creatable fields, at least one. */
+export const updateCharacterBody = createCharacterBody
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'Give at least one field to change');
+
+export const characterParams = z.object({ id: z.uuid() });
+
+export const characterView = z
+  .object({
+    id: z.uuid(),
+    owner_id: z.uuid(),
+    name: z.string(),
+    /** Only the owner sees the persona prompt. */
+    instructions: z.string().optional(),
+    greeting: z.string().nullable(),
+    voice_id: z.string().nullable(),
+    language: z.string(),
+    is_public: z.boolean(),
+    is_own: z.boolean(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'Character' });
+
+export type CharacterView = z.infer<typeof characterView>;
+
+export function toCharacterView(character: Character, viewerId: string): CharacterView {
+  const own = character.ownerId === viewerId;
+  const view: CharacterView = {
+    id: character.id,
+    owner_id: character.ownerId,
+    name: character.name,
+    greeting: character.greeting,
+    voice_id: character.voiceId,
+    language: character.language,
+    is_public: character.isPublic,
+    is_own: own,
+    created_at: character.createdAt.toISOString(),
+    updated_at: character.updatedAt.toISOString(),
+  };
+  if (own) view.instructions = character.instructions;
+  return view;
+}
+
+type CharacterFields = z.infer<typeof createCharacterBody>;
+
+/** The body's snake_case fields as the columns they set; absent fields stay absent. */
+export function characterColumns(body: Partial<CharacterFields>) {
+  const columns: Partial<
+    Pick<Character, 'name' | 'instructions' | 'greeting' | 'voiceId' | 'language' | 'isPublic'>
+  > = {};
+  if (body.name !== undefined) columns.name = body.name;
+  if (body.instructions !== undefined) columns.instructions = body.instructions;
+  if (body.greeting !== undefined) columns.greeting = body.greeting;
+  if (body.voice_id !== undefined) columns.voiceId = body.voice_id;
+  if (body.language !== undefined) columns.language = body.language;
+  if (body.is_public !== undefined) columns.isPublic = body.is_public;
+  return columns;
+}

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Executor } from '../../db/client.js';
+import type { AppConfig, ConversationPort } from '../app-deps.js';
+import { requireUser } from '../auth/fastify-auth.js';
+import { chosenRoom } from '../chat-rooms/room-access.js';
+import { errorResponseSchema, errorResponses } from '../http/errors.js';
+import { BEARER_SECURITY } from '../http/openapi.js';
+import { perUserLimit } from '../http/rate-limit.js';
+import { MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS } from './limits.js';
+
+/** The original design's `ChatRequest`, plus an optional idempotency key. */
+export const chatBody = z
+  .object({
+    message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
+    chat_room_id: z.number().int().positive().optional().describe('One of your rooms'),
+    character_id: z.uuid().optional().describe('Or a character: your room with it is used'),
+    client_id: z
+      .string()
+      .min(1)
+      .max(MAX_CLIENT_ID_CHARS)
+      .optional()
+      .describe('Send the same id again after a failure and nothing is stored twice'),
+  })
+  .strict();
+
+/** The original design's `ChatResponse`. */
+export const chatResponse = z
+  .object({
+    chat_room_id: z.number().int(),
+    user_message_id: z.number().int(),
+    ai_message_id: z.number().int(),
+    ai_response: z.string(),
+  })
+  .meta({ id: 'ChatResponse' });
+
+export interface ChatRoutesOptions {
+  db: Executor;
+  config: AppConfig;
+  conversation: ConversationPort;
+}
+
+/** `POST /api/chat`: one text turn, answered when the reply is stored. */
+export const chatRoutes: FastifyPluginAsyncZod<ChatRoutesOptions> = async (
+  app,
+  { db, config, conversation },
+) => {
+  app.post(
+    '/api/chat',
+    {
+      config: perUserLimit(config.http.rateLimitPerMinute),
+      schema: {
+        tags: ['chat'],
+        summary: 'Say something to a character and get its reply',
+        security: BEARER_SECURITY,
+        body: chatBody,
+        response: { 200: chatResponse, ...errorResponses, 502: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const { body } = request;
+      const chatRoom = await chosenRoom(db, user.id, {
+        chatRoomId: body.chat_room_id,
+        characterId: body.character_id,
+      });
+      const { userMessage, aiMessage } = await conversation.runTextTurn({
+        chatRoom,
+        text: body.message,
+        modality: 'text',
+        ...(body.client_id === undefined ? {} : { clientId: body.client_id }),
+      });
+      return {
+        chat_room_id: chatRoom.id,
+        user_message_id: userMessage.id,
+        ai_message_id: aiMessage.id,
+        ai_response: aiMessage.text,
+      };
+    },
+  );
+};

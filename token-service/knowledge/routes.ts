@@ -1,0 +1,146 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../core/errors.js';
+import type { Executor } from '../../db/client.js';
+import {
+  createDocument,
+  deleteDocument,
+  getDocument,
+  listDocuments,
+} from '../../db/queries/knowledge.js';
+import type { KnowledgeDocument } from '../../db/schema.js';
+import type { KnowledgePort } from '../app-deps.js';
+import { requireUser } from '../auth/fastify-auth.js';
+import type { BackgroundTasks } from '../background-tasks.js';
+import { ownCharacter } from '../characters/character-access.js';
+import { errorResponses } from '../http/errors.js';
+import { BEARER_SECURITY } from '../http/openapi.js';
+import {
+  documentDetailView,
+  documentView,
+  toDocumentDetailView,
+  toDocumentView,
+  uploadDocumentBody,
+} from './schemas.js';
+
+export interface KnowledgeRoutesOptions {
+  db: Executor;
+  knowledge: KnowledgePort;
+  background: BackgroundTasks;
+}
+
+const tags = ['knowledge'];
+const characterParams = z.object({ characterId: z.uuid() });
+const documentParams = characterParams.extend({ documentId: z.uuid() });
+
+/** Documents that teach the caller's own characters; ingestion runs after the upload returns. */
+export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = async (
+  app,
+  { db, knowledge, background },
+) => {
+  app.post(
+    '/api/characters/:characterId/documents',
+    {
+      schema: {
+        tags,
+        summary: 'Teach your character a text or Markdown document',
+        description: 'Answers at once with status `pending`; poll the document for `ready`.',
+        security: BEARER_SECURITY,
+        params: characterParams,
+        body: uploadDocumentBody,
+        response: { 202: documentView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const character = await ownCharacter(db, user.id, request.params.characterId);
+      const document = await createDocument(db, {
+        characterId: character.id,
+        title: request.body.title,
+        contentType: request.body.content_type,
+        content: request.body.content,
+      });
+      background.track(ingestInBackground(knowledge, document, request.log));
+      return reply.status(202).send(toDocumentView(document));
+    },
+  );
+
+  app.get(
+    '/api/characters/:characterId/documents',
+    {
+      schema: {
+        tags,
+        summary: 'Your character’s documents (without their text)',
+        security: BEARER_SECURITY,
+        params: characterParams,
+        response: { 200: z.array(documentView), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const character = await ownCharacter(db, user.id, request.params.characterId);
+      return (await listDocuments(db, character.id)).map(toDocumentView);
+    },
+  );
+
+  app.get(
+    '/api/characters/:characterId/documents/:documentId',
+    {
+      schema: {
+        tags,
+        summary: 'One document with its text',
+        security: BEARER_SECURITY,
+        params: documentParams,
+        response: { 200: documentDetailView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const character = await ownCharacter(db, user.id, request.params.characterId);
+      const document = await getDocument(db, request.params.documentId);
+      if (document === undefined || document.characterId !== character.id) throw notFound();
+      return toDocumentDetailView(document);
+    },
+  );
+
+  app.delete(
+    '/api/characters/:characterId/documents/:documentId',
+    {
+      schema: {
+        tags,
+        summary: 'Forget a document and its chunks',
+        security: BEARER_SECURITY,
+        params: documentParams,
+        response: { 204: z.undefined(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const character = await ownCharacter(db, user.id, request.params.characterId);
+      const deleted = await deleteDocument(db, {
+        id: request.params.documentId,
+        characterId: character.id,
+      });
+      if (!deleted) throw notFound();
+      return reply.status(204).send();
+    },
+  );
+};
+
+function notFound(): AppError {
+  return new AppError('DOCUMENT.NOT_FOUND', 'No such document for this character');
+}
+
+/** The use case marks the document failed itself; here the failure is only logged, once. */
+async function ingestInBackground(
+  knowledge: KnowledgePort,
+  document: KnowledgeDocument,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  try {
+    await knowledge.ingestDocument(document);
+  } catch (error) {
+    log.error({ err: error, documentId: document.id }, 'document ingestion failed');
+  }
+}

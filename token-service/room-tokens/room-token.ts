@@ -1,0 +1,103 @@
+import { AccessToken, RoomAgentDispatch, RoomConfiguration, TrackSource } from 'livekit-server-sdk';
+import type { Config } from '../../core/config.js';
+import { AppError } from '../../core/errors.js';
+import type { ChatRoom } from '../../db/schema.js';
+
+const ROOM_NAME_PREFIX = 'parley-chat-';
+
+/** The LiveKit room of a chat room. */
+export function roomNameOf(chatRoomId: number): string {
+  return `${ROOM_NAME_PREFIX}${chatRoomId}`;
+}
+
+/** The chat room id inside a LiveKit room name; undefined for names Parley did not make. */
+export function chatRoomIdOf(roomName: string): number | undefined {
+  const match = /^parley-chat-([1-9][0-9]{0,9})$/.exec(roomName);
+  if (match?.[1] === undefined) return undefined;
+  const id = Number(match[1]);
+  return id <= 2_147_483_647 ? id : undefined;
+}
+
+/** What the character's agent learns from its dispatch: whose conversation to hold. */
+export interface DispatchMetadata {
+  chat_room_id: number;
+  character_id: string;
+  user_id: string;
+}
+
+export interface RoomTokenRequest {
+  /** The token's identity: always the caller's user id. */
+  userId: string;
+  chatRoom: ChatRoom;
+  participantName: string;
+  participantMetadata?: string | undefined;
+  participantAttributes?: Record<string, string> | undefined;
+}
+
+export interface RoomToken {
+  serverUrl: string;
+  participantToken: string;
+  roomName: string;
+}
+
+/** LiveKit settings with every credential present. */
+export interface LiveKitCredentials {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  agentName: string;
+  tokenTtlMs: number;
+}
+
+/** The configured LiveKit credentials; `LIVEKIT.NOT_CONFIGURED` when there are none. */
+export function liveKitCredentials(livekit: Config['livekit']): LiveKitCredentials {
+  const { url, apiKey, apiSecret, agentName, tokenTtlMs } = livekit;
+  if (url === undefined || apiKey === undefined || apiSecret === undefined) {
+    throw new AppError(
+      'LIVEKIT.NOT_CONFIGURED',
+      'Voice and video rooms are not available: this server has no LiveKit configured',
+    );
+  }
+  return { url, apiKey, apiSecret, agentName, tokenTtlMs };
+}
+
+/**
+ * Signs a LiveKit token for one chat room. It grants joining that room, publishing the
+ * microphone and camera, subscribing and sending data, and nothing else (no room admin, no
+ * metadata changes, no screen share). The room configuration dispatches the character's
+ * agent with the ids it needs, so the agent starts when the user joins.
+ */
+export async function createRoomToken(
+  livekit: LiveKitCredentials,
+  request: RoomTokenRequest,
+): Promise<RoomToken> {
+  const roomName = roomNameOf(request.chatRoom.id);
+  const token = new AccessToken(livekit.apiKey, livekit.apiSecret, {
+    identity: request.userId,
+    name: request.participantName,
+    ttl: Math.max(1, Math.ceil(livekit.tokenTtlMs / 1000)),
+    ...(request.participantMetadata === undefined ? {} : { metadata: request.participantMetadata }),
+    ...(request.participantAttributes === undefined
+      ? {}
+      : { attributes: request.participantAttributes }),
+  });
+  token.addGrant({
+    roomJoin: true,
+    room: roomName,
+    canPublish: true,
+    canPublishSources: [TrackSource.MICROPHONE, TrackSource.CAMERA],
+    canSubscribe: true,
+    canPublishData: true,
+  });
+  const metadata: DispatchMetadata = {
+    chat_room_id: request.chatRoom.id,
+    character_id: request.chatRoom.characterId,
+    user_id: request.userId,
+  };
+  token.roomConfig = new RoomConfiguration({
+    agents: [
+      new RoomAgentDispatch({ agentName: livekit.agentName, metadata: JSON.stringify(metadata) }),
+    ],
+  });
+  return { serverUrl: livekit.url, participantToken: await token.toJwt(), roomName };
+}

@@ -1,0 +1,122 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, isAppError } from '../../core/errors.js';
+import type { Executor } from '../../db/client.js';
+import { getProfile } from '../../db/queries/profiles.js';
+import type { ChatRoom } from '../../db/schema.js';
+import type { AppConfig } from '../app-deps.js';
+import { requireUser } from '../auth/fastify-auth.js';
+import type { AuthUser } from '../auth/verifier.js';
+import { chosenRoom } from '../chat-rooms/room-access.js';
+import { errorResponseSchema, errorResponses } from '../http/errors.js';
+import { BEARER_SECURITY } from '../http/openapi.js';
+import { perUserLimit } from '../http/rate-limit.js';
+import { profileSeed } from '../users/profile.js';
+import { chatRoomIdOf, createRoomToken, liveKitCredentials } from './room-token.js';
+
+/**
+ * LiveKit's standard token endpoint request (what `TokenSourceEndpoint` sends), plus Parley's
+ * `character_id`. The server decides identity, grants and agent dispatch: a client's
+ * `room_config` is accepted for compatibility and ignored.
+ */
+export const roomTokenBody = z.object({
+  room_name: z.string().max(100).optional().describe('parley-chat-<chat_room_id> of your room'),
+  character_id: z.uuid().optional().describe('Talk to this character (in your room with it)'),
+  participant_identity: z
+    .string()
+    .optional()
+    .describe('Ignored unless it differs from your user id, which is an error'),
+  participant_name: z.string().trim().min(1).max(100).optional(),
+  participant_metadata: z.string().max(4_096).optional(),
+  participant_attributes: z
+    .record(z.string().max(100), z.string().max(1_000))
+    .refine((attributes) => Object.keys(attributes).length <= 20, 'at most 20 attributes')
+    .optional(),
+  room_config: z.looseObject({}).optional(),
+});
+
+export const roomTokenResponse = z
+  .object({
+    server_url: z.string(),
+    participant_token: z.string(),
+    room_name: z.string(),
+    chat_room_id: z.number().int(),
+  })
+  .meta({ id: 'RoomToken' });
+
+type RoomTokenBody = z.infer<typeof roomTokenBody>;
+
+export interface RoomTokenRoutesOptions {
+  db: Executor;
+  config: AppConfig;
+}
+
+/** `POST /api/token`: a LiveKit token for the caller's room with a character. */
+export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = async (
+  app,
+  { db, config },
+) => {
+  app.post(
+    '/api/token',
+    {
+      config: perUserLimit(config.http.rateLimitPerMinute),
+      schema: {
+        tags: ['rooms'],
+        summary: 'A LiveKit token for your room with a character, with its agent dispatched',
+        security: BEARER_SECURITY,
+        body: roomTokenBody,
+        response: { 201: roomTokenResponse, ...errorResponses, 503: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const livekit = liveKitCredentials(config.livekit);
+      const { body } = request;
+      if (body.participant_identity !== undefined && body.participant_identity !== user.id) {
+        throw new AppError('REQUEST.INVALID', 'participant_identity must be your user id', {
+          details: [{ in: 'body', field: 'participant_identity', message: 'is not your user id' }],
+        });
+      }
+      const room = await roomFor(db, user.id, body);
+      const token = await createRoomToken(livekit, {
+        userId: user.id,
+        chatRoom: room,
+        participantName: body.participant_name ?? (await displayName(db, user)),
+        participantMetadata: body.participant_metadata,
+        participantAttributes: body.participant_attributes,
+      });
+      return reply.status(201).send({
+        server_url: token.serverUrl,
+        participant_token: token.participantToken,
+        room_name: token.roomName,
+        chat_room_id: room.id,
+      });
+    },
+  );
+};
+
+/**
+ * A `room_name` must name one of the caller's rooms. Any other name, including one Parley never
+ * made or a room that does not exist, is refused alike: 403, never a token.
+ */
+async function roomFor(db: Executor, userId: string, body: RoomTokenBody): Promise<ChatRoom> {
+  if (body.room_name === undefined) {
+    return chosenRoom(db, userId, { characterId: body.character_id });
+  }
+  const chatRoomId = chatRoomIdOf(body.room_name);
+  if (chatRoomId === undefined) throw notYourRoom();
+  try {
+    return await chosenRoom(db, userId, { chatRoomId, characterId: body.character_id });
+  } catch (error) {
+    if (isAppError(error) && error.code === 'ROOM.NOT_FOUND') throw notYourRoom();
+    throw error;
+  }
+}
+
+function notYourRoom(): AppError {
+  return new AppError('ROOM.FORBIDDEN', 'This room is not yours');
+}
+
+async function displayName(db: Executor, user: AuthUser): Promise<string> {
+  return (await getProfile(db, user.id))?.displayName ?? profileSeed(user).displayName;
+}
