@@ -72,7 +72,7 @@ describe('FliteTTS.synthesize', () => {
     const frames = (await collect(engine({ sampleRate: 44_100 }).synthesize(phrases[1] ?? ''))).map(
       (a) => a.frame,
     );
-    const event = await new PocketsphinxSTT({ phrases }).recognize(frames);
+    const event = await new PocketsphinxSTT({ phrases, timeoutMs: 120_000 }).recognize(frames);
     expect(event.alternatives?.[0].text).toBe(phrases[1]);
   });
 

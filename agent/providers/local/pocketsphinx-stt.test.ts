@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APIError, initializeLogger, stt } from '@livekit/agents';
+import { APIError, APITimeoutError, initializeLogger, stt } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silenceFrames, speechFrames } from '../../../tests/audio/speech.js';
@@ -17,6 +17,9 @@ const PHRASES = [
   'play some relaxing music',
 ];
 const AGENT_FORMAT = { sampleRate: 24_000, frameMs: 20 };
+/** A busy 2-core machine slows pocketsphinx several times over; these tests time nothing. */
+const SLOW = { timeoutMs: 120_000 };
+const SLOW_TEST_MS = 300_000;
 
 let scratch: string;
 beforeAll(async () => {
@@ -40,9 +43,9 @@ async function failure(promise: Promise<unknown>): Promise<APIError> {
   return error as APIError;
 }
 
-describe('PocketsphinxSTT with a phrase grammar', () => {
+describe('PocketsphinxSTT with a phrase grammar', { timeout: SLOW_TEST_MS }, () => {
   it('recognises each phrase flite speaks, word for word', async () => {
-    const recognizer = new PocketsphinxSTT({ phrases: PHRASES, tempDir: scratch });
+    const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: PHRASES, tempDir: scratch });
     const heard: string[] = [];
     for (const phrase of PHRASES) {
       const event = await recognizer.recognize(await speechFrames(phrase, AGENT_FORMAT));
@@ -54,7 +57,10 @@ describe('PocketsphinxSTT with a phrase grammar', () => {
   });
 
   it('reports the phrase in its normalised form whatever the case and punctuation', async () => {
-    const recognizer = new PocketsphinxSTT({ phrases: ['Tell me about the Moon!', 'Hello.'] });
+    const recognizer = new PocketsphinxSTT({
+      ...SLOW,
+      phrases: ['Tell me about the Moon!', 'Hello.'],
+    });
     const event = await recognizer.recognize(
       await speechFrames('tell me about the moon', AGENT_FORMAT),
     );
@@ -70,19 +76,19 @@ describe('PocketsphinxSTT with a phrase grammar', () => {
       stereo[2 * i] = sample;
       stereo[2 * i + 1] = sample;
     });
-    const recognizer = new PocketsphinxSTT({ phrases: PHRASES });
+    const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: PHRASES });
     const event = await recognizer.recognize(new AudioFrame(stereo, 48_000, 2, mono.length));
     expect(transcript(event)).toBe(PHRASES[1]);
   });
 
   it('hears nothing in silence', async () => {
-    const recognizer = new PocketsphinxSTT({ phrases: PHRASES });
+    const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: PHRASES });
     const event = await recognizer.recognize(silenceFrames(1_000, AGENT_FORMAT));
     expect(transcript(event)).toBe('');
   });
 
   it('fails clearly, without retrying, when a phrase has a word the dictionary lacks', async () => {
-    const recognizer = new PocketsphinxSTT({ phrases: ['zzqx hello'] });
+    const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: ['zzqx hello'] });
     const error = await failure(recognizer.recognize(await speechFrames('hello', AGENT_FORMAT)));
     expect(error.message).toMatch(/zzqx.*missing in the dictionary/);
     expect(error.retryable).toBe(false);
@@ -93,9 +99,9 @@ describe('PocketsphinxSTT with a phrase grammar', () => {
   });
 });
 
-describe('PocketsphinxSTT without a grammar', () => {
+describe('PocketsphinxSTT without a grammar', { timeout: SLOW_TEST_MS }, () => {
   it('transcribes free speech into mostly the right words', async () => {
-    const recognizer = new PocketsphinxSTT();
+    const recognizer = new PocketsphinxSTT(SLOW);
     const event = await recognizer.recognize(await speechFrames(PHRASES[0] ?? '', AGENT_FORMAT));
     const words = (transcript(event) ?? '').split(' ');
     const expected = (PHRASES[0] ?? '').split(' ');
@@ -104,7 +110,7 @@ describe('PocketsphinxSTT without a grammar', () => {
 });
 
 describe('PocketsphinxSTT given unusable input', () => {
-  const recognizer = new PocketsphinxSTT({ phrases: PHRASES });
+  const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: PHRASES });
 
   it('rejects an empty buffer', async () => {
     const error = await failure(recognizer.recognize([]));
@@ -132,5 +138,13 @@ describe('PocketsphinxSTT given unusable input', () => {
     const missing = new PocketsphinxSTT({ command: 'pocketsphinx_not_installed_here' });
     const error = await failure(missing.recognize(silenceFrames(100, AGENT_FORMAT)));
     expect(error.message).toMatch(/apt-get install pocketsphinx pocketsphinx-en-us/);
+  });
+
+  it('gives up with a retryable timeout error when the engine takes too long', async () => {
+    // Loading the acoustic model alone takes pocketsphinx far longer than 1 ms.
+    const impatient = new PocketsphinxSTT({ phrases: PHRASES, timeoutMs: 1 });
+    const error = await failure(impatient.recognize(silenceFrames(100, AGENT_FORMAT)));
+    expect(error).toBeInstanceOf(APITimeoutError);
+    expect(error.retryable).toBe(true);
   });
 });

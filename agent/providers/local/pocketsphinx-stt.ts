@@ -18,7 +18,7 @@ export interface PocketsphinxSTTOptions {
    * pocketsphinx's dictionary. Without phrases it transcribes freely and often wrongly.
    */
   phrases?: readonly string[];
-  /** Longest a recognition may run before it fails as retryable. Default 15000. */
+  /** Longest a recognition may run before it fails as retryable. Default 30000. */
   timeoutMs?: number;
   /** The CLI to run. Default `pocketsphinx_continuous` from the PATH. */
   command?: string;
@@ -41,7 +41,7 @@ export class PocketsphinxSTT extends stt.STT {
   constructor(options: PocketsphinxSTTOptions = {}) {
     super({ streaming: false, interimResults: false });
     this.#grammar = options.phrases === undefined ? undefined : phraseGrammar(options.phrases);
-    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#command = options.command;
     this.#tempDir = options.tempDir ?? tmpdir();
   }

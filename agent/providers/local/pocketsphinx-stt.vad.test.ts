@@ -14,7 +14,10 @@ describe('PocketsphinxSTT behind the framework’s VAD stream adapter', () => {
     const phrases = ['tell me about the moon', 'play some relaxing music'];
     const format = { sampleRate: 48_000, frameMs: 10 };
     const vad = await silero.VAD.load();
-    const adapter = new stt.StreamAdapter(new PocketsphinxSTT({ phrases }), vad);
+    const adapter = new stt.StreamAdapter(
+      new PocketsphinxSTT({ phrases, timeoutMs: 120_000 }),
+      vad,
+    );
     const stream = adapter.stream();
 
     const frames = [
