@@ -90,7 +90,22 @@ export interface FakeLiveKitServer {
   close(): Promise<void>;
 }
 
-/** Starts a {@link FakeLiveKitServer} on 127.0.0.1, on a free port. */
+/**
+ * Starts a {@link FakeLiveKitServer} on 127.0.0.1, on a free port.
+ *
+ * @example A real worker against it (see fake-livekit-server.test.ts for the whole test)
+ * ```ts
+ * const server = await startFakeLiveKitServer({ apiKey, apiSecret });
+ * const restore = loadTypeScriptInJobProcesses(); // only when the agent file is .ts, in vitest
+ * const worker = new AgentServer(new ServerOptions({ agent: agentFile, agentName: 'parley-test',
+ *   wsURL: server.url, apiKey, apiSecret, host: '127.0.0.1', port: 0 }));
+ * const running = worker.run();
+ * await server.waitForWorker('parley-test');
+ * const { job } = await server.dispatchJob({ agentName: 'parley-test', roomName: 'r', metadata });
+ * await server.waitForJoinAttempt(job.id); // the job's entry reached ctx.connect()
+ * await worker.close(); await running; restore(); await server.close(); await dispose();
+ * ```
+ */
 export async function startFakeLiveKitServer(
   options: FakeLiveKitServerOptions,
 ): Promise<FakeLiveKitServer> {

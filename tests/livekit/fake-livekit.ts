@@ -228,18 +228,23 @@ export class FakeLiveKit implements FakeLiveKitServer {
     if (!attempt.tokenValid || attempt.kind === 'agent' || roomName === undefined) return;
     if (this.#roomSids.has(roomName)) return;
     this.#roomSid(roomName);
-    // The claim holds the configuration in protobuf JSON form.
-    const config = RoomConfiguration.fromJsonString(
-      JSON.stringify(attempt.claims?.roomConfig ?? {}),
-      {
-        ignoreUnknownFields: true,
-      },
-    );
-    const agents = config.agents.length > 0 ? config.agents : [{ agentName: '', metadata: '' }];
-    for (const { agentName, metadata } of agents) {
-      const named = agentName !== '' || this.#sessions.some((w) => w.agentName === '');
-      if (named) void this.dispatchJob({ agentName, roomName, metadata });
+    const agents = roomAgents(attempt.claims?.roomConfig);
+    for (const { agentName, metadata } of agents.length > 0 ? agents : [unnamedAgent]) {
+      const someoneToAsk = agentName !== '' || this.#sessions.some((w) => w.agentName === '');
+      if (someoneToAsk) void this.dispatchJob({ agentName, roomName, metadata });
     }
+  }
+}
+
+const unnamedAgent = { agentName: '', metadata: '' };
+
+/** The agents a token's `roomConfig` claim (protobuf JSON) names; none if it is malformed. */
+function roomAgents(claim: unknown): { agentName: string; metadata: string }[] {
+  try {
+    const json = JSON.stringify(claim ?? {});
+    return RoomConfiguration.fromJsonString(json, { ignoreUnknownFields: true }).agents;
+  } catch {
+    return [];
   }
 }
 
