@@ -9,7 +9,8 @@ import { type Conversation, createConversation } from './conversation/text-turn.
 import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
-import { createLLM, createOpenAIClient, llmConnectOptions } from './providers/openai.js';
+import { createLLM, llmConnectOptions } from './providers/openai.js';
+import { createOpenAIClient } from './providers/openai-client.js';
 
 /** Longest a turn waits for retrieval before answering without knowledge. */
 const RETRIEVAL_TIMEOUT_MS = 1_500;

@@ -45,3 +45,8 @@ export async function updateOwnCharacter(
     .returning();
   return row;
 }
+
+/** Characters with exactly this name, for tools that let an operator name one. */
+export async function findCharactersByName(db: Executor, name: string): Promise<Character[]> {
+  return db.select().from(characters).where(eq(characters.name, name));
+}

@@ -143,3 +143,40 @@ export async function deleteDocument(
     .returning({ id: knowledgeDocuments.id });
   return rows.length > 0;
 }
+
+/** A character's document with this title, if one exists (re-ingesting a file replaces it). */
+export async function findDocumentByTitle(
+  db: Executor,
+  params: { characterId: string; title: string },
+): Promise<KnowledgeDocument | undefined> {
+  const [row] = await db
+    .select()
+    .from(knowledgeDocuments)
+    .where(
+      and(
+        eq(knowledgeDocuments.characterId, params.characterId),
+        eq(knowledgeDocuments.title, params.title),
+      ),
+    );
+  return row;
+}
+
+/** New content for a document; it goes back to `pending` until re-ingested. */
+export async function updateDocumentContent(
+  db: Executor,
+  params: { id: string; content: string; contentType: string },
+): Promise<KnowledgeDocument> {
+  const [row] = await db
+    .update(knowledgeDocuments)
+    .set({
+      content: params.content,
+      contentType: params.contentType,
+      status: 'pending',
+      error: null,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(knowledgeDocuments.id, params.id))
+    .returning();
+  if (row === undefined) throw new Error(`document ${params.id} does not exist`);
+  return row;
+}

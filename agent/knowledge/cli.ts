@@ -1,0 +1,108 @@
+/**
+ * `npm run ingest -- <character id or name> <files...>`: teaches a character text and
+ * Markdown files. A file already taught (same file name) is replaced.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { loadConfig } from '../../core/config.js';
+import { AppError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import type { Executor } from '../../db/client.js';
+import { openDatabase } from '../../db/client.js';
+import { findCharactersByName, getCharacter } from '../../db/queries/characters.js';
+import {
+  createDocument,
+  findDocumentByTitle,
+  updateDocumentContent,
+} from '../../db/queries/knowledge.js';
+import type { Character, KnowledgeDocument } from '../../db/schema.js';
+import { createOpenAIClient } from '../providers/openai-client.js';
+import type { DocumentContentType } from './chunker.js';
+import { createOpenAIEmbedder } from './embedder.js';
+import { ingestDocument } from './ingest.js';
+
+const CONTENT_TYPES: Record<string, DocumentContentType> = {
+  '.md': 'text/markdown',
+  '.markdown': 'text/markdown',
+  '.txt': 'text/plain',
+  '.text': 'text/plain',
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function resolveCharacter(db: Executor, reference: string): Promise<Character> {
+  const byId = UUID.test(reference) ? await getCharacter(db, reference) : undefined;
+  if (byId !== undefined) return byId;
+  const byName = await findCharactersByName(db, reference);
+  if (byName.length === 1 && byName[0] !== undefined) return byName[0];
+  const problem =
+    byName.length === 0 ? 'No character has the id or name' : 'Several characters are named';
+  throw new AppError('CHARACTER.NOT_FOUND', `${problem} "${reference}"; use the character's id`);
+}
+
+function contentTypeOf(path: string): DocumentContentType {
+  const type = CONTENT_TYPES[extname(path).toLowerCase()];
+  if (type === undefined) {
+    throw new AppError(
+      'REQUEST.INVALID',
+      `${path}: only .md, .markdown, .txt and .text files can be taught`,
+    );
+  }
+  return type;
+}
+
+async function storeFile(
+  db: Executor,
+  character: Character,
+  path: string,
+): Promise<KnowledgeDocument> {
+  const contentType = contentTypeOf(path);
+  const content = await readFile(path, 'utf8');
+  const title = basename(path);
+  const existing = await findDocumentByTitle(db, { characterId: character.id, title });
+  return existing === undefined
+    ? createDocument(db, { characterId: character.id, title, contentType, content })
+    : updateDocumentContent(db, { id: existing.id, content, contentType });
+}
+
+async function main(args: string[]): Promise<void> {
+  const [reference, ...files] = args;
+  if (reference === undefined || files.length === 0) {
+    throw new AppError(
+      'REQUEST.INVALID',
+      'Usage: npm run ingest -- <character id or name> <files...>',
+    );
+  }
+  files.forEach(contentTypeOf);
+  const config = loadConfig();
+  const logger = createLogger({ level: 'warn' });
+  const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir });
+  try {
+    await database.migrate();
+    const character = await resolveCharacter(database.db, reference);
+    const embedder = createOpenAIEmbedder(createOpenAIClient(config), config.openai.embeddingModel);
+    for (const path of files) {
+      const document = await storeFile(database.db, character, path);
+      const bar = new SingleBar({ format: `${basename(path)} [{bar}] {value}/{total} chunks` });
+      bar.start(1, 0);
+      const { chunks } = await ingestDocument(
+        { db: database.db, embedder, logger },
+        document,
+        (p) => {
+          bar.setTotal(Math.max(p.total, 1));
+          bar.update(p.embedded);
+        },
+      );
+      bar.stop();
+      console.log(`${basename(path)}: ${chunks} chunks taught to ${character.name}`);
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof AppError ? error.message : error);
+  process.exitCode = 1;
+});
