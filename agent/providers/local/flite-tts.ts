@@ -107,9 +107,12 @@ export class FliteChunkedStream extends tts.ChunkedStream {
       });
     } catch (error) {
       // Flite failing is deterministic for a given text and voice, so retrying cannot help.
-      throw new APIError(`flite synthesis failed: ${(error as Error).message}`, {
-        retryable: false,
-      });
+      throw new APIError(
+        `flite synthesis failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          retryable: false,
+        },
+      );
     } finally {
       this.queue.close();
     }

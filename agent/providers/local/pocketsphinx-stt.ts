@@ -63,8 +63,11 @@ export class PocketsphinxSTT extends stt.STT {
     try {
       const wavPath = join(dir, 'utterance.wav');
       await writeFile(wavPath, encodeWav(audio));
-      const grammarPath = this.#grammar === undefined ? undefined : join(dir, 'phrases.gram');
-      if (grammarPath !== undefined) await writeFile(grammarPath, this.#grammar ?? '');
+      let grammarPath: string | undefined;
+      if (this.#grammar !== undefined) {
+        grammarPath = join(dir, 'phrases.gram');
+        await writeFile(grammarPath, this.#grammar);
+      }
       const outcome = await runPocketsphinx({
         wavPath,
         timeoutMs: this.#timeoutMs,
@@ -90,9 +93,12 @@ function toSpeechInput(buffer: AudioBuffer): { samples: Int16Array; sampleRate: 
   try {
     mono = toMonoPcm(buffer);
   } catch (error) {
-    throw new APIError(`pocketsphinx: unusable audio: ${(error as Error).message}`, {
-      retryable: false,
-    });
+    throw new APIError(
+      `pocketsphinx: unusable audio: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        retryable: false,
+      },
+    );
   }
   if (mono.samples.length === 0) {
     throw new APIError('pocketsphinx: unusable audio: no samples', { retryable: false });
