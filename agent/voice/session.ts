@@ -1,0 +1,95 @@
+import { type llm, type stt, type tts, type VAD, voice } from '@livekit/agents';
+import type { Config } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import type { Brain } from '../brain.js';
+import type { CharacterAgent } from '../character-agent.js';
+import { attachVoiceConversation } from '../conversation/voice-session.js';
+import { cartesiaConfigured, createCartesiaTTS } from '../providers/cartesia.js';
+import { FliteTTS } from '../providers/local/flite-tts.js';
+import { PocketsphinxSTT } from '../providers/local/pocketsphinx-stt.js';
+import { createLLM, createSTT, llmConnectOptions } from '../providers/openai.js';
+import { openAIConfigured } from '../providers/openai-client.js';
+
+export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers'>;
+
+/** The four models of a voice turn. */
+export interface VoiceModels {
+  vad: VAD;
+  stt: stt.STT;
+  llm: llm.LLM;
+  tts: tts.TTS;
+}
+
+/**
+ * Parley's turn-taking. VAD endpointing (no cloud turn detector), barge-in after half a
+ * second of speech with resume on a false interruption, and preemptive generation (the LLM
+ * and TTS start on the final transcript, before the endpointing delay has passed).
+ */
+export const TURN_HANDLING = {
+  turnDetection: 'vad',
+  endpointing: { mode: 'fixed', minDelay: 400, maxDelay: 3_000 },
+  interruption: {
+    mode: 'vad',
+    minDuration: 500,
+    resumeFalseInterruption: true,
+    falseInterruptionTimeout: 2_000,
+  },
+  preemptiveGeneration: { enabled: true, preemptiveTts: true },
+} satisfies Partial<voice.AgentSessionOptions['turnHandling']>;
+
+/**
+ * The models for one character's voice session: OpenAI (or a compatible server) for
+ * speech-to-text and the LLM, Cartesia in the character's voice. Without an OpenAI
+ * configuration speech-to-text falls back to pocketsphinx, without a Cartesia key speech
+ * falls back to flite: both offline, both far below the real providers.
+ */
+export function voiceModels(
+  config: VoiceConfig,
+  deps: { brain: Brain; vad: VAD },
+  character: { voiceId: string | null; language: string },
+): VoiceModels {
+  const stt = openAIConfigured(config)
+    ? createSTT(config, deps.brain.openai, character.language)
+    : new PocketsphinxSTT();
+  const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
+  return { vad: deps.vad, stt, llm: createLLM(config, deps.brain.openai), tts };
+}
+
+export interface VoiceSessionParams {
+  config: VoiceConfig;
+  brain: Brain;
+  models: VoiceModels;
+  agent: CharacterAgent;
+  logger: Logger;
+  /** Overrides for tests and benchmarks (for example a shorter endpointing delay). */
+  overrides?: Partial<voice.AgentSessionOptions>;
+}
+
+/**
+ * An `AgentSession` for one character in one room, whose transcript (every committed
+ * message, with metrics) goes to the database. The caller starts it with its own audio
+ * input and output: a LiveKit room, a WebRTC peer, or a test harness.
+ */
+export function createVoiceSession(params: VoiceSessionParams): voice.AgentSession {
+  const connOptions = llmConnectOptions(params.config);
+  const session = new voice.AgentSession({
+    ...params.models,
+    turnHandling: TURN_HANDLING,
+    // The browser cancels its own echo; Parley runs no server-side AEC that needs warming up.
+    aecWarmupDuration: null,
+    connOptions: {
+      llmConnOptions: connOptions,
+      sttConnOptions: connOptions,
+      ttsConnOptions: connOptions,
+    },
+    ...params.overrides,
+  });
+  attachVoiceConversation({
+    session,
+    writer: params.brain.writer,
+    chatRoomId: params.agent.chatRoom.id,
+    logger: params.logger,
+    greeting: params.agent.pendingGreeting,
+  });
+  return session;
+}
