@@ -1,4 +1,4 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger };
 
@@ -20,12 +20,21 @@ const REDACTED_PATHS = [
   '*.password',
 ];
 
-/** Builds the process logger. Tests pass `level: 'silent'`. */
-export function createLogger(options: { level: string; name?: string }): Logger {
+/**
+ * Builds the process logger. Tests pass `level: 'silent'`, or a `destination` to read what
+ * would have been logged.
+ */
+export function createLogger(options: {
+  level: string;
+  name?: string;
+  destination?: DestinationStream;
+}): Logger {
   const pinoOptions: LoggerOptions = {
     level: options.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   if (options.name !== undefined) pinoOptions.name = options.name;
-  return pino(pinoOptions);
+  return options.destination === undefined
+    ? pino(pinoOptions)
+    : pino(pinoOptions, options.destination);
 }

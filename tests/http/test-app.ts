@@ -1,13 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Database } from '../../db/client.js';
 import { type App, buildApp } from '../../token-service/app.js';
 import type { WebSocketTuning } from '../../token-service/app-deps.js';
-import {
-  createAccessTokenVerifier,
-  supabaseVerifierOptions,
-} from '../../token-service/auth/verifier.js';
+import { createAuth } from '../../token-service/auth-setup.js';
 import { startTestBrain, type TestBrain } from '../helpers/brain.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import {
@@ -30,6 +31,13 @@ export interface TestAppOptions {
   /** Leave LiveKit unconfigured. */
   withoutLiveKit?: boolean;
   webSocket?: Partial<WebSocketTuning>;
+  /**
+   * Be the embedded issuer (no Supabase), listening on `host` (default 127.0.0.1), with the
+   * signing key in a fresh data directory.
+   */
+  embeddedAuth?: { host?: string; allowDevSessions?: boolean };
+  /** Where logs go, at level info; silent when absent. */
+  logDestination?: DestinationStream;
 }
 
 /** The real app over a migrated test database, a fake Supabase and the real brain on an emulator. */
@@ -59,20 +67,25 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         LIVEKIT_API_SECRET: TEST_LIVEKIT.apiSecret,
         LIVEKIT_AGENT_NAME: TEST_LIVEKIT.agentName,
       };
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    SUPABASE_URL: supabase.url,
-    ...livekitEnv,
-    ...options.env,
-  });
-  const verifier = createAccessTokenVerifier(
-    supabaseVerifierOptions({ supabaseUrl: supabase.url, jwksCacheMs: config.auth.jwksCacheMs }),
-  );
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-http-'));
+  const embedded = options.embeddedAuth;
+  const authEnv =
+    embedded === undefined
+      ? { SUPABASE_URL: supabase.url }
+      : {
+          HOST: embedded.host ?? '127.0.0.1',
+          ALLOW_DEV_SESSIONS: String(embedded.allowDevSessions ?? false),
+        };
+  const config = loadConfig({ DATA_DIR: dataDir, ...authEnv, ...livekitEnv, ...options.env });
+  const logger =
+    options.logDestination === undefined
+      ? createLogger({ level: 'silent' })
+      : createLogger({ level: 'info', destination: options.logDestination });
   const app = await buildApp({
     config,
-    logger: createLogger({ level: 'silent' }),
+    logger,
     database,
-    auth: { verifier, devSessionsEnabled: false },
+    auth: await createAuth(config),
     conversation: brain.brain.conversation,
     knowledge: brain.brain,
     ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
@@ -94,6 +107,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await brain.close();
       await database.close();
       await supabase.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

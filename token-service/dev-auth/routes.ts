@@ -35,7 +35,8 @@ export const devAuthRoutes: FastifyPluginAsyncZod<{ auth: AuthDeps }> = async (a
           'Send the returned `user.id` back as `user_id` to stay the same user. Refused unless ' +
           'the server listens on loopback or ALLOW_DEV_SESSIONS is set, and always when ' +
           'Supabase is configured.',
-        body: devSessionRequestSchema.default({}),
+        // Absent when the client posts nothing: a new user with no name.
+        body: devSessionRequestSchema.nullish(),
         response: { 200: devSessionResponse, ...errorResponses, 403: errorResponseSchema },
       },
     },
@@ -48,7 +49,7 @@ export const devAuthRoutes: FastifyPluginAsyncZod<{ auth: AuthDeps }> = async (a
       }
       return createDevSession(
         { issuer: localIssuer, devSessionsEnabled: auth.devSessionsEnabled },
-        request.body,
+        request.body ?? {},
       );
     },
   );
