@@ -6,7 +6,7 @@ import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
 import { resample } from '../../providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../providers/local/flite.js';
 import { WebRtcAudioInput } from './audio-input.js';
-import { envelopeCorrelation, joinFrames } from './audio-test-helpers.js';
+import { envelopeCorrelation, joinFrames, until } from './audio-test-helpers.js';
 import { OPUS_FRAME_SAMPLES } from './opus-rtp-sender.js';
 import { PcmChunker, rmsLevel } from './pcm.js';
 import { connectTestCall } from './test-browser.js';
@@ -30,10 +30,6 @@ function collect(input: WebRtcAudioInput): { frames: AudioFrame[]; done: Promise
     }
   })();
   return { frames, done };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 describe('WebRtcAudioInput over a call', () => {

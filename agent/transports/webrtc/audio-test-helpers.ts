@@ -60,3 +60,15 @@ export function envelopeCorrelation(
   }
   return best;
 }
+
+/**
+ * Polls `condition` every 20 ms. Gives up with an error after `limitMs` so a broken call
+ * fails its test instead of leaving a loop running after it.
+ */
+export async function until(condition: () => boolean, limitMs = 20_000): Promise<void> {
+  const giveUpAt = performance.now() + limitMs;
+  while (!condition()) {
+    if (performance.now() > giveUpAt) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

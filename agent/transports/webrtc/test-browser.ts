@@ -33,6 +33,8 @@ export class TestBrowser {
   /** Decoded 48 kHz mono samples of every packet received from the server, in arrival order. */
   readonly heard: Int16Array[] = [];
   readonly received: RtpPacket[] = [];
+  /** `performance.now()` at each packet's arrival. */
+  readonly arrivals: number[] = [];
   readonly messages: unknown[] = [];
   private readonly decoder = new Decoder({ channels: 1, sample_rate: OPUS_RATE });
   private readonly sender: OpusRtpSender;
@@ -49,7 +51,6 @@ export class TestBrowser {
     this.channel = this.pc.createDataChannel('parley');
     this.channel.onMessage.subscribe((data) => this.messages.push(JSON.parse(data.toString())));
     this.sender = new OpusRtpSender(this.audio.sender);
-    this.audio.receiver.track.onReceiveRtp.subscribe((packet) => this.hear(packet));
   }
 
   /** A complete (non-trickle) offer, as a browser sends it to a WHIP-style endpoint. */
@@ -65,6 +66,8 @@ export class TestBrowser {
 
   async accept(answerSdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    // The receiving track exists once the answer named the server's stream.
+    this.audio.receiver.track.onReceiveRtp.subscribe((packet) => this.hear(packet));
   }
 
   /** Speaks 48 kHz mono samples as 20 ms Opus packets in real time; resolves when all are sent. */
@@ -104,6 +107,7 @@ export class TestBrowser {
 
   private hear(packet: RtpPacket): void {
     this.received.push(packet);
+    this.arrivals.push(performance.now());
     const pcm = this.decoder.decode(packet.payload);
     this.heard.push(
       new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength)),
