@@ -191,11 +191,15 @@ async function streamCompletion(
   });
   await sendEvent(res, choice({ role: 'assistant', content: '', refusal: null }, null));
   for (const [index, piece] of completion.pieces.entries()) {
-    if (index === cutAfter) return void res.destroy();
+    if (index === cutAfter) break;
     if (index > 0 && !(await pause(tokenIntervalMs(script), signal))) return;
     await sendEvent(res, choice({ content: piece }, null));
   }
-  if (cutAfter !== undefined) return void res.destroy();
+  if (cutAfter !== undefined) {
+    // An injected cut: drop the connection with no finish chunk and no [DONE].
+    res.destroy();
+    return;
+  }
   await sendEvent(res, choice({}, completion.finishReason));
   if (request.stream_options?.include_usage === true) {
     await sendEvent(res, { ...base, choices: [], usage: completion.usage });
