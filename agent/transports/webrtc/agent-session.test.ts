@@ -1,0 +1,102 @@
+import { initializeLogger, llm, voice } from '@livekit/agents';
+import * as openai from '@livekit/agents-plugin-openai';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type OpenAIEmulator,
+  startOpenAIEmulator,
+} from '../../../tests/providers/openai-emulator.js';
+import { synchronizeTranscript } from '../../../tests/voice/transcript-sync.js';
+import { FliteTTS } from '../../providers/local/flite-tts.js';
+import { WebRtcAudioOutput } from './audio-output.js';
+import { until } from './audio-test-helpers.js';
+import { rmsLevel } from './pcm.js';
+import { connectTestCall } from './test-browser.js';
+
+const REPLY =
+  'The quick brown fox jumps over the lazy dog. It was a long and sunny afternoon by the river, ' +
+  'and nobody in the village was in any hurry at all.';
+
+let emulator: OpenAIEmulator;
+beforeAll(async () => {
+  initializeLogger({ pretty: false, level: 'warn' });
+  emulator = await startOpenAIEmulator();
+  return () => emulator.close();
+});
+
+/** The assistant messages the session stored. */
+function assistantMessages(session: voice.AgentSession): llm.ChatMessage[] {
+  return session.history.items.filter(
+    (item): item is llm.ChatMessage => item instanceof llm.ChatMessage && item.role === 'assistant',
+  );
+}
+
+describe('WebRtcAudioOutput as an AgentSession output', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of cleanup.splice(0)) await close();
+  });
+
+  async function start(synchronized: boolean) {
+    const { browser, session: peer } = await connectTestCall();
+    const output = new WebRtcAudioOutput({ sink: peer.audioSender });
+    const session = new voice.AgentSession({
+      tts: new FliteTTS(),
+      llm: new openai.LLM({ model: 'gpt-4o-mini', baseURL: emulator.baseURL, apiKey: 'emulator' }),
+    });
+    if (synchronized) {
+      const { synchronizer } = await synchronizeTranscript(output);
+      session.output.audio = synchronizer.audioOutput;
+      session.output.transcription = synchronizer.textOutput;
+      cleanup.push(() => synchronizer.close());
+    } else {
+      session.output.audio = output;
+    }
+    await session.start({ agent: new voice.Agent({ instructions: 'Read aloud.' }) });
+    cleanup.push(
+      () => session.close(),
+      () => output.close(),
+      () => browser.close(),
+      () => peer.close(),
+    );
+    return { browser, output, session };
+  }
+
+  it('plays a whole reply to the browser and stores it as spoken', async () => {
+    const { browser, output, session } = await start(false);
+    const handle = session.say('Hello from the river.');
+    await handle.waitForPlayout();
+    await until(() => browser.received.length === output.packetsSent);
+
+    expect(output.packetsSent).toBeGreaterThan(25);
+    expect(rmsLevel(browser.heardSamples())).toBeGreaterThan(300);
+    expect(assistantMessages(session).map((m) => [m.textContent, m.interrupted])).toEqual([
+      ['Hello from the river.', false],
+    ]);
+  });
+
+  it('stops the voice on interruption and stores only the words that were played', async () => {
+    const { browser, output, session } = await start(true);
+    emulator.enqueueReply(REPLY);
+    const handle = session.generateReply({ userInput: 'Tell me about the river.' });
+    await until(() => browser.received.length >= 75); // 1.5 s heard
+    handle.interrupt();
+    await handle.waitForPlayout();
+    const sentAtInterrupt = output.packetsSent;
+
+    expect(output.queuedMs).toBe(0);
+    const [message] = assistantMessages(session);
+    expect(message?.interrupted).toBe(true);
+    const stored = message?.textContent ?? '';
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.length).toBeLessThan(REPLY.length / 2);
+    expect(REPLY.startsWith(stored.trim())).toBe(true);
+
+    // Nothing of the interrupted reply follows: the next one plays alone.
+    const next = session.say('Yes?');
+    await next.waitForPlayout();
+    await until(() => browser.received.length === output.packetsSent);
+    const nextPackets = output.packetsSent - sentAtInterrupt;
+    expect(nextPackets).toBeGreaterThan(0);
+    expect(nextPackets).toBeLessThan(50);
+  });
+});
