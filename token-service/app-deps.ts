@@ -9,6 +9,7 @@ import type { DatabaseHandle } from '../db/client.js';
 import type { ChatRoom, KnowledgeDocument, Message } from '../db/schema.js';
 import type { LocalIssuer } from './auth/local-issuer.js';
 import type { AccessTokenVerifier } from './auth/verifier.js';
+import type { DirectCallPort } from './rtc/port.js';
 
 /** One typed user message and the character's reply. */
 export interface TextTurnInput {
@@ -56,7 +57,7 @@ export interface WebSocketTuning {
   authTimeoutMs: number;
 }
 
-export type AppConfig = Pick<Config, 'http' | 'livekit'>;
+export type AppConfig = Pick<Config, 'http' | 'livekit' | 'auth'>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -65,5 +66,7 @@ export interface AppDeps {
   auth: AuthDeps;
   conversation: ConversationPort;
   knowledge: KnowledgePort;
+  /** Direct WebRTC calls (`agent/direct`); without it `/api/rtc/*` is not served. */
+  rtc?: DirectCallPort;
   webSocket?: Partial<WebSocketTuning>;
 }

@@ -25,7 +25,9 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
+import { rtcRoutes } from './rtc/routes.js';
 import { createProfileEnsurer } from './users/profile.js';
+import { webRoutes } from './web/routes.js';
 import { MAX_FRAME_BYTES } from './ws-chat/frames.js';
 import { chatSocketRoutes } from './ws-chat/routes.js';
 
@@ -71,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const ensureProfile = createProfileEnsurer(db);
   await app.register(healthRoutes, { database });
   await app.register(devAuthRoutes, { auth: deps.auth });
+  await app.register(webRoutes, { config, devSessionsEnabled: deps.auth.devSessionsEnabled });
   await app.register(chatSocketRoutes, {
     db,
     verifier: deps.auth.verifier,
@@ -89,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(chatRoomRoutes, { db });
     await api.register(roomTokenRoutes, { db, config });
     await api.register(chatRoutes, { db, config, conversation: deps.conversation });
+    if (deps.rtc !== undefined) await api.register(rtcRoutes, { db, config, calls: deps.rtc });
   });
   return app as unknown as App;
 }

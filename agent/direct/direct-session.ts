@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { type VAD, voice } from '@livekit/agents';
+import type { Config } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import type { Executor } from '../../db/client.js';
+import type { Brain } from '../brain.js';
+import { loadCharacterAgent } from '../character-agent.js';
+import { WebRtcAudioInput } from '../transports/webrtc/audio-input.js';
+import { WebRtcAudioOutput } from '../transports/webrtc/audio-output.js';
+import { answerOffer, type CloseReason, type PeerOptions } from '../transports/webrtc/peer.js';
+import {
+  createVoiceSession,
+  type VoiceConfig,
+  type VoiceModels,
+  voiceModels,
+} from '../voice/session.js';
+import { CaptionOutput, sendSessionEvents } from './captions.js';
+import type { ServerMessage } from './messages.js';
+import { SnapshotVision } from './vision.js';
+
+/** What a direct session needs, built once per process. */
+export interface DirectSessionDeps {
+  config: VoiceConfig & Pick<Config, 'rag'>;
+  db: Executor;
+  brain: Brain;
+  /** Silero, loaded once per process and shared by every session. */
+  vad: VAD;
+  logger: Logger;
+  /** ICE settings of the server's peers. */
+  peer?: PeerOptions;
+  /** AgentSession overrides, for tests and benchmarks. */
+  sessionOverrides?: Partial<voice.AgentSessionOptions>;
+}
+
+export interface DirectSessionRequest {
+  /** The browser's complete SDP offer. */
+  offerSdp: string;
+  /** A room the caller was already allowed into (the HTTP layer checks access). */
+  chatRoomId: number;
+}
+
+/** One browser talking to one character over a direct WebRTC peer. */
+export interface DirectSession {
+  readonly id: string;
+  readonly chatRoomId: number;
+  /** The SDP answer for the browser, with every candidate in it. */
+  readonly answerSdp: string;
+  /** Settles when the call is over, everything is released and its messages are stored. */
+  readonly ended: Promise<CloseReason>;
+  /** Hangs up; resolves like {@link DirectSession.ended}. */
+  close(): Promise<CloseReason>;
+}
+
+/**
+ * Starts a character's voice session for a browser's offer: a werift peer answering the
+ * offer, its microphone as the session's audio input, the character's voice on the same
+ * audio m-line, captions and state on the data channel, camera snapshots as the character's
+ * vision. The session starts before the answer is returned, so a failure is reported to the
+ * caller rather than to a page that thinks it is connected.
+ *
+ * The call ends when the browser closes the peer or goes quiet (see `PeerSession`), when the
+ * agent session closes itself, or on {@link DirectSession.close}; then the session is closed
+ * (committing what was said), the models released and the transcript flushed.
+ */
+export async function startDirectSession(
+  deps: DirectSessionDeps,
+  request: DirectSessionRequest,
+): Promise<DirectSession> {
+  const id = randomUUID();
+  const logger = deps.logger.child({ rtcSessionId: id, chatRoomId: request.chatRoomId });
+  const vision = new SnapshotVision();
+  const agent = await loadCharacterAgent(
+    {
+      db: deps.db,
+      retriever: deps.brain.retriever,
+      historyMessages: deps.config.rag.historyMessages,
+    },
+    request.chatRoomId,
+    { vision },
+  );
+  const { answerSdp, session: peer } = await answerOffer(request.offerSdp, {
+    ...deps.peer,
+    logger,
+  });
+  const send = (message: ServerMessage) => void peer.data.send(message);
+  const input = new WebRtcAudioInput({ track: peer.remoteAudio });
+  const output = new WebRtcAudioOutput({ sink: peer.audioSender });
+  const models = voiceModels(deps.config, deps, agent.character);
+  const session = createVoiceSession({
+    config: deps.config,
+    brain: deps.brain,
+    models,
+    agent,
+    logger,
+    ...(deps.sessionOverrides === undefined ? {} : { overrides: deps.sessionOverrides }),
+  });
+  session.input.audio = input;
+  session.output.audio = output;
+  session.output.transcription = new CaptionOutput(send);
+  const stopEvents = sendSessionEvents(session, send);
+  const stopVision = peer.data.onMessage((message) => vision.accept(message));
+  send({ type: 'state', state: 'initializing' });
+
+  const teardown = async (): Promise<void> => {
+    stopVision();
+    await session.close().catch((error: unknown) => {
+      logger.warn({ err: error }, 'voice session did not close cleanly');
+    });
+    stopEvents();
+    await Promise.allSettled([input.close(), output.close(), releaseModels(models)]);
+    await deps.brain.writer.flush();
+    logger.info({ event: 'rtc.session.ended' }, 'direct session ended');
+  };
+  const ended = peer.closed.then(async (reason) => {
+    await teardown();
+    return reason;
+  });
+  // The session may end itself (an unrecoverable error): hang up the call with it.
+  session.once(voice.AgentSessionEventTypes.Close, () => void peer.close());
+
+  try {
+    await session.start({ agent });
+  } catch (error) {
+    await peer.close();
+    await ended;
+    throw error;
+  }
+  logger.info({ event: 'rtc.session.started' }, 'direct session started');
+  return {
+    id,
+    chatRoomId: request.chatRoomId,
+    answerSdp,
+    ended,
+    async close() {
+      await peer.close();
+      return ended;
+    },
+  };
+}
+
+/** The per-session models; the VAD is shared and stays open. */
+async function releaseModels(models: VoiceModels): Promise<void> {
+  await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm.aclose()]);
+}

@@ -1,0 +1,89 @@
+import { AppError } from '../../core/errors.js';
+import {
+  type DirectSession,
+  type DirectSessionDeps,
+  type DirectSessionRequest,
+  startDirectSession,
+} from './direct-session.js';
+
+export interface DirectSessionsOptions {
+  /** Calls this process holds at once; more are refused with `SESSION.UNAVAILABLE`. Default 50. */
+  maxSessions?: number;
+  /** How a session is started; tests may wrap it. Default {@link startDirectSession}. */
+  start?: (deps: DirectSessionDeps, request: DirectSessionRequest) => Promise<DirectSession>;
+}
+
+/** A started call, as its owner sees it. */
+export interface StartedCall {
+  id: string;
+  answerSdp: string;
+  chatRoomId: number;
+}
+
+/**
+ * The direct calls of one process: who owns each, so only the owner can hang up; a cap on how
+ * many run at once; and `closeAll()` for shutdown, which waits until every call has stored
+ * its messages. A call leaves the registry by itself when it ends.
+ */
+export class DirectSessions {
+  readonly #sessions = new Map<string, { session: DirectSession; userId: string }>();
+  readonly #starting = new Set<Promise<unknown>>();
+  readonly #maxSessions: number;
+  readonly #start: NonNullable<DirectSessionsOptions['start']>;
+  #closing = false;
+
+  constructor(
+    private readonly deps: DirectSessionDeps,
+    options: DirectSessionsOptions = {},
+  ) {
+    this.#maxSessions = options.maxSessions ?? 50;
+    this.#start = options.start ?? startDirectSession;
+  }
+
+  /** Calls running now. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Answers `offerSdp` with a call to the character of `chatRoomId`, owned by `userId`. */
+  async start(input: DirectSessionRequest & { userId: string }): Promise<StartedCall> {
+    if (this.#closing) {
+      throw new AppError('SESSION.UNAVAILABLE', 'The server is shutting down');
+    }
+    if (this.#sessions.size + this.#starting.size >= this.#maxSessions) {
+      throw new AppError('SESSION.UNAVAILABLE', 'This server holds as many calls as it can');
+    }
+    const starting = this.#start(this.deps, {
+      offerSdp: input.offerSdp,
+      chatRoomId: input.chatRoomId,
+    });
+    this.#starting.add(starting);
+    let session: DirectSession;
+    try {
+      session = await starting;
+    } finally {
+      this.#starting.delete(starting);
+    }
+    this.#sessions.set(session.id, { session, userId: input.userId });
+    void session.ended.finally(() => this.#sessions.delete(session.id));
+    if (this.#closing) void session.close();
+    return { id: session.id, answerSdp: session.answerSdp, chatRoomId: session.chatRoomId };
+  }
+
+  /** Hangs up a call of `userId`'s; resolves once it is over and stored. */
+  async end(id: string, userId: string): Promise<void> {
+    const entry = this.#sessions.get(id);
+    if (entry === undefined) throw new AppError('SESSION.NOT_FOUND', 'No such call');
+    if (entry.userId !== userId) {
+      throw new AppError('SESSION.FORBIDDEN', 'Only the caller can end this call');
+    }
+    await entry.session.close();
+  }
+
+  /** Refuses new calls, hangs up every call and waits until all are over and stored. */
+  async closeAll(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled([...this.#starting]);
+    await Promise.allSettled([...this.#sessions.values()].map(({ session }) => session.close()));
+  }
+}

@@ -1,0 +1,81 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
+import { messages } from '../../db/schema.js';
+import { rms } from '../audio/measure.js';
+import {
+  createCharacter,
+  type DirectTestApp,
+  devSession,
+  startDirectTestApp,
+  until,
+} from './direct-app.js';
+import { EXCHANGES, phraseRecognizer } from './script.js';
+import { type Caller, call, SERVER_LOOPBACK } from './werift-caller.js';
+
+const SESSIONS = Number(process.env.E2E_SESSIONS ?? EXCHANGES.length);
+const exchanges = EXCHANGES.slice(0, SESSIONS);
+
+let parley: DirectTestApp;
+beforeAll(async () => {
+  parley = await startDirectTestApp({ exchanges, peer: SERVER_LOOPBACK });
+});
+afterAll(async () => {
+  await parley?.close();
+});
+
+async function storedMessages(chatRoomId: number) {
+  const rows = await parley.database.db
+    .select()
+    .from(messages)
+    .where(eq(messages.chatRoomId, chatRoomId))
+    .orderBy(messages.seq);
+  return rows.map((row) => ({ sender: row.sender, text: row.text, modality: row.modality }));
+}
+
+describe(`${SESSIONS} direct WebRTC calls at once in one process`, () => {
+  it('each caller gets the answer to its own question, in its own room, and nothing else', async () => {
+    // Each caller is a different user with a different character: ten rooms.
+    const callers: Caller[] = await Promise.all(
+      exchanges.map(async (_exchange, i) => {
+        const { token } = await devSession(parley.baseUrl);
+        const characterId = await createCharacter(parley.baseUrl, token, `Guide ${i}`);
+        return call(parley.baseUrl, token, `character_id=${characterId}`);
+      }),
+    );
+    expect(parley.calls.size).toBe(SESSIONS);
+    expect(new Set(callers.map((c) => c.chatRoomId)).size).toBe(SESSIONS);
+
+    await Promise.all(callers.map((caller, i) => caller.say(exchanges[i]?.question ?? '')));
+    await until(
+      'every caller has both final captions',
+      () => callers.every((c) => c.finalCaptions().length >= 2),
+      120_000,
+    );
+    // A reply's final caption is sent once it has played out: the audio is all here.
+    await Promise.all(callers.map((c) => c.hangUp()));
+    await until('every call has ended', () => parley.calls.size === 0, 30_000);
+
+    const answers = phraseRecognizer(exchanges.map((e) => e.answer));
+    for (const [i, caller] of callers.entries()) {
+      const exchange = exchanges[i];
+      if (exchange === undefined) throw new Error('no exchange');
+      const question = normalizePhrase(exchange.question);
+      expect(caller.finalCaptions().map((c) => [c.role, c.text])).toEqual([
+        ['user', question],
+        ['character', exchange.answer],
+      ]);
+      const heard = caller.heard();
+      expect(rms(heard.samples)).toBeGreaterThan(500);
+      // What came back on this call's audio track is this question's answer, by ear.
+      expect(await answers.pcm(heard)).toBe(normalizePhrase(exchange.answer));
+      expect(await storedMessages(caller.chatRoomId)).toEqual([
+        { sender: 'user', text: question, modality: 'voice' },
+        { sender: 'character', text: exchange.answer, modality: 'voice' },
+      ]);
+    }
+    expect(parley.transcripts.toSorted()).toEqual(
+      exchanges.map((e) => normalizePhrase(e.question)).toSorted(),
+    );
+  });
+});

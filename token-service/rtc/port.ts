@@ -1,0 +1,21 @@
+/** A started direct call: where the browser's answer comes from and which room it talks in. */
+export interface StartedDirectCall {
+  id: string;
+  answerSdp: string;
+  chatRoomId: number;
+}
+
+/**
+ * The direct WebRTC calls of this process (`agent/direct/registry.ts` `DirectSessions`
+ * satisfies it structurally).
+ */
+export interface DirectCallPort {
+  /** Answers a browser's SDP offer with a call to the room's character, owned by `userId`. */
+  start(input: {
+    userId: string;
+    chatRoomId: number;
+    offerSdp: string;
+  }): Promise<StartedDirectCall>;
+  /** Hangs up; `SESSION.NOT_FOUND` for an unknown id, `SESSION.FORBIDDEN` for someone else's. */
+  end(id: string, userId: string): Promise<void>;
+}
