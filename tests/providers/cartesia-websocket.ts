@@ -136,6 +136,7 @@ export function serveConnection(ws: WebSocket, deps: ConnectionDeps): void {
   /** Speaks one transcript into its context; `false` when cancelled or the socket dropped. */
   async function speakInto(context: Context, request: GenerationRequest): Promise<boolean> {
     if (!context.startedAudio && !(await pause(deps.timing.ttfbMs))) return false;
+    if (context.cancelled) return false;
     context.startedAudio = true;
     const rate = request.output_format.sample_rate;
     const started = performance.now();

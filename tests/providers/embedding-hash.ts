@@ -3,6 +3,19 @@ import { words } from './http.js';
 /** Bigrams count half a unigram: shared phrases lift similarity, shared words carry it. */
 const BIGRAM_WEIGHT = 0.5;
 
+/**
+ * Function words count a quarter: without this, any two English sentences with a couple of
+ * "the"s in them look related (0.25 cosine), which is near a retrieval threshold.
+ */
+const STOPWORD_WEIGHT = 0.25;
+const STOPWORDS = new Set(
+  (
+    'a an and are as at be but by do does for from has have he her his i in is it its me my ' +
+    'of on or our she so that the their them they this to was we were what when where which ' +
+    'who why will with you your'
+  ).split(' '),
+);
+
 /** 32-bit FNV-1a over the UTF-16 code units; fast, stable across runs and platforms. */
 function fnv1a(text: string, seed: number): number {
   let hash = (0x811c9dc5 ^ seed) >>> 0;
@@ -17,7 +30,10 @@ function features(text: string): [string, number][] {
   const tokens = words(text);
   // Text with no words at all ("?!") still gets a vector of its own rather than zeros.
   if (tokens.length === 0) return [[`raw:${text}`, 1]];
-  const out: [string, number][] = tokens.map((token) => [`w:${token}`, 1]);
+  const out: [string, number][] = tokens.map((token) => [
+    `w:${token}`,
+    STOPWORDS.has(token) ? STOPWORD_WEIGHT : 1,
+  ]);
   for (let i = 1; i < tokens.length; i++) {
     out.push([`b:${tokens[i - 1]} ${tokens[i]}`, BIGRAM_WEIGHT]);
   }
@@ -25,8 +41,8 @@ function features(text: string): [string, number][] {
 }
 
 /**
- * A deterministic stand-in for a sentence embedding: lowercased word unigrams and bigrams,
- * feature-hashed into `dimensions` buckets with a hashed sign (so collisions cancel rather
+ * A deterministic stand-in for a sentence embedding: lowercased word unigrams (function
+ * words down-weighted) and bigrams, feature-hashed into `dimensions` buckets with a hashed sign (so collisions cancel rather
  * than pile up), then L2-normalised. Texts that share words get a high cosine similarity;
  * texts that share none get about zero. It knows no synonyms.
  */
