@@ -1,0 +1,14 @@
+import { defineAgent } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import { runCharacterJob, type WorkerProcessData } from './character-job.js';
+
+/**
+ * The agent every job process of the worker runs. Silero's model loads once per process,
+ * before the process takes a job, so a conversation starts without that delay.
+ */
+export default defineAgent<WorkerProcessData>({
+  prewarm: async (proc) => {
+    proc.userData.vad = await silero.VAD.load();
+  },
+  entry: (ctx) => runCharacterJob(ctx),
+});
