@@ -3,7 +3,8 @@ import {
   type RTCDataChannel,
   RTCPeerConnection,
   type RTCRtpTransceiver,
-  type RtpPacket,
+  RtpHeader,
+  RtpPacket,
   useOPUS,
   useVP8,
 } from 'werift';
@@ -11,6 +12,7 @@ import { FrameClock } from './frame-clock.js';
 import { OPUS_FRAME_SAMPLES, OPUS_RATE, OpusRtpSender } from './opus-rtp-sender.js';
 import { PcmChunker } from './pcm.js';
 import { answerOffer, type PeerOptions, type PeerSession } from './peer.js';
+import { packetizeVp8 } from './vp8-frames.js';
 
 /** Both test peers stay on loopback: no test traffic leaves this machine. */
 export const LOOPBACK_ICE: Pick<
@@ -29,6 +31,8 @@ export const LOOPBACK_ICE: Pick<
 export class TestBrowser {
   readonly pc: RTCPeerConnection;
   readonly audio: RTCRtpTransceiver;
+  /** The camera m-line, when the browser was made with `video: true`. */
+  readonly video: RTCRtpTransceiver | undefined;
   readonly channel: RTCDataChannel;
   /** Decoded 48 kHz mono samples of every packet received from the server, in arrival order. */
   readonly heard: Int16Array[] = [];
@@ -38,6 +42,7 @@ export class TestBrowser {
   readonly messages: unknown[] = [];
   private readonly decoder = new Decoder({ channels: 1, sample_rate: OPUS_RATE });
   private readonly sender: OpusRtpSender;
+  private videoSeq = 1;
 
   constructor(options: { video?: boolean } = {}) {
     this.pc = new RTCPeerConnection({
@@ -47,7 +52,10 @@ export class TestBrowser {
       codecs: { audio: [useOPUS()], video: [useVP8()] },
     });
     this.audio = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
-    if (options.video === true) this.pc.addTransceiver('video', { direction: 'sendonly' });
+    this.video =
+      options.video === true
+        ? this.pc.addTransceiver('video', { direction: 'sendonly' })
+        : undefined;
     this.channel = this.pc.createDataChannel('parley');
     this.channel.onMessage.subscribe((data) => this.messages.push(JSON.parse(data.toString())));
     this.sender = new OpusRtpSender(this.audio.sender);
@@ -88,6 +96,23 @@ export class TestBrowser {
       });
       clock.start();
     });
+  }
+
+  /** Sends one encoded VP8 frame as RTP packets (marker on the last), like a camera would. */
+  async sendVideoFrame(frame: Buffer, timestamp: number): Promise<void> {
+    const video = this.video;
+    if (video === undefined) throw new Error('this browser offered no camera');
+    const payloads = packetizeVp8(frame);
+    for (const [i, payload] of payloads.entries()) {
+      const header = new RtpHeader({
+        sequenceNumber: this.videoSeq,
+        timestamp,
+        payloadType: 96,
+        marker: i === payloads.length - 1,
+      });
+      this.videoSeq = (this.videoSeq + 1) & 0xffff;
+      await video.sender.sendRtp(new RtpPacket(header, payload));
+    }
   }
 
   /** Everything heard so far as one block of 48 kHz samples. */
