@@ -58,7 +58,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
       {
         chatRoomId: dispatch.chatRoomId,
         characterId: conversation.agent.character.id,
-        resumed: conversation.agent.pendingGreeting === undefined,
+        historyMessages: pastMessages(conversation.agent),
       },
       'dispatch accepted',
     );
@@ -69,6 +69,13 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     logFailure(logger, error);
     ctx.shutdown(isAppError(error) ? error.code : 'job failed');
   }
+}
+
+/** How many stored messages the conversation resumes with. */
+function pastMessages(agent: CharacterAgent): number {
+  return agent.chatCtx.items.filter(
+    (item) => item.type === 'message' && (item.role === 'user' || item.role === 'assistant'),
+  ).length;
 }
 
 async function resolveConversation(

@@ -114,8 +114,8 @@ describe('the Parley agent worker (npm run agent) against a LiveKit server', () 
       room: roomName,
       chatRoomId: mira.room.id,
       characterId: mira.character.id,
-      // The room already holds a message: the character resumes instead of greeting.
-      resumed: true,
+      // The conversation resumes with the message stored before the call.
+      historyMessages: 1,
     });
     expect(JSON.stringify(accepted)).not.toContain(mira.user.id);
 
