@@ -65,6 +65,16 @@ describe('answerOffer', () => {
     expect(await fromBrowser).toEqual({ type: 'chat', text: 'hi' });
   });
 
+  it("takes a message too big for werift's default limit, such as a camera snapshot", async () => {
+    const { browser, session, answerSdp } = await connectTestCall();
+    track(browser, session);
+    expect(answerSdp).toMatch(/^a=max-message-size:262144/m);
+    const received = new Promise<unknown>((resolve) => session.data.onMessage(resolve));
+    const snapshot = { type: 'camera', image: `data:image/jpeg;base64,${'A'.repeat(200_000)}` };
+    browser.channel.send(JSON.stringify(snapshot));
+    expect(await received).toEqual(snapshot);
+  });
+
   it('notices the browser going away without a goodbye', async () => {
     const { browser, session } = await connectTestCall({ peer: { idleTimeoutMs: 1000 } });
     track(browser, session);

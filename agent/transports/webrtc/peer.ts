@@ -25,6 +25,11 @@ export interface PeerOptions {
   iceAdditionalHostAddresses?: string[];
   /** UDP ports to use, for a firewall that opens a range. */
   icePortRange?: [number, number];
+  /**
+   * Largest data channel message either side may send, in bytes. Default 262144 (what Chrome
+   * accepts), so a camera snapshot fits; werift's own default (65536) would refuse one.
+   */
+  maxMessageSize?: number;
   /** Receive the browser's camera when it offers one. Default true. */
   acceptVideo?: boolean;
   /** Longest wait for our ICE candidates before answering. Default 5000. */
@@ -104,6 +109,7 @@ function createPeerConnection(options: PeerOptions, onStunRequest: () => void): 
     iceInterfaceAddresses: options.iceInterfaceAddresses,
     iceAdditionalHostAddresses: options.iceAdditionalHostAddresses,
     icePortRange: options.icePortRange,
+    maxMessageSize: options.maxMessageSize ?? 262_144,
     codecs: {
       audio: [useOPUS()],
       video: [useVP8(), useH264()],
