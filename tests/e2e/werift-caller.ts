@@ -16,12 +16,15 @@ export interface Caller {
   finalCaptions(): CaptionMessage[];
   /** Everything the server sent on the audio track, 48 kHz mono. */
   heard(): Pcm16Audio;
-  /** Says `text` (flite), then keeps the microphone open with silence, as a browser does. */
-  say(text: string): Promise<void>;
+  /**
+   * Says `text` (flite), then sends silence, as an open microphone does, until `heard()`
+   * holds: the server has what it needs and the CPU goes to the other calls.
+   */
+  say(text: string, until: () => boolean): Promise<void>;
   hangUp(): Promise<void>;
 }
 
-/** POSTs a werift offer to `/api/rtc/offer?<query>` and connects with the answer. */
+/** POSTs a werift offer to `/api/rtc/offer?<query>`; resolves once connected with the answer. */
 export async function call(baseUrl: string, token: string, query: string): Promise<Caller> {
   const browser = new TestBrowser();
   const response = await fetch(`${baseUrl}/api/rtc/offer?${query}`, {
@@ -34,6 +37,10 @@ export async function call(baseUrl: string, token: string, query: string): Promi
     throw new Error(`offer: ${response.status} ${await response.text()}`);
   }
   await browser.accept(await response.text());
+  while (browser.pc.connectionState !== 'connected') {
+    if (browser.pc.connectionState === 'failed') throw new Error('ICE/DTLS failed');
+    await browser.pc.connectionStateChange.asPromise();
+  }
   const location = response.headers.get('location') ?? '';
   const chatRoomId = Number(response.headers.get('parley-chat-room-id'));
   let open = true;
@@ -48,12 +55,11 @@ export async function call(baseUrl: string, token: string, query: string): Promi
           (m as CaptionMessage).type === 'caption' && (m as CaptionMessage).final,
       ),
     heard: () => ({ samples: browser.heardSamples(), sampleRate: RATE }),
-    async say(text) {
+    async say(text, heard) {
       const speech = resample(await synthesizeSpeech(text), RATE);
       talking = (async () => {
         await browser.speak(speech);
-        // A browser's microphone never stops sending; the server takes silence for hanging up.
-        while (open) await browser.speak(new Int16Array(RATE / 5));
+        while (open && !heard()) await browser.speak(new Int16Array(RATE / 5));
       })();
     },
     async hangUp() {

@@ -1,0 +1,111 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resample } from '../../agent/providers/local/audio-frames.js';
+import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
+import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
+import { messages } from '../../db/schema.js';
+import { writeWavFile } from '../audio/wav-file.js';
+import { type DirectTestApp, startDirectTestApp, until } from './direct-app.js';
+import { EXCHANGES } from './script.js';
+
+const exchange = EXCHANGES[0] ?? { question: '', answer: '' };
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
+const RATE = 48_000;
+/** Chromium loops the fake microphone's file: the silence after the question keeps it one turn. */
+const SILENCE_AFTER_S = 45;
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+];
+
+let parley: DirectTestApp;
+let browser: Browser;
+let workDir: string;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'parley-browser-'));
+  const question = resample(await synthesizeSpeech(exchange.question), RATE);
+  const wav = join(workDir, 'question.wav');
+  const samples = new Int16Array(RATE / 2 + question.length + RATE * SILENCE_AFTER_S);
+  samples.set(question, RATE / 2);
+  await writeWavFile(wav, { samples, sampleRate: RATE });
+  parley = await startDirectTestApp({ exchanges: [exchange] });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_FLAGS, `--use-file-for-fake-audio-capture=${wav}`],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await parley?.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+async function texts(page: Page, selector: string): Promise<string[]> {
+  return page.locator(selector).allTextContents();
+}
+
+describe('the web page in Chromium, over direct WebRTC', () => {
+  it('asks a spoken question, hears the answer, shows captions, and both messages are stored', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    await page.goto(parley.baseUrl);
+
+    await page.click('#dev-sign-in');
+    await page.locator('#characters summary').click();
+    await page.fill('#new-character [name=name]', 'Mira');
+    await page.fill('#new-character [name=instructions]', 'You are Mira. Answer in one sentence.');
+    await page.click('#new-character button[type=submit]');
+    await page.locator('#room-title', { hasText: 'Mira' }).waitFor();
+
+    await page.click('#talk');
+    await page.locator('#history li.character').first().waitFor({ timeout: 180_000 });
+    const peak = Number(await page.locator('#level').getAttribute('data-peak'));
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'direct-call.png'), fullPage: true });
+
+    const question = normalizePhrase(exchange.question);
+    expect((await texts(page, '#history li.user'))[0]).toBe(question);
+    expect((await texts(page, '#history li.character'))[0]).toBe(exchange.answer);
+    // The reply's audio reached the page and was loud (AnalyserNode RMS, 0..1, scaled x4).
+    expect(peak).toBeGreaterThan(0.05);
+    expect(await page.locator('#agent-state').textContent()).not.toBe('offline');
+
+    await page.click('#hang-up');
+    await until('the call has ended on the server', () => parley.calls.size === 0);
+    expect(await page.locator('#agent-state').textContent()).toBe('offline');
+    expect(parley.transcripts).toContain(question);
+    expect(parley.openai.requests.transcriptions[0]?.file.container).toBe('wav');
+
+    const [room] = await parley.database.db.select().from(messages);
+    const stored = await parley.database.db
+      .select()
+      .from(messages)
+      .where(eq(messages.chatRoomId, room?.chatRoomId ?? 0))
+      .orderBy(messages.seq);
+    expect(stored.slice(0, 2).map((m) => [m.sender, m.text, m.modality])).toEqual([
+      ['user', question, 'voice'],
+      ['character', exchange.answer, 'voice'],
+    ]);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,95 @@
+// A voice call over WebRTC straight to this server (no LiveKit): one offer, one answer
+// (POST /api/rtc/offer, WHIP-style), captions and state on the "parley" data channel, and,
+// with the camera on, a small snapshot on the same channel every two seconds.
+
+import { api } from './auth.js';
+
+const SNAPSHOT_EVERY_MS = 2000;
+const SNAPSHOT_WIDTH = 320;
+const GATHERING_LIMIT_MS = 3000;
+
+/**
+ * Starts a call in `chatRoomId`. `events.onMessage` gets each data channel message,
+ * `events.onRemoteStream` the character's voice, `events.onEnded` is called once when the
+ * call is over. Returns `{ hangUp }`.
+ */
+export async function startDirectCall({ chatRoomId, camera, preview, events }) {
+  const media = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    video: camera ? { width: 640, height: 480 } : false,
+  });
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver(media.getAudioTracks()[0], { direction: 'sendrecv', streams: [media] });
+  const channel = pc.createDataChannel('parley');
+  channel.onmessage = (event) => events.onMessage(JSON.parse(event.data));
+  pc.ontrack = (event) => events.onRemoteStream(event.streams[0] ?? new MediaStream([event.track]));
+
+  let ended = false;
+  let location;
+  let snapshots;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(snapshots);
+    channel.close();
+    pc.close();
+    for (const track of media.getTracks()) track.stop();
+    events.onEnded();
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') end();
+  };
+
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await gatheringComplete(pc);
+    const response = await api(`/api/rtc/offer?chat_room_id=${chatRoomId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: pc.localDescription.sdp,
+    });
+    location = response.headers.get('location');
+    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  } catch (error) {
+    end();
+    throw error;
+  }
+
+  if (camera) {
+    preview.srcObject = new MediaStream(media.getVideoTracks());
+    await preview.play().catch(() => {});
+    snapshots = setInterval(() => sendSnapshot(channel, preview), SNAPSHOT_EVERY_MS);
+  }
+
+  return {
+    async hangUp() {
+      end();
+      // The server notices a closed peer by itself; this makes it immediate.
+      if (location) await api(location, { method: 'DELETE' }).catch(() => {});
+    },
+  };
+}
+
+/** The offer must carry every candidate: the server does not take trickled ones. */
+function gatheringComplete(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === 'complete' && done();
+    const timer = setTimeout(done, GATHERING_LIMIT_MS);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+function sendSnapshot(channel, video) {
+  if (channel.readyState !== 'open' || video.videoWidth === 0) return;
+  const canvas = document.createElement('canvas');
+  canvas.width = SNAPSHOT_WIDTH;
+  canvas.height = Math.round((video.videoHeight / video.videoWidth) * SNAPSHOT_WIDTH);
+  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+  channel.send(JSON.stringify({ type: 'image', data: canvas.toDataURL('image/jpeg', 0.7) }));
+}
