@@ -1,4 +1,4 @@
-import { type llm, voice } from '@livekit/agents';
+import { llm, voice } from '@livekit/agents';
 import { AppError } from '../core/errors.js';
 import type { Executor } from '../db/client.js';
 import { getCharacter } from '../db/queries/characters.js';
@@ -59,13 +59,21 @@ export class CharacterAgent extends voice.Agent {
     if (greeting) this.session.say(greeting);
   }
 
-  /** Attaches the camera's latest frame to a spoken turn, only when a camera is on. */
+  /**
+   * Attaches the camera's latest frame to a spoken turn, only when a camera is on. Earlier
+   * turns lose theirs: the LLM sees what is in front of the camera now, and a long call does
+   * not re-send (or keep in memory) every frame it ever attached.
+   */
   override async onUserTurnCompleted(
-    _chatCtx: llm.ChatContext,
+    chatCtx: llm.ChatContext,
     newMessage: llm.ChatMessage,
   ): Promise<void> {
     const image = await this.#vision?.latestImage();
-    if (image !== undefined) newMessage.content.push(image);
+    if (image === undefined) return;
+    for (const item of chatCtx.items) {
+      if (item instanceof llm.ChatMessage && item !== newMessage) dropImages(item);
+    }
+    newMessage.content.push(image);
   }
 
   override async llmNode(
@@ -76,6 +84,14 @@ export class CharacterAgent extends voice.Agent {
     const augmented = await withKnowledge(this.#retriever, this.character.id, chatCtx);
     return voice.Agent.default.llmNode(this, augmented, toolCtx, modelSettings);
   }
+}
+
+function dropImages(message: llm.ChatMessage): void {
+  if (message.content.some(isImage)) message.content = message.content.filter((c) => !isImage(c));
+}
+
+function isImage(content: llm.ChatContent): boolean {
+  return typeof content === 'object' && 'type' in content && content.type === 'image_content';
 }
 
 export interface LoadAgentDeps {

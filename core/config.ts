@@ -38,6 +38,7 @@ const envSchema = z.object({
   LIVEKIT_API_SECRET: optionalSecret,
   LIVEKIT_AGENT_NAME: z.string().min(1).default('parley-character'),
   ROOM_TOKEN_TTL_MS: positiveInt.default(10 * 60_000),
+  AGENT_HTTP_PORT: port.default(8081),
 
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: url.optional(),
@@ -85,6 +86,8 @@ export interface Config {
     apiSecret: string | undefined;
     agentName: string;
     tokenTtlMs: number;
+    /** The agent worker's health endpoint. */
+    workerHttpPort: number;
   };
   openai: {
     apiKey: string | undefined;
@@ -154,6 +157,7 @@ function toConfig(env: Env): Config {
       apiSecret: env.LIVEKIT_API_SECRET,
       agentName: env.LIVEKIT_AGENT_NAME,
       tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
+      workerHttpPort: env.AGENT_HTTP_PORT,
     },
     openai: {
       apiKey: env.OPENAI_API_KEY,

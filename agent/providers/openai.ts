@@ -17,6 +17,8 @@ export function createSTT(
   return new openaiPlugin.STT({
     model: config.openai.sttModel,
     client,
+    // The plugin insists on a key even when given a client, and otherwise reads process.env.
+    apiKey: client.apiKey ?? undefined,
     language,
     useRealtime: false,
   });

@@ -29,7 +29,8 @@ export type WorkerConfig = Pick<Config, 'livekit' | 'logLevel'>;
 /**
  * The worker's options: explicit dispatch under the configured agent name (LiveKit sends it
  * only the jobs a token or a dispatch names it for), LiveKit's URL and keys. `cli.runApp`
- * adds production defaults for the rest: health server on port 8081, idle job processes.
+ * adds production defaults for the rest (idle job processes); the health server listens on
+ * `AGENT_HTTP_PORT`.
  */
 export function workerOptions(config: WorkerConfig, agentFile: string = JOB_FILE): ServerOptions {
   const { url, apiKey, apiSecret, agentName } = config.livekit;
@@ -48,6 +49,7 @@ export function workerOptions(config: WorkerConfig, agentFile: string = JOB_FILE
     drainTimeout: DRAIN_TIMEOUT_MS,
     initializeProcessTimeout: INITIALIZE_PROCESS_TIMEOUT_MS,
     logLevel: config.logLevel,
+    port: config.livekit.workerHttpPort,
   });
 }
 
