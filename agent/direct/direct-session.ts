@@ -8,6 +8,7 @@ import { loadCharacterAgent } from '../character-agent.js';
 import { WebRtcAudioInput } from '../transports/webrtc/audio-input.js';
 import { WebRtcAudioOutput } from '../transports/webrtc/audio-output.js';
 import { answerOffer, type CloseReason, type PeerOptions } from '../transports/webrtc/peer.js';
+import { WebRtcVideoInput } from '../transports/webrtc/video-input.js';
 import {
   createVoiceSession,
   type VoiceConfig,
@@ -16,7 +17,7 @@ import {
 } from '../voice/session.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
-import { SnapshotVision } from './vision.js';
+import { CameraVision } from './vision.js';
 
 /** What a direct session needs, built once per process. */
 export interface DirectSessionDeps {
@@ -54,9 +55,10 @@ export interface DirectSession {
 /**
  * Starts a character's voice session for a browser's offer: a werift peer answering the
  * offer, its microphone as the session's audio input, the character's voice on the same
- * audio m-line, captions and state on the data channel, camera snapshots as the character's
- * vision. The session starts before the answer is returned, so a failure is reported to the
- * caller rather than to a page that thinks it is connected.
+ * audio m-line, captions and state on the data channel, and the camera track (when the
+ * browser sends one) as the character's vision. The session starts before the answer is
+ * returned, so a failure is reported to the caller rather than to a page that thinks it is
+ * connected.
  *
  * The call ends when the browser closes the peer or goes quiet (see `PeerSession`), when the
  * agent session closes itself, or on {@link DirectSession.close}; then the session is closed
@@ -68,7 +70,7 @@ export async function startDirectSession(
 ): Promise<DirectSession> {
   const id = randomUUID();
   const logger = deps.logger.child({ rtcSessionId: id, chatRoomId: request.chatRoomId });
-  const vision = new SnapshotVision();
+  const vision = new CameraVision(logger);
   const agent = await loadCharacterAgent(
     {
       db: deps.db,
@@ -85,6 +87,9 @@ export async function startDirectSession(
   const send = (message: ServerMessage) => void peer.data.send(message);
   const input = new WebRtcAudioInput({ track: peer.remoteAudio });
   const output = new WebRtcAudioOutput({ sink: peer.audioSender });
+  const camera =
+    peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
+  if (camera !== undefined) vision.follow(camera);
   const models = voiceModels(deps.config, deps, agent.character);
   const session = createVoiceSession({
     config: deps.config,
@@ -98,16 +103,19 @@ export async function startDirectSession(
   session.output.audio = output;
   session.output.transcription = new CaptionOutput(send);
   const stopEvents = sendSessionEvents(session, send);
-  const stopVision = peer.data.onMessage((message) => vision.accept(message));
   send({ type: 'state', state: 'initializing' });
 
   const teardown = async (): Promise<void> => {
-    stopVision();
     await session.close().catch((error: unknown) => {
       logger.warn({ err: error }, 'voice session did not close cleanly');
     });
     stopEvents();
-    await Promise.allSettled([input.close(), output.close(), releaseModels(models)]);
+    await Promise.allSettled([
+      input.close(),
+      output.close(),
+      camera?.close(),
+      releaseModels(models),
+    ]);
     await deps.brain.writer.flush();
     logger.info({ event: 'rtc.session.ended' }, 'direct session ended');
   };

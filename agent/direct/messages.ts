@@ -11,8 +11,7 @@
  * - `{"type":"caption","role":"user"|"character","text":"…","final":true}` — a message as it
  *   is stored, exactly once per message: for an interrupted reply, the part that was spoken.
  *
- * The page may send `{"type":"image","data":"data:image/jpeg;base64,…"}`: a snapshot of its
- * camera, which the character sees with the next spoken turn (at most {@link MAX_IMAGE_CHARS}).
+ * The server ignores anything the page sends on the channel.
  */
 export const DATA_CHANNEL_LABEL = 'parley';
 
@@ -30,15 +29,3 @@ export type CaptionMessage = {
 
 /** Server to page. */
 export type ServerMessage = StateMessage | CaptionMessage;
-
-/** Largest camera snapshot the page may send, as a data URL (about 190 kB of JPEG). */
-export const MAX_IMAGE_CHARS = 256 * 1024;
-
-/** A camera snapshot from the page, or undefined when `message` is anything else. */
-export function imageFromMessage(message: unknown): string | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const { type, data } = message as { type?: unknown; data?: unknown };
-  if (type !== 'image' || typeof data !== 'string') return undefined;
-  if (data.length > MAX_IMAGE_CHARS) return undefined;
-  return /^data:image\/(jpeg|png|webp);base64,[A-Za-z0-9+/=]+$/.test(data) ? data : undefined;
-}

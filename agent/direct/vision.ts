@@ -1,29 +1,51 @@
-import { llm } from '@livekit/agents';
+import type { llm } from '@livekit/agents';
+import type { Logger } from '../../core/logger.js';
 import type { VisionSource } from '../character-agent.js';
-import { imageFromMessage } from './messages.js';
-
-/** A snapshot older than this is from a camera that was turned off: the character sees nothing. */
-const SNAPSHOT_FRESH_MS = 6_000;
+import type { CameraPicture, WebRtcVideoInput } from '../transports/webrtc/video-input.js';
+import { frameToImage } from '../vision/frame-image.js';
 
 /**
- * What the character sees on a direct call: the latest camera snapshot the page sent on the
- * data channel. The page draws its camera into a small JPEG every couple of seconds while the
- * camera is on; the server decodes no video.
+ * A picture older than this is from a camera that stopped (turned off, or the page went
+ * away): the character then sees nothing. Pictures arrive every few seconds (keyframes).
  */
-export class SnapshotVision implements VisionSource {
-  #latest: { dataUrl: string; at: number } | undefined;
+const PICTURE_FRESH_MS = 10_000;
 
-  constructor(private readonly now: () => number = Date.now) {}
+/**
+ * What the character sees on a direct call: the latest picture of the browser's camera track,
+ * encoded as a small JPEG only when a turn asks for it, at most once per picture.
+ */
+export class CameraVision implements VisionSource {
+  #camera: WebRtcVideoInput | undefined;
+  #encoded: { picture: CameraPicture; image: Promise<llm.ImageContent | undefined> } | undefined;
 
-  /** Takes a data channel message; keeps it when it is a camera snapshot. */
-  accept(message: unknown): void {
-    const dataUrl = imageFromMessage(message);
-    if (dataUrl !== undefined) this.#latest = { dataUrl, at: this.now() };
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Looks through this camera from now on. */
+  follow(camera: WebRtcVideoInput): void {
+    this.#camera = camera;
   }
 
   async latestImage(): Promise<llm.ImageContent | undefined> {
-    const latest = this.#latest;
-    if (latest === undefined || this.now() - latest.at > SNAPSHOT_FRESH_MS) return undefined;
-    return llm.createImageContent({ image: latest.dataUrl, inferenceDetail: 'low' });
+    const picture = this.#camera?.latestPicture;
+    if (picture === undefined || this.now() - picture.receivedAt > PICTURE_FRESH_MS) {
+      return undefined;
+    }
+    if (this.#encoded?.picture !== picture) {
+      this.#encoded = { picture, image: this.#encode(picture) };
+    }
+    return this.#encoded.image;
+  }
+
+  async #encode(picture: CameraPicture): Promise<llm.ImageContent | undefined> {
+    try {
+      return await frameToImage(picture.frame);
+    } catch (error) {
+      // A turn without the picture is better than no turn.
+      this.logger.warn({ err: error }, 'camera picture could not be encoded; answering without it');
+      return undefined;
+    }
   }
 }

@@ -1,11 +1,9 @@
 // A voice call over WebRTC straight to this server (no LiveKit): one offer, one answer
 // (POST /api/rtc/offer, WHIP-style), captions and state on the "parley" data channel, and,
-// with the camera on, a small snapshot on the same channel every two seconds.
+// with the camera on, a video track the character looks at.
 
 import { api } from './auth.js';
 
-const SNAPSHOT_EVERY_MS = 2000;
-const SNAPSHOT_WIDTH = 320;
 const GATHERING_LIMIT_MS = 3000;
 
 /**
@@ -20,17 +18,16 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
   });
   const pc = new RTCPeerConnection();
   pc.addTransceiver(media.getAudioTracks()[0], { direction: 'sendrecv', streams: [media] });
+  for (const track of media.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
   const channel = pc.createDataChannel('parley');
   channel.onmessage = (event) => events.onMessage(JSON.parse(event.data));
   pc.ontrack = (event) => events.onRemoteStream(event.streams[0] ?? new MediaStream([event.track]));
 
   let ended = false;
   let location;
-  let snapshots;
   const end = () => {
     if (ended) return;
     ended = true;
-    clearInterval(snapshots);
     channel.close();
     pc.close();
     for (const track of media.getTracks()) track.stop();
@@ -58,7 +55,6 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
   if (camera) {
     preview.srcObject = new MediaStream(media.getVideoTracks());
     await preview.play().catch(() => {});
-    snapshots = setInterval(() => sendSnapshot(channel, preview), SNAPSHOT_EVERY_MS);
   }
 
   return {
@@ -83,13 +79,4 @@ function gatheringComplete(pc) {
     const timer = setTimeout(done, GATHERING_LIMIT_MS);
     pc.addEventListener('icegatheringstatechange', check);
   });
-}
-
-function sendSnapshot(channel, video) {
-  if (channel.readyState !== 'open' || video.videoWidth === 0) return;
-  const canvas = document.createElement('canvas');
-  canvas.width = SNAPSHOT_WIDTH;
-  canvas.height = Math.round((video.videoHeight / video.videoWidth) * SNAPSHOT_WIDTH);
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-  channel.send(JSON.stringify({ type: 'image', data: canvas.toDataURL('image/jpeg', 0.7) }));
 }
