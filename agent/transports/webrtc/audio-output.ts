@@ -145,17 +145,28 @@ export class WebRtcAudioOutput extends voice.AudioOutput {
     return this.open;
   }
 
-  /** One clock tick: send the next frame, or finish a drained segment. False stops the clock. */
+  /**
+   * One clock tick: send the next frame. A drained, flushed segment is finished here, 20 ms
+   * after its last frame left, and the next segment's first frame goes out in the same tick.
+   * False stops the clock.
+   */
   private tick(): boolean {
-    const segment = this.segments[0];
-    if (this.paused || this.closed || segment === undefined) return false;
-    const frame = segment.frames.shift();
-    if (frame === undefined) {
-      // Nothing to send: either the segment is done, or the TTS is behind (keep waiting).
+    for (;;) {
+      const segment = this.segments[0];
+      if (this.paused || this.closed || segment === undefined) return false;
+      const frame = segment.frames.shift();
+      if (frame !== undefined) {
+        this.send(segment, frame);
+        return true;
+      }
       this.endRun();
-      if (segment.flushed) this.finish(segment, false);
-      return true;
+      // Not flushed: the TTS is behind. Keep ticking and wait for it.
+      if (!segment.flushed) return true;
+      this.finish(segment, false);
     }
+  }
+
+  private send(segment: Segment, frame: Int16Array): void {
     if (!segment.started) {
       segment.started = true;
       this.onPlaybackStarted(Date.now());
@@ -166,7 +177,6 @@ export class WebRtcAudioOutput extends voice.AudioOutput {
     this.rtp.send(frame);
     segment.playedSamples += frame.length;
     this.wakeWaiters();
-    return true;
   }
 
   private finish(segment: Segment, interrupted: boolean): void {

@@ -85,9 +85,9 @@ export class PeerSession {
         sub.unSubscribe();
         resolve();
       });
-      void this.closed.then(() => {
+      void this.closed.then((reason) => {
         sub.unSubscribe();
-        reject(new Error('The call ended before it connected'));
+        reject(new Error(`The call ended before it connected (${reason})`));
       });
     });
   }
