@@ -67,6 +67,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerOpenApi(app);
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES, handleProtocols: selectWebSocketProtocol },
+    // An oversized frame or a client vanishing mid-frame is the client's doing, not an error
+    // of ours: note it and drop the connection (ws has already sent 1009 where it applies).
+    errorHandler: (error, socket, request) => {
+      request.log.info({ err: error }, 'chat socket dropped');
+      socket.terminate();
+    },
   });
 
   const db = database.db;

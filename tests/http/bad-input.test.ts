@@ -4,7 +4,13 @@ import { bearer, startTestApp, type TestApp } from './test-app.js';
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await startTestApp({ env: { BODY_LIMIT_BYTES: '2048', RATE_LIMIT_PER_MINUTE: '3' } });
+  t = await startTestApp({
+    env: {
+      BODY_LIMIT_BYTES: '2048',
+      RATE_LIMIT_PER_MINUTE: '3',
+      CORS_ORIGINS: 'https://app.example, https://admin.example',
+    },
+  });
 });
 afterAll(() => t.close());
 
@@ -122,6 +128,25 @@ describe('service endpoints', () => {
     expect(spec.paths['/api/token'].post.security).toEqual([{ bearerAuth: [] }]);
     const docs = await t.app.inject({ url: '/docs' });
     expect([200, 302]).toContain(docs.statusCode);
+  });
+
+  it('answers CORS preflights for configured origins only', async () => {
+    const preflight = (origin: string) =>
+      t.app.inject({
+        method: 'OPTIONS',
+        url: '/api/chat',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    const allowed = await preflight('https://admin.example');
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://admin.example');
+    expect(String(allowed.headers['access-control-allow-headers'])).toContain('authorization');
+    const other = await preflight('https://evil.example');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('echoes a sane request id and makes one up otherwise', async () => {
