@@ -6,6 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import { initializeLogger } from '@livekit/agents';
 import { type Brain, createBrain } from '../agent/brain.js';
+import type { DirectSessions } from '../agent/direct/registry.js';
+import { describeProviders, startDirectCalls } from '../agent/direct/setup.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -18,6 +20,7 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /** Everything `main` opened, in the order it must be closed. */
 interface Running {
+  calls: DirectSessions;
   app: App;
   brain: Brain;
   database: DatabaseHandle;
@@ -55,6 +58,7 @@ async function openMigratedDatabase(config: Config): Promise<DatabaseHandle> {
 /** Builds the app on the brain and the database, and listens. */
 async function serve(config: Config, logger: Logger, database: DatabaseHandle): Promise<Running> {
   const brain = createBrain(config, { db: database.db, logger });
+  const calls = await startDirectCalls(config, { db: database.db, brain, logger });
   const app = await buildApp({
     config,
     logger,
@@ -62,12 +66,18 @@ async function serve(config: Config, logger: Logger, database: DatabaseHandle): 
     auth: await createAuth(config),
     conversation: brain.conversation,
     knowledge: brain,
+    rtc: calls,
   });
   await app.listen({ host: config.http.host, port: config.http.port });
   const url = openUrl(config, app);
   logger.info({ url, database: database.driver }, 'Parley is listening');
+  const providers = describeProviders(config);
+  for (const line of providers.lines) {
+    if (providers.missing) logger.warn(line);
+    else logger.info(line);
+  }
   process.stdout.write(`Parley is ready: open ${url} in a browser\n`);
-  return { app, brain, database };
+  return { calls, app, brain, database };
 }
 
 /** Where a person should point the browser: the public URL, or the bound address. */
@@ -79,7 +89,9 @@ function openUrl(config: Config, app: App): string {
 }
 
 /** Stops taking requests, lets turns and ingestion finish, flushes transcripts, closes the db. */
-async function stop({ app, brain, database }: Running): Promise<void> {
+async function stop({ calls, app, brain, database }: Running): Promise<void> {
+  // Calls first: hanging up stores what was said, and needs the database.
+  await calls.closeAll();
   await app.close();
   await brain.close();
   await database.close();

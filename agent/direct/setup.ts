@@ -1,0 +1,53 @@
+import * as silero from '@livekit/agents-plugin-silero';
+import type { Config } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import type { Executor } from '../../db/client.js';
+import type { Brain } from '../brain.js';
+import { cartesiaConfigured } from '../providers/cartesia.js';
+import { openAIConfigured } from '../providers/openai-client.js';
+import { DirectSessions, type DirectSessionsOptions } from './registry.js';
+
+/**
+ * Direct WebRTC calls for `npm start`: Silero loaded once for the whole process, and the
+ * registry the HTTP routes start calls in. Close it (`closeAll()`) before the database.
+ */
+export async function startDirectCalls(
+  config: Config,
+  deps: { db: Executor; brain: Brain; logger: Logger },
+  options: DirectSessionsOptions = {},
+): Promise<DirectSessions> {
+  const vad = await silero.VAD.load();
+  return new DirectSessions(
+    { config, db: deps.db, brain: deps.brain, vad, logger: deps.logger.child({ part: 'rtc' }) },
+    options,
+  );
+}
+
+/**
+ * What talking to a character will use with this configuration, in plain words: one line
+ * per provider, and whether anything is missing. For the start-up log.
+ */
+export function describeProviders(config: Pick<Config, 'openai' | 'cartesia' | 'providers'>): {
+  lines: string[];
+  missing: boolean;
+} {
+  const lines: string[] = [];
+  const openai = openAIConfigured(config);
+  const cartesia = cartesiaConfigured(config);
+  lines.push(
+    openai
+      ? `LLM, speech-to-text and embeddings: ${config.openai.baseUrl ?? 'OpenAI'}`
+      : 'OPENAI_API_KEY is not set: characters cannot answer (no LLM), speech is recognised ' +
+          'offline by pocketsphinx (rough), knowledge search is off. Set OPENAI_API_KEY, or ' +
+          'OPENAI_BASE_URL for an OpenAI-compatible local server (Ollama, vLLM, llama.cpp).',
+  );
+  lines.push(
+    cartesia
+      ? `Character voices: Cartesia${config.cartesia.baseUrl ? ` at ${config.cartesia.baseUrl}` : ''}`
+      : 'CARTESIA_API_KEY is not set: characters speak with flite (offline, robotic voice).',
+  );
+  if (!openai || !cartesia) {
+    lines.push('To try everything without keys: `npm run dev:providers` prints the settings.');
+  }
+  return { lines, missing: !openai || !cartesia };
+}
