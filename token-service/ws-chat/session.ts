@@ -51,114 +51,132 @@ export function serveChatSocket(
   socket: WebSocket,
   handshake: ChatSocketHandshake,
 ): void {
-  const { log } = handshake;
-  let room: ChatRoom | undefined;
-  let finished = false;
-  let queued = 0;
-  let authTimer: NodeJS.Timeout | undefined;
+  new ChatSocketSession(deps, socket, handshake).open();
+  keepAlive(socket, deps.tuning.pingIntervalMs);
+}
 
-  const send = (frame: ServerFrame) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
-  };
+class ChatSocketSession {
+  #room: ChatRoom | undefined;
+  /** Set once the connection is being closed by us; later frames are ignored. */
+  #finished = false;
+  #queued = 0;
+  /** Pending while an `auth` frame is awaited; undefined once one arrived (or none is needed). */
+  #authTimer: NodeJS.Timeout | undefined;
+  /** Frames are handled one after another, in arrival order. */
+  #chain: Promise<void> = Promise.resolve();
 
-  /** Tells the client a frame or turn failed; the connection stays usable. */
-  const report = (error: unknown, clientId?: string) => {
-    const appError = toAppError(error);
-    if (HTTP_STATUS[appError.code] >= 500) {
-      log.error({ err: error, code: appError.code }, 'chat turn failed');
+  constructor(
+    private readonly deps: ChatSocketDeps,
+    private readonly socket: WebSocket,
+    private readonly handshake: ChatSocketHandshake,
+  ) {}
+
+  open(): void {
+    const { token } = this.handshake;
+    if (token !== undefined) {
+      this.#chain = this.#start(token);
+    } else {
+      this.#authTimer = setTimeout(() => {
+        this.#end(new AppError('AUTH.MISSING', 'No auth frame arrived in time'));
+      }, this.deps.tuning.authTimeoutMs);
     }
-    const frame: ServerFrame = { type: 'error', code: appError.code, message: appError.message };
-    if (clientId !== undefined) frame.client_id = clientId;
-    if (appError.details !== undefined) frame.details = appError.details;
-    send(frame);
-    return appError;
-  };
+    this.socket.on('message', (data, isBinary) => this.#enqueue(data, isBinary));
+    this.socket.on('close', () => clearTimeout(this.#authTimer));
+  }
 
-  /** Reports the error, then closes the connection with the error's close code. */
-  const end = (error: unknown) => {
-    const appError = report(error);
-    finished = true;
-    socket.close(CLOSE_CODES[appError.code] ?? 1011, appError.code);
-  };
+  #enqueue(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.#queued >= MAX_QUEUED_FRAMES) {
+      this.#report(new AppError('REQUEST.RATE_LIMITED', 'Too many frames waiting; slow down'));
+      return;
+    }
+    this.#queued += 1;
+    this.#chain = this.#chain
+      .then(() => this.#handle(data, isBinary))
+      .finally(() => {
+        this.#queued -= 1;
+      });
+  }
 
-  const start = async (token: string) => {
+  async #handle(data: WebSocket.RawData, isBinary: boolean): Promise<void> {
+    if (this.#finished) return;
+    if (isBinary) return void this.#report(invalid('Frames must be JSON text, not binary'));
+    const parsed = parseClientFrame(rawText(data));
+    if (!parsed.ok) {
+      const error = new AppError('REQUEST.INVALID', parsed.message, { details: parsed.details });
+      return void this.#report(error);
+    }
+    const { frame } = parsed;
+    if (frame.type === 'auth') return this.#authenticate(frame.token);
+    if (this.#room === undefined) {
+      return this.#end(new AppError('AUTH.MISSING', 'Send an auth frame before any message'));
+    }
+    return this.#turn(this.#room, frame);
+  }
+
+  async #authenticate(token: string): Promise<void> {
+    if (this.#authTimer === undefined) {
+      return void this.#report(invalid('Already authenticated; send auth only as the first frame'));
+    }
+    clearTimeout(this.#authTimer);
+    this.#authTimer = undefined;
+    return this.#start(token);
+  }
+
+  async #start(token: string): Promise<void> {
     try {
-      const user = await deps.verifier.verify(token);
-      await deps.ensureProfile(user);
-      room = await chosenRoom(deps.db, user.id, handshake.room);
-      send({ type: 'ready', chat_room_id: room.id, character_id: room.characterId });
+      const user = await this.deps.verifier.verify(token);
+      await this.deps.ensureProfile(user);
+      const room = await chosenRoom(this.deps.db, user.id, this.handshake.room);
+      this.#room = room;
+      this.#send({ type: 'ready', chat_room_id: room.id, character_id: room.characterId });
     } catch (error) {
-      end(error);
+      this.#end(error);
     }
-  };
+  }
 
-  const turn = async (chatRoom: ChatRoom, frame: MessageFrame) => {
+  async #turn(chatRoom: ChatRoom, frame: MessageFrame): Promise<void> {
     const clientId = frame.client_id;
-    const work = deps.conversation.runTextTurn({
+    const work = this.deps.conversation.runTextTurn({
       chatRoom,
       text: frame.text,
       clientId,
       modality: 'text',
-      onDelta: (text) => send({ type: 'delta', client_id: clientId, text }),
+      onDelta: (text) => this.#send({ type: 'delta', client_id: clientId, text }),
     });
     try {
-      const { userMessage, aiMessage } = await deps.background.track(work);
-      for (const message of [userMessage, aiMessage]) {
-        const { id, seq, sender: role, text } = message;
-        send({ type: 'message', client_id: clientId, id, seq, role, text });
+      const { userMessage, aiMessage } = await this.deps.background.track(work);
+      for (const { id, seq, sender: role, text } of [userMessage, aiMessage]) {
+        this.#send({ type: 'message', client_id: clientId, id, seq, role, text });
       }
     } catch (error) {
-      report(error, clientId);
+      this.#report(error, clientId);
     }
-  };
-
-  const handle = async (data: WebSocket.RawData, isBinary: boolean) => {
-    if (finished) return;
-    if (isBinary) return void report(invalid('Frames must be JSON text, not binary'));
-    const parsed = parseClientFrame(rawText(data));
-    if (!parsed.ok) {
-      return void report(
-        new AppError('REQUEST.INVALID', parsed.message, { details: parsed.details }),
-      );
-    }
-    const { frame } = parsed;
-    if (frame.type === 'auth') {
-      if (room !== undefined || authTimer === undefined) {
-        return void report(invalid('Already authenticated; send auth only as the first frame'));
-      }
-      clearTimeout(authTimer);
-      authTimer = undefined;
-      return start(frame.token);
-    }
-    if (room === undefined) {
-      return end(new AppError('AUTH.MISSING', 'Send an auth frame before any message'));
-    }
-    return turn(room, frame);
-  };
-
-  let chain: Promise<void> = Promise.resolve();
-  if (handshake.token !== undefined) {
-    chain = start(handshake.token);
-  } else {
-    authTimer = setTimeout(() => {
-      end(new AppError('AUTH.MISSING', 'No auth frame arrived in time'));
-    }, deps.tuning.authTimeoutMs);
   }
 
-  socket.on('message', (data, isBinary) => {
-    if (queued >= MAX_QUEUED_FRAMES) {
-      report(new AppError('REQUEST.RATE_LIMITED', 'Too many frames waiting; slow down'));
-      return;
+  #send(frame: ServerFrame): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  /** Tells the client a frame or turn failed; the connection stays usable. */
+  #report(error: unknown, clientId?: string): AppError {
+    const appError = toAppError(error);
+    if (HTTP_STATUS[appError.code] >= 500) {
+      this.handshake.log.error({ err: error, code: appError.code }, 'chat turn failed');
     }
-    queued += 1;
-    chain = chain
-      .then(() => handle(data, isBinary))
-      .finally(() => {
-        queued -= 1;
-      });
-  });
-  socket.on('close', () => clearTimeout(authTimer));
-  keepAlive(socket, deps.tuning.pingIntervalMs);
+    const frame: ServerFrame = { type: 'error', code: appError.code, message: appError.message };
+    if (clientId !== undefined) frame.client_id = clientId;
+    if (appError.details !== undefined) frame.details = appError.details;
+    this.#send(frame);
+    return appError;
+  }
+
+  /** Reports the error, then closes the connection with the error's close code. */
+  #end(error: unknown): void {
+    const appError = this.#report(error);
+    this.#finished = true;
+    clearTimeout(this.#authTimer);
+    this.socket.close(CLOSE_CODES[appError.code] ?? 1011, appError.code);
+  }
 }
 
 function invalid(message: string): AppError {
