@@ -1,0 +1,77 @@
+/**
+ * `npm run bench [-- <section>...] [--quick]`: runs the named benchmark sections (all when
+ * none is named), prints one table and rewrites BENCHMARKS.md. `--quick` runs small sizes as
+ * a smoke test and writes nothing.
+ */
+import { join } from 'node:path';
+import { describeMachine } from './machine.js';
+import { readStoredSections, writeBenchmarks } from './markdown.js';
+import { renderTable, type SectionResult } from './report.js';
+import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
+import { DEFAULT_TOKEN_ENDPOINT, runTokenEndpoint } from './token-endpoint.js';
+import { DEFAULT_WS_CHAT, runWsChat } from './ws-chat.js';
+
+type Runner = (quick: boolean) => Promise<SectionResult>;
+
+const SECTIONS: Record<string, Runner> = {
+  retrieval: (quick) =>
+    runRetrieval(quick ? { sizes: [2_000], queries: 30, liveChunks: 200 } : DEFAULT_RETRIEVAL),
+  token: (quick) =>
+    runTokenEndpoint(
+      quick ? { users: 50, connections: 20, durationSec: 5 } : DEFAULT_TOKEN_ENDPOINT,
+    ),
+  'ws-chat': (quick) =>
+    runWsChat(
+      quick
+        ? {
+            connections: 50,
+            ttftMs: 250,
+            phases: [
+              { name: 'paced', durationSec: 10, thinkMs: 3_000 },
+              { name: 'saturated', durationSec: 5, thinkMs: 0 },
+            ],
+          }
+        : DEFAULT_WS_CHAT,
+    ),
+};
+
+const BENCHMARKS_FILE = join(import.meta.dirname, '..', 'BENCHMARKS.md');
+
+function parseArgs(argv: string[]): { names: string[]; quick: boolean } {
+  const quick = argv.includes('--quick');
+  const names = argv.filter((arg) => !arg.startsWith('--'));
+  const unknown = names.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Unknown section ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`,
+    );
+  }
+  return { names: names.length > 0 ? names : Object.keys(SECTIONS), quick };
+}
+
+async function main(): Promise<void> {
+  const { names, quick } = parseArgs(process.argv.slice(2));
+  const machine = describeMachine();
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const results: SectionResult[] = [];
+  for (const name of names) {
+    const run = SECTIONS[name];
+    if (run === undefined) continue;
+    process.stderr.write(`bench: running ${name}${quick ? ' (quick)' : ''}...\n`);
+    results.push(await run(quick));
+  }
+  process.stdout.write(`${renderTable(results)}\n`);
+  for (const result of results) {
+    process.stdout.write(`${result.name}: ${result.load.before} -> ${result.load.after}\n`);
+  }
+  if (quick) return;
+  const stored = readStoredSections(BENCHMARKS_FILE);
+  for (const result of results) stored.set(result.name, { result, machine, command, date });
+  writeBenchmarks(BENCHMARKS_FILE, stored, Object.keys(SECTIONS), machine);
+  process.stdout.write(`Wrote ${BENCHMARKS_FILE}\n`);
+}
+
+await main();
+// PGlite, workers and HTTP agents may keep handles; the benchmark is done.
+process.exit(0);

@@ -1,0 +1,198 @@
+/**
+ * Issue 7 item 5: `/ws/chat` with many concurrent connections, each chatting through the LLM
+ * emulator (its own process, fixed time to first token). Measures messages per second, the
+ * time to first delta Parley adds over the emulator's, memory per connection, and checks in
+ * the database that every message sent was stored with its reply.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { forkModule, nextMessage, stopChild } from './child.js';
+import { startRemoteEmulator } from './emulator-process.js';
+import { describeLoad } from './machine.js';
+import type { ResultRow, SectionResult } from './report.js';
+import { type BenchServer, startBenchServer } from './server.js';
+import { fmt, p50p95, summarize } from './stats.js';
+import type { ChatPhase, ClientMessage, ClientPlan, PhaseReport } from './ws-clients.js';
+
+export interface WsChatOptions {
+  connections: number;
+  ttftMs: number;
+  phases: ChatPhase[];
+}
+
+export const DEFAULT_WS_CHAT: WsChatOptions = {
+  connections: 1_000,
+  ttftMs: 250,
+  phases: [
+    { name: 'paced', durationSec: 60, thinkMs: 100_000 },
+    { name: 'saturated', durationSec: 20, thinkMs: 0 },
+  ],
+};
+
+const CONNECT_CONCURRENCY = 50;
+const SETTLE_MS = 2_000;
+
+interface Memory {
+  rss: number;
+  heapUsed: number;
+}
+
+async function settledMemory(): Promise<Memory> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+}
+
+type Done = Extract<ClientMessage, { type: 'done' }>;
+type Connected = Extract<ClientMessage, { type: 'connected' }>;
+
+/** Rooms whose stored message count is not twice what their client sent. */
+async function lostMessages(server: BenchServer, sentPerRoom: Record<number, number>) {
+  const result = (await server.database.db.execute(
+    sql`select chat_room_id as room, count(*)::int as n from messages group by chat_room_id`,
+  )) as unknown as { rows: { room: number; n: number }[] }; // PGlite's result shape
+  const stored = new Map(result.rows.map((row) => [Number(row.room), Number(row.n)]));
+  let expected = 0;
+  let missing = 0;
+  for (const [room, sent] of Object.entries(sentPerRoom)) {
+    expected += sent * 2;
+    missing += Math.max(0, sent * 2 - (stored.get(Number(room)) ?? 0));
+  }
+  const total = [...stored.values()].reduce((sum, n) => sum + n, 0);
+  return { expected, missing, total };
+}
+
+/** The time to first token Parley itself recorded for every reply (`messages.metrics`). */
+async function storedLlmTtft(server: BenchServer): Promise<number[]> {
+  const result = (await server.database.db.execute(
+    sql`select (metrics->>'llmTtftMs')::float8 as ms from messages
+        where sender = 'character' and metrics ? 'llmTtftMs'`,
+  )) as unknown as { rows: { ms: number }[] }; // PGlite's result shape
+  return result.rows.map((row) => Number(row.ms));
+}
+
+function phaseRows(phase: PhaseReport, options: WsChatOptions): ResultRow[] {
+  const added = summarize(phase.ttfdMs.map((ms) => ms - options.ttftMs));
+  const label = `${phase.name} (${phase.elapsedSec.toFixed(0)} s)`;
+  const rows: ResultRow[] = [
+    {
+      metric: `messages/s, ${label}`,
+      value: `${fmt(phase.completed / phase.elapsedSec)} (${phase.completed} turns, ${phase.errors} errors)`,
+    },
+    {
+      metric: `added time to first delta p50 / p95, ${label}`,
+      value: p50p95(added, 'ms'),
+    },
+  ];
+  const first = rows[1];
+  if (phase.name === 'paced' && first !== undefined) {
+    first.target = 'p95 <= 15 ms';
+    first.met = added.p95 <= 15;
+  }
+  return rows;
+}
+
+/** Runs the WebSocket chat section. */
+export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResult> {
+  const started = performance.now();
+  const before = describeLoad();
+  const emulator = await startRemoteEmulator({ ttftMs: options.ttftMs });
+  const server = await startBenchServer({ openaiBaseUrl: emulator.baseURL });
+  const clients = forkModule(new URL('./ws-clients.ts', import.meta.url).href);
+  try {
+    const characterId = await server.createPublicCharacter();
+    const tokens = await Promise.all(
+      Array.from({ length: options.connections }, () =>
+        server.supabase.signAccessToken({ sub: randomUUID() }),
+      ),
+    );
+    const plan: ClientPlan = {
+      url: `ws://${server.host}/ws/chat?character_id=${characterId}`,
+      tokens,
+      connectConcurrency: CONNECT_CONCURRENCY,
+      phases: options.phases,
+    };
+    const idle = await settledMemory();
+    const connectedP = nextMessage<Connected>(
+      clients,
+      (m) => (m as ClientMessage).type === 'connected',
+    );
+    clients.send(plan);
+    const connected = await connectedP;
+    const held = await settledMemory();
+    const doneP = nextMessage<Done>(clients, (m) => (m as ClientMessage).type === 'done');
+    const cpuBefore = process.cpuUsage();
+    clients.send({ type: 'go' });
+    const done = await doneP;
+    const cpu = process.cpuUsage(cpuBefore);
+    const turns = done.phases.reduce((sum, phase) => sum + phase.completed, 0);
+    const cpuMsPerTurn = (cpu.user + cpu.system) / 1000 / Math.max(1, turns);
+    await server.stopServing();
+    const lost = await lostMessages(server, done.sentPerRoom);
+    const llmTtft = await storedLlmTtft(server);
+    const perConnection = (bytes: number) => bytes / Math.max(1, connected.connections) / 1024;
+    const rows: ResultRow[] = [
+      {
+        metric: 'connections authenticated and ready',
+        value: `${connected.connections} of ${options.connections} in ${fmt(connected.connectMs / 1000)} s`,
+        target: `${options.connections}`,
+        met: connected.connections === options.connections,
+      },
+      {
+        metric: 'memory per idle connection (RSS / heap delta)',
+        value: `${fmt(perConnection(held.rss - idle.rss))} / ${fmt(perConnection(held.heapUsed - idle.heapUsed))} KiB`,
+      },
+      ...done.phases.flatMap((phase) => phaseRows(phase, options)),
+      {
+        metric: 'LLM call overhead p50 / p95 (stored llmTtftMs - emulator ttft, all turns)',
+        value: p50p95(summarize(llmTtft.map((ms) => ms - options.ttftMs)), 'ms'),
+      },
+      {
+        metric: 'server CPU per turn (load-independent, all phases)',
+        value: `${fmt(cpuMsPerTurn)} ms = at most ${fmt(1000 / cpuMsPerTurn)} turns/s per core`,
+      },
+      {
+        metric: 'messages lost (database count vs sent x 2)',
+        value: `${lost.missing} of ${lost.expected} expected (${lost.total} stored)`,
+        target: '0',
+        met: lost.missing === 0 && lost.expected > 0,
+      },
+    ];
+    return {
+      name: 'ws-chat',
+      title: 'WebSocket chat (/ws/chat through the LLM emulator)',
+      rows,
+      notes: wsNotes(options),
+      load: { before, after: describeLoad() },
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    await stopChild(clients);
+    await server.close();
+    await emulator.close();
+  }
+}
+
+function wsNotes(options: WsChatOptions): string[] {
+  const phases = options.phases
+    .map((p) => `${p.name}: ${p.durationSec} s, think time ${p.thinkMs / 1000} s (0.5x-1.5x)`)
+    .join('; ');
+  return [
+    `${options.connections} WebSocket clients (package \`ws\`, one child process), each its own ` +
+      'Supabase-style user, authenticated with the `parley.v1, bearer.<token>` sub-protocols, ' +
+      `connected ${CONNECT_CONCURRENCY} at a time, all in their room with one public character.`,
+    `Each client chats in turns: send, wait until both messages are stored, think, repeat. Phases: ${phases}.`,
+    `The OpenAI emulator runs in its own process with a fixed ${options.ttftMs} ms time to first ` +
+      'token; "added" is the client-measured send -> first delta minus that. It covers frame ' +
+      'handling, storing the user message, history, retrieval check, the HTTP call to the ' +
+      'emulator and relaying the delta, plus any queueing behind other turns.',
+    'Memory: server process RSS and V8 heap after connecting, minus before, divided by the ' +
+      `connections (${SETTLE_MS / 1000} s settle each, no forced GC).`,
+    'LLM call overhead: the time to first token Parley stores with each reply, minus the ' +
+      "emulator's; the rest of the added time is Parley's work before the call and queueing.",
+    "Server CPU per turn: the server process's CPU time while the clients chatted, divided by " +
+      'completed turns (the emulator and the clients are other processes).',
+    'Lost messages: after the clients finish and the server has stopped (transcript writer ' +
+      'flushed), each room must hold two rows (user, character) per message its client sent.',
+  ];
+}
