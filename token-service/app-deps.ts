@@ -32,6 +32,8 @@ export interface TextTurnResult {
 export interface ConversationPort {
   /** Stores the user message, generates and stores the reply. Runs to the end once started. */
   runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
+  /** Stores the character's greeting in a room with no messages yet; returns it if it did. */
+  greet(chatRoom: ChatRoom): Promise<Message | undefined>;
 }
 
 /** The knowledge ingestion use case (`agent/knowledge/ingest.ts`). */

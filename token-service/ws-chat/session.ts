@@ -127,8 +127,22 @@ class ChatSocketSession {
       const user = await this.deps.verifier.verify(token);
       await this.deps.ensureProfile(user);
       const room = await chosenRoom(this.deps.db, user.id, this.handshake.room);
+      // A new conversation opens with the character's greeting, as a voice call does. It is
+      // stored before `ready`, so a message sent on `ready` always comes after it.
+      const greeting = await this.deps.conversation.greet(room);
       this.#room = room;
       this.#send({ type: 'ready', chat_room_id: room.id, character_id: room.characterId });
+      if (greeting !== undefined) {
+        const { id, seq, text, clientId } = greeting;
+        this.#send({
+          type: 'message',
+          client_id: clientId ?? '',
+          id,
+          seq,
+          role: 'character',
+          text,
+        });
+      }
     } catch (error) {
       this.#end(error);
     }

@@ -31,19 +31,26 @@ describe('/ws/chat', () => {
 
     t.brain.emulator.enqueueReply('Io is the most volcanic body we know.');
     client.send({ type: 'message', client_id: 'm1', text: 'Which moon has volcanoes?' });
-    const reply = await client.next(ofType('message', { role: 'character' }));
+    const reply = await client.next(ofType('message', { role: 'character', client_id: 'm1' }));
     const user = client.frames.find(ofType('message', { role: 'user' }));
     const deltas = client.frames.filter(ofType('delta')).map((f) => f.text);
     expect(deltas.length).toBeGreaterThan(1);
     expect(deltas.join('')).toBe('Io is the most volcanic body we know.');
-    expect(user).toMatchObject({ client_id: 'm1', text: 'Which moon has volcanoes?', seq: 1 });
+    const greeting = client.frames.find(ofType('message', { client_id: 'greeting' }));
+    expect(greeting).toMatchObject({
+      role: 'character',
+      text: 'Hello! Ask me anything about the sky.',
+      seq: 1,
+    });
+    expect(user).toMatchObject({ client_id: 'm1', text: 'Which moon has volcanoes?', seq: 2 });
     expect(reply).toMatchObject({
       client_id: 'm1',
       text: 'Io is the most volcanic body we know.',
-      seq: 2,
+      seq: 3,
     });
     expect(client.frames.indexOf(user ?? {})).toBeLessThan(client.frames.indexOf(reply));
     expect(await storedTexts(Number(ready.chat_room_id))).toEqual([
+      'Hello! Ask me anything about the sky.',
       'Which moon has volcanoes?',
       'Io is the most volcanic body we know.',
     ]);
@@ -51,10 +58,10 @@ describe('/ws/chat', () => {
     // The same client id again (a resend after a reconnect) stores nothing new.
     client.send({ type: 'message', client_id: 'm1', text: 'Which moon has volcanoes?' });
     const resent = await client.next(
-      (f) => f.type === 'message' && f.role === 'character' && f !== reply,
+      (f) => f.type === 'message' && f.role === 'character' && f.client_id === 'm1' && f !== reply,
     );
     expect(resent.id).toBe(reply.id);
-    expect(await storedTexts(Number(ready.chat_room_id))).toHaveLength(2);
+    expect(await storedTexts(Number(ready.chat_room_id))).toHaveLength(3);
     client.socket.close();
   });
 
@@ -142,8 +149,12 @@ describe('/ws/chat', () => {
       await client.closed;
       for (;;) {
         const texts = await storedTexts(Number(roomId));
-        if (texts.length === 2) {
-          expect(texts).toEqual(['Tell me about Titan', answer]);
+        if (texts.length === 3) {
+          expect(texts).toEqual([
+            'Hello! Ask me anything about the sky.',
+            'Tell me about Titan',
+            answer,
+          ]);
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
