@@ -4,13 +4,19 @@ import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
 import type { Brain } from '../brain.js';
-import { loadCharacterAgent } from '../character-agent.js';
+import { type CharacterAgent, loadCharacterAgent } from '../character-agent.js';
 import { WebRtcAudioInput } from '../transports/webrtc/audio-input.js';
 import { WebRtcAudioOutput } from '../transports/webrtc/audio-output.js';
-import { answerOffer, type CloseReason, type PeerOptions } from '../transports/webrtc/peer.js';
+import {
+  answerOffer,
+  type CloseReason,
+  type PeerOptions,
+  type PeerSession,
+} from '../transports/webrtc/peer.js';
 import { WebRtcVideoInput } from '../transports/webrtc/video-input.js';
 import {
   createVoiceSession,
+  TURN_HANDLING,
   type VoiceConfig,
   type VoiceModels,
   voiceModels,
@@ -84,50 +90,16 @@ export async function startDirectSession(
     ...deps.peer,
     logger,
   });
-  const send = (message: ServerMessage) => void peer.data.send(message);
-  const input = new WebRtcAudioInput({ track: peer.remoteAudio });
-  const output = new WebRtcAudioOutput({ sink: peer.audioSender });
-  const camera =
-    peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
-  if (camera !== undefined) vision.follow(camera);
-  const models = voiceModels(deps.config, deps, agent.character);
-  const session = createVoiceSession({
-    config: deps.config,
-    brain: deps.brain,
-    models,
-    agent,
-    logger,
-    ...(deps.sessionOverrides === undefined ? {} : { overrides: deps.sessionOverrides }),
-  });
-  session.input.audio = input;
-  session.output.audio = output;
-  session.output.transcription = new CaptionOutput(send);
-  const stopEvents = sendSessionEvents(session, send);
-  send({ type: 'state', state: 'initializing' });
-
-  const teardown = async (): Promise<void> => {
-    await session.close().catch((error: unknown) => {
-      logger.warn({ err: error }, 'voice session did not close cleanly');
-    });
-    stopEvents();
-    await Promise.allSettled([
-      input.close(),
-      output.close(),
-      camera?.close(),
-      releaseModels(models),
-    ]);
-    await deps.brain.writer.flush();
-    logger.info({ event: 'rtc.session.ended' }, 'direct session ended');
-  };
+  let teardown: () => Promise<void> = async () => {};
   const ended = peer.closed.then(async (reason) => {
     await teardown();
+    logger.info({ event: 'rtc.session.ended', reason }, 'direct session ended');
     return reason;
   });
-  // The session may end itself (an unrecoverable error): hang up the call with it.
-  session.once(voice.AgentSessionEventTypes.Close, () => void peer.close());
-
   try {
-    await session.start({ agent });
+    const call = wireCall({ deps, peer, agent, vision, logger });
+    teardown = call.teardown;
+    await call.session.start({ agent });
   } catch (error) {
     await peer.close();
     await ended;
@@ -144,6 +116,82 @@ export async function startDirectSession(
       return ended;
     },
   };
+}
+
+interface CallParts {
+  deps: DirectSessionDeps;
+  peer: PeerSession;
+  agent: CharacterAgent;
+  vision: CameraVision;
+  logger: Logger;
+}
+
+/** Plugs the peer's media and data channel into a new voice session; returns its teardown. */
+function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
+  session: voice.AgentSession;
+  teardown: () => Promise<void>;
+} {
+  const send = (message: ServerMessage) => void peer.data.send(message);
+  const input = new WebRtcAudioInput({ track: peer.remoteAudio });
+  const output = new WebRtcAudioOutput({ sink: peer.audioSender });
+  const camera =
+    peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
+  if (camera !== undefined) vision.follow(camera);
+  const models = voiceModels(deps.config, deps, agent.character);
+  const session = createVoiceSession({
+    config: deps.config,
+    brain: deps.brain,
+    models,
+    agent,
+    logger,
+    overrides: { ...(camera === undefined ? {} : WITH_CAMERA), ...deps.sessionOverrides },
+  });
+  session.input.audio = input;
+  session.output.audio = output;
+  session.output.transcription = new CaptionOutput(send);
+  const stopEvents = sendSessionEvents(session, send);
+  send({ type: 'state', state: 'initializing' });
+  // The session may end itself (an unrecoverable error): hang up the call with it.
+  session.once(voice.AgentSessionEventTypes.Close, () => void peer.close());
+
+  const teardown = async () => {
+    await closeSession(session, logger);
+    stopEvents();
+    await Promise.allSettled([input.close(), output.close(), camera?.close()]);
+    await releaseModels(models);
+    await deps.brain.writer.flush();
+  };
+  return { session, teardown };
+}
+
+/**
+ * A preemptive reply leaves before `onUserTurnCompleted` adds the camera picture to the turn,
+ * and the framework keeps it (it compares transcripts, not pictures): the character would
+ * never see. With a camera on, replies wait for the completed turn.
+ */
+const WITH_CAMERA: Partial<voice.AgentSessionOptions> = {
+  turnHandling: {
+    ...TURN_HANDLING,
+    preemptiveGeneration: { enabled: false, preemptiveTts: false },
+  },
+};
+
+/** Longest a voice session may take to close (commit what was said) before it is left behind. */
+const SESSION_CLOSE_LIMIT_MS = 5_000;
+
+async function closeSession(session: voice.AgentSession, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), SESSION_CLOSE_LIMIT_MS);
+  });
+  try {
+    const outcome = await Promise.race([session.close().then(() => 'closed' as const), limit]);
+    if (outcome === 'late') logger.warn('voice session took too long to close; moving on');
+  } catch (error) {
+    logger.warn({ err: error }, 'voice session did not close cleanly');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The per-session models; the VAD is shared and stays open. */

@@ -15,6 +15,8 @@ import { EXCHANGES } from './script.js';
 const exchange = EXCHANGES[0] ?? { question: '', answer: '' };
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 const RATE = 48_000;
+/** The microphone starts before the call connects: the question waits for it. */
+const SILENCE_BEFORE_S = 3;
 /** Chromium loops the fake microphone's file: the silence after the question keeps it one turn. */
 const SILENCE_AFTER_S = 45;
 
@@ -39,8 +41,8 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'parley-browser-'));
   const question = resample(await synthesizeSpeech(exchange.question), RATE);
   const wav = join(workDir, 'question.wav');
-  const samples = new Int16Array(RATE / 2 + question.length + RATE * SILENCE_AFTER_S);
-  samples.set(question, RATE / 2);
+  const samples = new Int16Array(RATE * (SILENCE_BEFORE_S + SILENCE_AFTER_S) + question.length);
+  samples.set(question, RATE * SILENCE_BEFORE_S);
   await writeWavFile(wav, { samples, sampleRate: RATE });
   parley = await startDirectTestApp({ exchanges: [exchange] });
   browser = await chromium.launch({
@@ -61,7 +63,7 @@ async function texts(page: Page, selector: string): Promise<string[]> {
 }
 
 describe('the web page in Chromium, over direct WebRTC', () => {
-  it('asks a spoken question, hears the answer, shows captions, and both messages are stored', async () => {
+  it('asks a spoken question with the camera on, hears the answer, shows captions, stores both messages', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -77,6 +79,8 @@ describe('the web page in Chromium, over direct WebRTC', () => {
     await page.click('#new-character button[type=submit]');
     await page.locator('#room-title', { hasText: 'Mira' }).waitFor();
 
+    // Chromium's fake camera (a moving test pattern) goes out as a VP8 track.
+    await page.check('#use-camera');
     await page.click('#talk');
     await page.locator('#history li.character').first().waitFor({ timeout: 180_000 });
     const peak = Number(await page.locator('#level').getAttribute('data-peak'));
@@ -106,6 +110,16 @@ describe('the web page in Chromium, over direct WebRTC', () => {
       ['user', question, 'voice'],
       ['character', exchange.answer, 'voice'],
     ]);
+    // The character saw the camera: the LLM got a picture with the question. (With preemptive
+    // generation the first request may leave before the turn is complete, without it.)
+    const withPicture = parley.openai.requests.chatCompletions.filter((request) => {
+      const lastUser = request.messages.findLast((message) => message.role === 'user');
+      const parts = Array.isArray(lastUser?.content) ? lastUser.content : [];
+      return (
+        JSON.stringify(lastUser).includes(question) && parts.some((p) => p.type === 'image_url')
+      );
+    });
+    expect(withPicture.length).toBeGreaterThan(0);
     expect(pageErrors).toEqual([]);
   }, 300_000);
 });

@@ -17,10 +17,11 @@ export interface Caller {
   /** Everything the server sent on the audio track, 48 kHz mono. */
   heard(): Pcm16Audio;
   /**
-   * Says `text` (flite), then sends silence, as an open microphone does, until `heard()`
-   * holds: the server has what it needs and the CPU goes to the other calls.
+   * Says `text` (flite) and a second and a half of silence, the end of the turn; then sends
+   * nothing more. (A browser keeps sending silence; ten such streams would only load the VAD.)
    */
-  say(text: string, until: () => boolean): Promise<void>;
+  say(text: string): Promise<void>;
+  /** Ends the call as the page does: DELETE on its Location, then closes the peer. */
   hangUp(): Promise<void>;
 }
 
@@ -43,7 +44,6 @@ export async function call(baseUrl: string, token: string, query: string): Promi
   }
   const location = response.headers.get('location') ?? '';
   const chatRoomId = Number(response.headers.get('parley-chat-room-id'));
-  let open = true;
   let talking: Promise<void> = Promise.resolve();
   return {
     browser,
@@ -55,16 +55,19 @@ export async function call(baseUrl: string, token: string, query: string): Promi
           (m as CaptionMessage).type === 'caption' && (m as CaptionMessage).final,
       ),
     heard: () => ({ samples: browser.heardSamples(), sampleRate: RATE }),
-    async say(text, heard) {
+    async say(text) {
       const speech = resample(await synthesizeSpeech(text), RATE);
-      talking = (async () => {
-        await browser.speak(speech);
-        while (open && !heard()) await browser.speak(new Int16Array(RATE / 5));
-      })();
+      const turn = new Int16Array(speech.length + (RATE * 3) / 2);
+      turn.set(speech);
+      talking = browser.speak(turn);
     },
     async hangUp() {
-      open = false;
       await talking;
+      const ended = await fetch(`${baseUrl}${location}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (ended.status !== 204) throw new Error(`hang up: ${ended.status}`);
       await browser.close();
     },
   };
