@@ -1,0 +1,251 @@
+import type { VAD, voice } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import type { Brain } from '../../agent/brain.js';
+import { type CharacterAgent, loadCharacterAgent } from '../../agent/character-agent.js';
+import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
+import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
+import { createVoiceSession, type VoiceModels, voiceModels } from '../../agent/voice/session.js';
+import { type Config, loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import type { Executor } from '../../db/client.js';
+import { startTestBrain } from '../helpers/brain.js';
+import {
+  type CartesiaEmulator,
+  type CartesiaEmulatorOptions,
+  startCartesiaEmulator,
+} from '../providers/cartesia-emulator.js';
+import type { OpenAIEmulator, OpenAIEmulatorOptions } from '../providers/openai-emulator.js';
+import {
+  type PlayedSegment,
+  RecordingAudioOutput,
+  type RecordingAudioOutputOptions,
+} from './recording-audio-output.js';
+import {
+  ScriptedAudioInput,
+  type ScriptedAudioInputOptions,
+  type Utterance,
+} from './scripted-audio-input.js';
+import { SessionTimeline } from './session-timeline.js';
+import {
+  type RecordingTextOutput,
+  type Synchronizer,
+  synchronizeTranscript,
+} from './transcript-sync.js';
+
+export type { PlayedSegment, Utterance };
+
+/** Which speech-to-text the session uses. */
+export type HarnessSTT =
+  | { kind: 'whisper' }
+  /** Offline pocketsphinx restricted to `phrases` (transcripts are exact). */
+  | { kind: 'pocketsphinx'; phrases: readonly string[] };
+
+export interface VoiceHarnessOptions {
+  db: Executor;
+  /** The room to talk in; its character and history are loaded as the worker would. */
+  chatRoomId: number;
+  /** Default: Whisper through the OpenAI emulator. */
+  stt?: HarnessSTT;
+  openai?: OpenAIEmulatorOptions;
+  cartesia?: CartesiaEmulatorOptions;
+  /** More configuration (environment variable names), e.g. `PROVIDER_MAX_RETRIES`. */
+  env?: Record<string, string>;
+  /** Session options over Parley's (e.g. a bare session's defaults, for comparison). */
+  overrides?: Partial<voice.AgentSessionOptions>;
+  input?: ScriptedAudioInputOptions;
+  output?: RecordingAudioOutputOptions;
+  /** Pass the voice session's models through this before the session gets them. */
+  models?: (models: VoiceModels) => VoiceModels;
+}
+
+/** A running voice session with a scripted microphone and a recording loudspeaker. */
+export interface VoiceHarness {
+  session: voice.AgentSession;
+  agent: CharacterAgent;
+  models: VoiceModels;
+  config: Config;
+  brain: Brain;
+  openai: OpenAIEmulator;
+  cartesia: CartesiaEmulator;
+  input: ScriptedAudioInput;
+  output: RecordingAudioOutput;
+  /** The captions the session released, in step with the audio (through the synchronizer). */
+  captions: RecordingTextOutput;
+  timeline: SessionTimeline;
+  /** Speaks `text` into the microphone at real-time pace; resolves when the speech has ended. */
+  say(text: string): Promise<Utterance>;
+  /** The first reply segment whose first frame came after `since` (performance.now()). */
+  nextReply(since: number, timeoutMs?: number): Promise<PlayedSegment>;
+  /** Waits until that segment has finished playing (drained or interrupted). */
+  playedOut(segment: PlayedSegment, timeoutMs?: number): Promise<PlayedSegment>;
+  /** Waits until the session is listening again with nothing left to play. */
+  idle(timeoutMs?: number): Promise<void>;
+  /** Stops the session and everything it started; stores what is still buffered. */
+  close(): Promise<void>;
+}
+
+let sharedVad: Promise<VAD> | undefined;
+let fliteReady: Promise<unknown> | undefined;
+
+/**
+ * Silero loaded once per process (as the worker's prewarm does), and flite's worker thread
+ * started and its WebAssembly compiled before any session runs. Started lazily in the middle
+ * of a session, the flite worker crashed the process (SIGSEGV inside V8 on the worker thread)
+ * in most runs on this machine; started beforehand, never in our runs.
+ */
+export async function loadVad(): Promise<VAD> {
+  fliteReady ??= synthesizeSpeech('ready');
+  await fliteReady;
+  sharedVad ??= silero.VAD.load();
+  return sharedVad;
+}
+
+/** The environment a harness session runs with: every provider on a local emulator. */
+function harnessConfig(openai: OpenAIEmulator, cartesia: CartesiaEmulator, env = {}): Config {
+  return loadConfig({
+    OPENAI_BASE_URL: openai.baseURL,
+    OPENAI_API_KEY: 'test-key',
+    CARTESIA_BASE_URL: cartesia.baseURL,
+    CARTESIA_API_KEY: 'test-key',
+    PROVIDER_MAX_RETRIES: '0',
+    RAG_MIN_SIMILARITY: '0.2',
+    ...env,
+  });
+}
+
+/**
+ * Starts Parley's real voice session for one chat room, as the LiveKit worker would, but with
+ * the room's audio replaced by a scripted microphone and a recording loudspeaker: Silero VAD,
+ * Whisper (OpenAI emulator) or pocketsphinx, the character agent with its RAG and history,
+ * the LLM (OpenAI emulator) and Cartesia speech (emulator, through the real plugin), the
+ * transcript stored in `db`. Every time the harness records is `performance.now()`.
+ */
+export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<VoiceHarness> {
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const vad = await loadVad();
+    const test = await startTestBrain(options.db, {
+      emulator: options.openai ?? {},
+      env: options.env ?? {},
+    });
+    cleanup.push(test.close);
+    const cartesia = await startCartesiaEmulator(options.cartesia);
+    cleanup.push(cartesia.close);
+    const config = harnessConfig(test.emulator, cartesia, options.env);
+    const agent = await loadCharacterAgent(
+      {
+        db: options.db,
+        retriever: test.brain.retriever,
+        historyMessages: config.rag.historyMessages,
+      },
+      options.chatRoomId,
+    );
+    let models = voiceModels(config, { brain: test.brain, vad }, agent.character);
+    if (options.stt?.kind === 'pocketsphinx') {
+      models = { ...models, stt: new PocketsphinxSTT({ phrases: options.stt.phrases }) };
+    }
+    models = options.models?.(models) ?? models;
+    const chosen = models;
+    cleanup.push(() => closeModels(chosen));
+    const logger = createLogger({ level: 'silent' });
+    const session = createVoiceSession({
+      config,
+      brain: test.brain,
+      models,
+      agent,
+      logger,
+      ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+    });
+    const timeline = new SessionTimeline(session);
+    const input = new ScriptedAudioInput(options.input);
+    const output = new RecordingAudioOutput(options.output);
+    const { synchronizer, captions } = await synchronizeTranscript(output);
+    cleanup.push(async () => {
+      await session.close();
+      await input.close();
+      await output.close();
+      await synchronizer.close();
+    });
+    await startSession(session, agent, input, synchronizer);
+    return {
+      session,
+      agent,
+      models,
+      config,
+      brain: test.brain,
+      openai: test.emulator,
+      cartesia,
+      input,
+      output,
+      captions,
+      timeline,
+      say: (text) => input.say(text),
+      nextReply: (since, timeoutMs) =>
+        waitFor(
+          () => output.segments.find((s) => s.firstFrameAt > since),
+          () => `a reply to start playing; the session did:\n${timeline.describe(since)}`,
+          timeoutMs,
+        ),
+      playedOut: (segment, timeoutMs) =>
+        waitFor(
+          () => (Number.isNaN(segment.endedAt) ? undefined : segment),
+          'the reply to finish playing',
+          timeoutMs,
+        ),
+      idle: (timeoutMs) =>
+        waitFor(
+          () => (session.agentState === 'listening' && output.queuedMs === 0 ? true : undefined),
+          'the session to listen again',
+          timeoutMs,
+        ).then(() => undefined),
+      close: () => runCleanup(cleanup),
+    };
+  } catch (error) {
+    await runCleanup(cleanup);
+    throw error;
+  }
+}
+
+async function startSession(
+  session: voice.AgentSession,
+  agent: CharacterAgent,
+  input: ScriptedAudioInput,
+  synchronizer: Synchronizer,
+): Promise<void> {
+  session.input.audio = input;
+  session.output.audio = synchronizer.audioOutput;
+  session.output.transcription = synchronizer.textOutput;
+  input.start();
+  await session.start({ agent });
+}
+
+async function closeModels(models: VoiceModels): Promise<void> {
+  await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm.aclose()]);
+}
+
+/** Runs the cleanups last-in first-out; every one runs even if another fails. */
+async function runCleanup(cleanup: (() => Promise<void>)[]): Promise<void> {
+  for (const step of cleanup.splice(0).reverse()) {
+    await step().catch(() => {});
+  }
+}
+
+/**
+ * Polls `probe` every 20 ms until it gives a value; fails after `timeoutMs` (default 30 s,
+ * generous because a loaded machine slows real-time audio work) naming what it waited for.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined,
+  what: string | (() => string),
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

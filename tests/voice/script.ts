@@ -1,0 +1,38 @@
+import { AudioFrame } from '@livekit/rtc-node';
+import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
+import { decodeWav } from '../../agent/providers/local/wav.js';
+import { type ChatCompletionRequest, contentText } from '../providers/openai-chat.js';
+
+/**
+ * A Whisper emulator `transcribe` hook that really listens: it runs pocketsphinx, restricted
+ * to `phrases`, on the WAV the session uploaded. The transcript is then proof that the upload
+ * held the user's speech, and it does not depend on how VAD happened to cut the audio.
+ */
+export function transcribeWithPocketsphinx(
+  phrases: readonly string[],
+): (audio: Buffer) => Promise<string> {
+  const engine = new PocketsphinxSTT({ phrases, timeoutMs: 60_000 });
+  return async (audio) => {
+    const wav = decodeWav(audio);
+    const frame = new AudioFrame(wav.samples, wav.sampleRate, 1, wav.samples.length);
+    const event = await engine.recognize(frame);
+    return event.alternatives?.[0]?.text ?? '';
+  };
+}
+
+/**
+ * A scripted LLM: the reply to the last user message that contains a key of `replies`
+ * (case-insensitive), else `fallback`. Keyed by content rather than queued, so a preemptive
+ * generation that gets cancelled and redone cannot shift the answers.
+ */
+export function scriptedReplies(
+  replies: Record<string, string>,
+  fallback = 'I see.',
+): (request: ChatCompletionRequest) => string {
+  return (request) => {
+    const lastUser = request.messages.findLast((message) => message.role === 'user');
+    const said = contentText(lastUser?.content).toLowerCase();
+    const key = Object.keys(replies).find((k) => said.includes(k.toLowerCase()));
+    return key === undefined ? fallback : (replies[key] ?? fallback);
+  };
+}
