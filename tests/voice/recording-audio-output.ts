@@ -15,7 +15,9 @@ export interface PlayedSegment {
   firstFrameAt: number;
   /** When playback of the first frame began (NaN if it never played). */
   startedAt: number;
-  /** When playback ended: drained, or cut by `clearBuffer` (NaN while playing). */
+  /** When the last 10 ms that played began (NaN if nothing played). */
+  lastPlayedAt: number;
+  /** When the segment was finished: drained, or cut by `clearBuffer` (NaN while playing). */
   endedAt: number;
   /** Audio handed over, in milliseconds. */
   capturedMs: number;
@@ -50,6 +52,8 @@ export class RecordingAudioOutput extends voice.AudioOutput {
   readonly segments: PlayedSegment[] = [];
   /** When `clearBuffer()` was called, each time. */
   readonly clears: number[] = [];
+  /** When `pause()` was called (a possible interruption, before the transcript decides). */
+  readonly pauses: number[] = [];
   private readonly queueSizeMs: number;
   private readonly clock = new FrameClock(TICK_MS, () => this.tick());
   private readonly queue: Playing[] = [];
@@ -113,6 +117,7 @@ export class RecordingAudioOutput extends voice.AudioOutput {
   }
 
   override pause(): void {
+    this.pauses.push(performance.now());
     this.paused = true;
     this.clock.stop();
     super.pause();
@@ -139,6 +144,7 @@ export class RecordingAudioOutput extends voice.AudioOutput {
         pending: [],
         firstFrameAt: performance.now(),
         startedAt: Number.NaN,
+        lastPlayedAt: Number.NaN,
         endedAt: Number.NaN,
         capturedMs: 0,
         playedMs: 0,
@@ -166,6 +172,7 @@ export class RecordingAudioOutput extends voice.AudioOutput {
       segment.startedAt = performance.now();
       this.onPlaybackStarted(Date.now());
     }
+    segment.lastPlayedAt = performance.now();
     segment.playedMs += (samples.length / (this.sampleRate ?? 24_000)) * 1000;
     segment.peakRms = Math.max(segment.peakRms, rms(samples));
     this.wakeWaiters();
