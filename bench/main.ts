@@ -5,10 +5,11 @@
  */
 import { join } from 'node:path';
 import { describeMachine } from './machine.js';
-import { readStoredSections, writeBenchmarks } from './markdown.js';
+import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
 import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
 import { DEFAULT_TOKEN_ENDPOINT, runTokenEndpoint } from './token-endpoint.js';
+import { DEFAULT_VOICE, runVoice } from './voice.js';
 import { DEFAULT_WS_CHAT, runWsChat } from './ws-chat.js';
 
 type Runner = (quick: boolean) => Promise<SectionResult>;
@@ -33,6 +34,7 @@ const SECTIONS: Record<string, Runner> = {
           }
         : DEFAULT_WS_CHAT,
     ),
+  voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
 };
 
 const BENCHMARKS_FILE = join(import.meta.dirname, '..', 'BENCHMARKS.md');
@@ -66,9 +68,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${result.name}: ${result.load.before} -> ${result.load.after}\n`);
   }
   if (quick) return;
-  const stored = readStoredSections(BENCHMARKS_FILE);
-  for (const result of results) stored.set(result.name, { result, machine, command, date });
-  writeBenchmarks(BENCHMARKS_FILE, stored, Object.keys(SECTIONS), machine);
+  // Two runs of different sections may finish together: read, merge and write under a lock.
+  await withFileLock(`${BENCHMARKS_FILE}.lock`, () => {
+    const stored = readStoredSections(BENCHMARKS_FILE);
+    for (const result of results) stored.set(result.name, { result, machine, command, date });
+    writeBenchmarks(BENCHMARKS_FILE, stored, Object.keys(SECTIONS), machine);
+  });
   process.stdout.write(`Wrote ${BENCHMARKS_FILE}\n`);
 }
 

@@ -4,7 +4,7 @@
  * HTML comment, so re-running one section rewrites its block and the table and leaves the
  * others as they were measured.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Machine } from './machine.js';
 import { type SectionResult, TABLE_HEADER, tableLines } from './report.js';
 
@@ -86,4 +86,24 @@ export function writeBenchmarks(
     ...ordered.flatMap(sectionBlock),
   ];
   writeFileSync(path, `${lines.join('\n').trimEnd()}\n`);
+}
+
+/** Runs `work` while holding `lockPath` (created exclusively; a stale lock expires after 60 s). */
+export async function withFileLock(lockPath: string, work: () => void): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lockPath, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (Date.now() > deadline) rmSync(lockPath, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    work();
+  } finally {
+    rmSync(lockPath, { force: true });
+  }
 }

@@ -20,12 +20,22 @@ import { knowledgeChunks } from '../db/schema.js';
 /** 20x PostgreSQL's default 0.0025; 0.01 already flips the plan at 10k chunks. */
 export const DISTANCE_AWARE_OPERATOR_COST = '0.05';
 
+/** The product's `hnsw.ef_search` for a top-5 query: max(40, limit x 4). */
+export const PRODUCT_EF_SEARCH = 40;
+
+/** The proposed query with `hnsw.ef_search` = `efSearch` (the product uses 40 for top 5). */
+export function proposedSearch(efSearch: number) {
+  return (db: Executor, query: SimilarChunkQuery) =>
+    findSimilarChunksProposed(db, query, Math.max(efSearch, query.limit * 4));
+}
+
 export async function findSimilarChunksProposed(
   db: Executor,
   query: SimilarChunkQuery,
+  efSearchValue = Math.max(PRODUCT_EF_SEARCH, query.limit * 4),
 ): Promise<SimilarChunk[]> {
   const literal = `[${query.embedding.join(',')}]`;
-  const efSearch = String(Math.max(40, query.limit * 4));
+  const efSearch = String(efSearchValue);
   const rows = await db.transaction(async (tx) => {
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'strict_order', true),

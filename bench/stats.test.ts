@@ -32,7 +32,7 @@ describe('summarize', () => {
 describe('fmt', () => {
   it('rounds large numbers to integers with separators and small ones to decimals', () => {
     expect(fmt(1234.56)).toBe('1,235');
-    expect(fmt(3.14159)).toBe('3.14');
+    expect(fmt(2.34567)).toBe('2.35');
     expect(fmt(0.98765, 3)).toBe('0.988');
   });
 });

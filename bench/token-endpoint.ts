@@ -6,6 +6,7 @@
  * and the machine cost with no auth, database or signing.
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AutocannonResult } from 'autocannon';
 import { startOpenAIEmulator } from '../tests/providers/openai-emulator.js';
 import { type LoadPlan, runLoad } from './load-worker.js';
@@ -46,18 +47,24 @@ interface MeasuredLoad {
   rate: number;
   /** CPU the server process (app, PGlite, JWKS cache) spent per request. */
   cpuMsPerRequest: number;
+  /** The server's event-loop delay p99 during the run, ms. */
+  loopDelayP99Ms: number;
 }
 
 /** Runs a load plan and counts what the server process spent on it. */
 async function measuredLoad(plan: LoadPlan): Promise<MeasuredLoad> {
   const cpuBefore = process.cpuUsage();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const result = await runLoad(plan);
+  loopDelay.disable();
   const cpu = process.cpuUsage(cpuBefore);
   const total = Math.max(1, result.requests.total);
   return {
     result,
     rate: result.requests.total / result.duration,
     cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / total,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
   };
 }
 
@@ -89,6 +96,10 @@ function tokenRows(
     {
       metric: 'POST /api/token server CPU per request (load-independent)',
       value: `${fmt(token.cpuMsPerRequest, 3)} ms = at most ${fmt(1000 / token.cpuMsPerRequest)} req/s per core`,
+    },
+    {
+      metric: 'server event-loop delay p99 during the token run',
+      value: `${fmt(token.loopDelayP99Ms)} ms`,
     },
     {
       metric: 'GET /health floor, same server, same run',

@@ -5,6 +5,7 @@
  * the database that every message sent was stored with its reply.
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { forkModule, nextMessage, stopChild } from './child.js';
 import { startRemoteEmulator } from './emulator-process.js';
@@ -122,8 +123,11 @@ export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResul
     const held = await settledMemory();
     const doneP = nextMessage<Done>(clients, (m) => (m as ClientMessage).type === 'done');
     const cpuBefore = process.cpuUsage();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     clients.send({ type: 'go' });
     const done = await doneP;
+    loopDelay.disable();
     const cpu = process.cpuUsage(cpuBefore);
     const turns = done.phases.reduce((sum, phase) => sum + phase.completed, 0);
     const cpuMsPerTurn = (cpu.user + cpu.system) / 1000 / Math.max(1, turns);
@@ -146,6 +150,10 @@ export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResul
       {
         metric: 'LLM call overhead p50 / p95 (stored llmTtftMs - emulator ttft, all turns)',
         value: p50p95(summarize(llmTtft.map((ms) => ms - options.ttftMs)), 'ms'),
+      },
+      {
+        metric: 'server event-loop delay p50 / p99 while chatting',
+        value: `${fmt(loopDelay.percentile(50) / 1e6)} / ${fmt(loopDelay.percentile(99) / 1e6)} ms`,
       },
       {
         metric: 'server CPU per turn (load-independent, all phases)',
