@@ -17,8 +17,8 @@ export interface Caller {
   /** Everything the server sent on the audio track, 48 kHz mono. */
   heard(): Pcm16Audio;
   /**
-   * Says `text` (flite) and a second and a half of silence, the end of the turn; then sends
-   * nothing more. (A browser keeps sending silence; ten such streams would only load the VAD.)
+   * Says `text` (flite) between a second of silence and a second and a half of silence, the
+   * end of the turn; then sends nothing more. (A browser keeps sending silence; ten such streams would only load the VAD.)
    */
   say(text: string): Promise<void>;
   /** Ends the call as the page does: DELETE on its Location, then closes the peer. */
@@ -57,8 +57,10 @@ export async function call(baseUrl: string, token: string, query: string): Promi
     heard: () => ({ samples: browser.heardSamples(), sampleRate: RATE }),
     async say(text) {
       const speech = resample(await synthesizeSpeech(text), RATE);
-      const turn = new Int16Array(speech.length + (RATE * 3) / 2);
-      turn.set(speech);
+      // A second of silence first: speech from the very first packet loses its first word
+      // (the VAD needs a little audio before it to find where speech starts).
+      const turn = new Int16Array(RATE + speech.length + (RATE * 3) / 2);
+      turn.set(speech, RATE);
       talking = browser.speak(turn);
     },
     async hangUp() {
