@@ -1,6 +1,7 @@
 import { llm, voice } from '@livekit/agents';
 import type { Logger } from '../../core/logger.js';
 import type { TurnMetrics } from '../../db/schema.js';
+import { UtteranceLostError } from '../voice/reported-stt.js';
 import { APOLOGY } from './prompt.js';
 import { GREETING_CLIENT_ID } from './text-turn.js';
 import type { TranscriptWriter } from './transcript-writer.js';
@@ -38,7 +39,8 @@ export function toTurnMetrics(report: llm.MetricsReport | undefined): TurnMetric
 /**
  * Stores every committed user and character message of a voice session, exactly once (the
  * chat item id is the idempotency key), with the interrupted flag and the text actually
- * spoken; and answers a failed LLM turn with a short apology instead of silence.
+ * spoken; and answers a failed turn (words lost by speech-to-text, the LLM or speech synthesis
+ * giving up) with a short apology instead of silence.
  */
 export function attachVoiceConversation(params: VoiceConversationParams): void {
   const { session, writer, chatRoomId, logger } = params;
@@ -69,9 +71,30 @@ export function attachVoiceConversation(params: VoiceConversationParams): void {
     });
   });
 
+  let apology: voice.SpeechHandle | undefined;
   session.on(voice.AgentSessionEventTypes.Error, ({ error }) => {
-    if (error.type !== 'llm_error' || error.recoverable) return;
-    logger.error({ err: error.error, chatRoomId }, 'LLM failed for good; apologising');
-    session.say(APOLOGY);
+    if (!leavesUserUnanswered(error)) return;
+    // Speech failing while the apology itself is said must not queue another.
+    if (apology !== undefined && !apology.done()) return;
+    logger.error({ err: error.error, kind: error.type, chatRoomId }, 'Turn failed; apologising');
+    try {
+      apology = session.say(APOLOGY);
+    } catch (err) {
+      logger.warn({ err, chatRoomId }, 'Session is closing; no apology');
+    }
   });
+}
+
+type SessionError = voice.ErrorEvent['error'];
+
+/**
+ * Failures after which the user would hear nothing: the LLM or the speech synthesis gave up
+ * for good, or the user's words were lost before they became a turn.
+ */
+function leavesUserUnanswered(
+  error: SessionError,
+): error is Extract<SessionError, { type: 'llm_error' | 'tts_error' | 'stt_error' }> {
+  if (error.type === 'stt_error') return error.error instanceof UtteranceLostError;
+  if (error.type === 'llm_error' || error.type === 'tts_error') return !error.recoverable;
+  return false;
 }

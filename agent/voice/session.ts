@@ -9,6 +9,7 @@ import { FliteTTS } from '../providers/local/flite-tts.js';
 import { PocketsphinxSTT } from '../providers/local/pocketsphinx-stt.js';
 import { createLLM, createSTT, llmConnectOptions } from '../providers/openai.js';
 import { openAIConfigured } from '../providers/openai-client.js';
+import { reportFailedRecognitions } from './reported-stt.js';
 
 export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers'>;
 
@@ -68,12 +69,18 @@ export interface VoiceSessionParams {
 /**
  * An `AgentSession` for one character in one room, whose transcript (every committed
  * message, with metrics) goes to the database. The caller starts it with its own audio
- * input and output: a LiveKit room, a WebRTC peer, or a test harness.
+ * input and output: a LiveKit room, a WebRTC peer, or a test harness. A non-streaming STT's
+ * failed recognitions are reported to the session, so the user hears an apology.
  */
 export function createVoiceSession(params: VoiceSessionParams): voice.AgentSession {
   const connOptions = llmConnectOptions(params.config);
+  // A lost utterance becomes a session Error event, like any other provider failure.
+  const speechToText = reportFailedRecognitions(params.models.stt, (error) =>
+    session.emit(voice.AgentSessionEventTypes.Error, voice.createErrorEvent(error, speechToText)),
+  );
   const session = new voice.AgentSession({
     ...params.models,
+    stt: speechToText,
     turnHandling: TURN_HANDLING,
     // The browser cancels its own echo; Parley runs no server-side AEC that needs warming up.
     aecWarmupDuration: null,
