@@ -63,7 +63,7 @@ async function texts(page: Page, selector: string): Promise<string[]> {
 }
 
 describe('the web page in Chromium, over direct WebRTC', () => {
-  it('asks a spoken question with the camera on, hears the answer, shows captions, stores both messages', async () => {
+  it('asks a spoken question with the camera on, hears the answer, sees captions, then types; all is stored', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -100,15 +100,26 @@ describe('the web page in Chromium, over direct WebRTC', () => {
     expect(parley.transcripts).toContain(question);
     expect(parley.openai.requests.transcriptions[0]?.file.container).toBe('wav');
 
+    // Typing goes over the WebSocket chat into the same room.
+    await page.fill('#composer [name=text]', exchange.question);
+    await page.click('#composer button[type=submit]');
+    await page.locator('#history li.character').nth(1).waitFor();
+    expect((await texts(page, '#history li')).slice(-2)).toEqual([
+      exchange.question,
+      exchange.answer,
+    ]);
+
     const [room] = await parley.database.db.select().from(messages);
     const stored = await parley.database.db
       .select()
       .from(messages)
       .where(eq(messages.chatRoomId, room?.chatRoomId ?? 0))
       .orderBy(messages.seq);
-    expect(stored.slice(0, 2).map((m) => [m.sender, m.text, m.modality])).toEqual([
+    expect(stored.map((m) => [m.sender, m.text, m.modality])).toEqual([
       ['user', question, 'voice'],
       ['character', exchange.answer, 'voice'],
+      ['user', exchange.question, 'text'],
+      ['character', exchange.answer, 'text'],
     ]);
     // The character saw the camera: the LLM got a picture with the question. (With preemptive
     // generation the first request may leave before the turn is complete, without it.)
