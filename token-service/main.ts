@@ -8,6 +8,7 @@ import { initializeLogger } from '@livekit/agents';
 import { type Brain, createBrain } from '../agent/brain.js';
 import type { DirectSessions } from '../agent/direct/registry.js';
 import { describeProviders, startDirectCalls } from '../agent/direct/setup.js';
+import { startWorkerProcess, type WorkerProcess } from '../agent/worker/child-process.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -20,6 +21,7 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /** Everything `main` opened, in the order it must be closed. */
 interface Running {
+  worker: WorkerProcess | undefined;
   calls: DirectSessions;
   app: App;
   brain: Brain;
@@ -77,7 +79,8 @@ async function serve(config: Config, logger: Logger, database: DatabaseHandle): 
     else logger.info(line);
   }
   process.stdout.write(`Parley is ready: open ${url} in a browser\n`);
-  return { calls, app, brain, database };
+  const worker = startWorkerProcess(config, logger);
+  return { worker, calls, app, brain, database };
 }
 
 /** Where a person should point the browser: the public URL, or the bound address. */
@@ -89,9 +92,10 @@ function openUrl(config: Config, app: App): string {
 }
 
 /** Stops taking requests, lets turns and ingestion finish, flushes transcripts, closes the db. */
-async function stop({ calls, app, brain, database }: Running): Promise<void> {
-  // Calls first: hanging up stores what was said, and needs the database.
-  await calls.closeAll();
+async function stop({ worker, calls, app, brain, database }: Running): Promise<void> {
+  // Calls first: hanging up stores what was said, and needs the database. The LiveKit
+  // worker drains its own conversations meanwhile.
+  await Promise.all([worker?.stop(), calls.closeAll()]);
   await app.close();
   await brain.close();
   await database.close();
