@@ -1,34 +1,8 @@
 import { initializeLogger, llm } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import type { Character, ChatRoom } from '../db/schema.js';
-import { CharacterAgent, type VisionSource } from './character-agent.js';
-import type { Retriever } from './conversation/retrieval.js';
+import { withLatestImage } from './character-agent.js';
 
 initializeLogger({ pretty: false, level: 'warn' });
-
-const now = new Date();
-const character: Character = {
-  id: '5b0f3c1e-7a4d-4a8e-9c59-0d7c1f2b3a41',
-  ownerId: '9e1c2d3b-4a5f-4e6d-8c7b-1a2b3c4d5e6f',
-  name: 'Mira',
-  instructions: 'You are Mira.',
-  greeting: 'Hello!',
-  voiceId: null,
-  language: 'en',
-  isPublic: false,
-  createdAt: now,
-  updatedAt: now,
-};
-const chatRoom: ChatRoom = {
-  id: 1,
-  userId: character.ownerId,
-  characterId: character.id,
-  lastSeq: 0,
-  createdAt: now,
-  updatedAt: now,
-};
-/** The agent's retrieval is not exercised here: turns with the camera are. */
-const noKnowledge: Retriever = { retrieve: async () => [] };
 
 function frame(id: string): llm.ImageContent {
   return llm.createImageContent({ image: `data:image/jpeg;base64,${id}`, inferenceDetail: 'low' });
@@ -38,41 +12,25 @@ const images = (message: llm.ChatMessage) =>
   message.content.filter((c) => typeof c === 'object' && 'type' in c && c.type === 'image_content');
 
 describe('CharacterAgent vision', () => {
-  it('attaches the latest camera frame to the new turn and drops older frames', async () => {
-    let current = frame('first');
-    const vision: VisionSource = { latestImage: async () => current };
-    const agent = new CharacterAgent({
-      character,
-      chatRoom,
-      history: [],
-      retriever: noKnowledge,
-      vision,
-    });
+  it('shows the LLM the latest camera frame with the newest user turn only', () => {
     const chatCtx = llm.ChatContext.empty();
     const first = chatCtx.addMessage({ role: 'user', content: 'What am I holding?' });
-    await agent.onUserTurnCompleted(chatCtx, first);
-    expect(images(first)).toEqual([current]);
-
-    current = frame('second');
+    chatCtx.addMessage({ role: 'assistant', content: 'A red cup.' });
     const second = chatCtx.addMessage({ role: 'user', content: 'And now?' });
-    await agent.onUserTurnCompleted(chatCtx, second);
-    expect(images(second)).toEqual([current]);
-    expect(images(first)).toEqual([]);
-    expect(first.textContent).toBe('What am I holding?');
+    const image = frame('now');
+    const seeing = withLatestImage(chatCtx, image);
+    const last = seeing.items.at(-1) as llm.ChatMessage;
+    expect(last.content).toEqual(['And now?', image]);
+    expect(images(seeing.items[0] as llm.ChatMessage)).toEqual([]);
+    // The session's own history is left as it was: no frame is kept or sent again later.
+    expect(second.content).toEqual(['And now?']);
+    expect(first.content).toEqual(['What am I holding?']);
+    expect(chatCtx.items).toHaveLength(3);
   });
 
-  it('changes nothing without a camera', async () => {
-    const vision: VisionSource = { latestImage: async () => undefined };
-    const agent = new CharacterAgent({
-      character,
-      chatRoom,
-      history: [],
-      retriever: noKnowledge,
-      vision,
-    });
+  it('leaves a context without a user turn alone', () => {
     const chatCtx = llm.ChatContext.empty();
-    const message = chatCtx.addMessage({ role: 'user', content: 'Hello' });
-    await agent.onUserTurnCompleted(chatCtx, message);
-    expect(message.content).toEqual(['Hello']);
+    chatCtx.addMessage({ role: 'assistant', content: 'Hello!' });
+    expect(withLatestImage(chatCtx, frame('x'))).toBe(chatCtx);
   });
 });

@@ -59,39 +59,43 @@ export class CharacterAgent extends voice.Agent {
     if (greeting) this.session.say(greeting);
   }
 
-  /**
-   * Attaches the camera's latest frame to a spoken turn, only when a camera is on. Earlier
-   * turns lose theirs: the LLM sees what is in front of the camera now, and a long call does
-   * not re-send (or keep in memory) every frame it ever attached.
-   */
-  override async onUserTurnCompleted(
-    chatCtx: llm.ChatContext,
-    newMessage: llm.ChatMessage,
-  ): Promise<void> {
-    const image = await this.#vision?.latestImage();
-    if (image === undefined) return;
-    for (const item of chatCtx.items) {
-      if (item instanceof llm.ChatMessage && item !== newMessage) dropImages(item);
-    }
-    newMessage.content.push(image);
-  }
-
   override async llmNode(
     chatCtx: llm.ChatContext,
     toolCtx: llm.ToolContext,
     modelSettings: voice.ModelSettings,
   ): ReturnType<voice.Agent['llmNode']> {
     const augmented = await withKnowledge(this.#retriever, this.character.id, chatCtx);
-    return voice.Agent.default.llmNode(this, augmented, toolCtx, modelSettings);
+    const image = await this.#vision?.latestImage();
+    const seeing = image === undefined ? augmented : withLatestImage(augmented, image);
+    return voice.Agent.default.llmNode(this, seeing, toolCtx, modelSettings);
   }
 }
 
-function dropImages(message: llm.ChatMessage): void {
-  if (message.content.some(isImage)) message.content = message.content.filter((c) => !isImage(c));
-}
-
-function isImage(content: llm.ChatContent): boolean {
-  return typeof content === 'object' && 'type' in content && content.type === 'image_content';
+/**
+ * A copy of `chatCtx` whose last user message also carries `image`: the camera as it is when
+ * the reply is generated. It is added here, in `llmNode`, because every generation passes
+ * through it, preemptive ones included (which start before `onUserTurnCompleted`); and it
+ * never enters the session's history, so a long call neither keeps nor re-sends old frames.
+ */
+export function withLatestImage(
+  chatCtx: llm.ChatContext,
+  image: llm.ImageContent,
+): llm.ChatContext {
+  const items = [...chatCtx.items];
+  for (let index = items.length - 1; index >= 0; index--) {
+    const item = items[index];
+    if (!(item instanceof llm.ChatMessage) || item.role !== 'user') continue;
+    items[index] = llm.ChatMessage.create({
+      role: 'user',
+      content: [...item.content, image],
+      id: item.id,
+      createdAt: item.createdAt,
+    });
+    const copy = chatCtx.copy();
+    copy.items = items;
+    return copy;
+  }
+  return chatCtx;
 }
 
 export interface LoadAgentDeps {

@@ -16,7 +16,6 @@ import {
 import { WebRtcVideoInput } from '../transports/webrtc/video-input.js';
 import {
   createVoiceSession,
-  TURN_HANDLING,
   type VoiceConfig,
   type VoiceModels,
   voiceModels,
@@ -144,7 +143,7 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
     models,
     agent,
     logger,
-    overrides: { ...(camera === undefined ? {} : WITH_CAMERA), ...deps.sessionOverrides },
+    overrides: { ...deps.sessionOverrides },
   });
   session.input.audio = input;
   session.output.audio = output;
@@ -163,18 +162,6 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
   };
   return { session, teardown };
 }
-
-/**
- * A preemptive reply leaves before `onUserTurnCompleted` adds the camera picture to the turn,
- * and the framework keeps it (it compares transcripts, not pictures): the character would
- * never see. With a camera on, replies wait for the completed turn.
- */
-const WITH_CAMERA: Partial<voice.AgentSessionOptions> = {
-  turnHandling: {
-    ...TURN_HANDLING,
-    preemptiveGeneration: { enabled: false, preemptiveTts: false },
-  },
-};
 
 /** Longest a voice session may take to close (commit what was said) before it is left behind. */
 const SESSION_CLOSE_LIMIT_MS = 5_000;
