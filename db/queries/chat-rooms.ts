@@ -4,12 +4,15 @@ import { type ChatRoom, chatRoomMembers, chatRooms } from '../schema.js';
 
 /**
  * The room where a user talks to a character, created with its membership on first use.
- * Concurrent first uses get the same room (unique on user and character).
+ * Concurrent first uses get the same room (unique on user and character). A returning user
+ * costs one read: a room and its membership are only ever created together.
  */
 export async function getOrCreateChatRoom(
   db: Executor,
   params: { userId: string; characterId: string },
 ): Promise<ChatRoom> {
+  const existing = await findRoom(db, params);
+  if (existing !== undefined) return existing;
   return db.transaction(async (tx) => {
     const [created] = await tx
       .insert(chatRooms)
