@@ -87,6 +87,7 @@ async function timeTurns(session: Session, turns: number): Promise<number[]> {
     const said = await harness.say(nextTranscript.text);
     const reply = await harness.nextReply(said.endedAt, 30_000);
     latencies.push(reply.firstFrameAt - said.endedAt);
+    process.stderr.write(`bench: voice: turn ${i + 1}: ${Math.round(latencies[i] ?? 0)} ms\n`);
     await harness.playedOut(reply, 60_000);
     await harness.idle(30_000);
   }
@@ -110,6 +111,7 @@ async function timeBargeIns(session: Session, count: number): Promise<number[]> 
       ...harness.output.pauses.filter((at) => at > interruption.startedAt),
     );
     stops.push(stoppedAt - interruption.startedAt);
+    process.stderr.write(`bench: voice: barge-in ${i + 1}: ${Math.round(stops[i] ?? 0)} ms\n`);
     await harness.playedOut(await harness.nextReply(interruption.endedAt, 30_000), 60_000);
     await harness.idle(30_000);
   }

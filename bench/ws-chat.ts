@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { forkModule, nextMessage, stopChild } from './child.js';
 import { startRemoteEmulator } from './emulator-process.js';
@@ -38,8 +40,17 @@ interface Memory {
   heapUsed: number;
 }
 
+/** V8's `gc()`, exposed at run time (the npm script cannot pass --expose-gc). */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
 async function settledMemory(): Promise<Memory> {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const gc = exposedGc();
+  gc();
+  gc();
   const { rss, heapUsed } = process.memoryUsage();
   return { rss, heapUsed };
 }
@@ -189,13 +200,14 @@ function wsNotes(options: WsChatOptions): string[] {
     `${options.connections} WebSocket clients (package \`ws\`, one child process), each its own ` +
       'Supabase-style user, authenticated with the `parley.v1, bearer.<token>` sub-protocols, ' +
       `connected ${CONNECT_CONCURRENCY} at a time, all in their room with one public character.`,
-    `Each client chats in turns: send, wait until both messages are stored, think, repeat. Phases: ${phases}.`,
+    `Each client chats in turns: send, wait until both messages are stored, think, repeat. Phases: ${phases}. ` +
+      'A phase ends when its time is up and every turn already sent has been answered.',
     `The OpenAI emulator runs in its own process with a fixed ${options.ttftMs} ms time to first ` +
       'token; "added" is the client-measured send -> first delta minus that. It covers frame ' +
       'handling, storing the user message, history, retrieval check, the HTTP call to the ' +
       'emulator and relaying the delta, plus any queueing behind other turns.',
     'Memory: server process RSS and V8 heap after connecting, minus before, divided by the ' +
-      `connections (${SETTLE_MS / 1000} s settle each, no forced GC).`,
+      `connections (${SETTLE_MS / 1000} s settle and two full GCs before each reading).`,
     'LLM call overhead: the time to first token Parley stores with each reply, minus the ' +
       "emulator's; the rest of the added time is Parley's work before the call and queueing.",
     "Server CPU per turn: the server process's CPU time while the clients chatted, divided by " +

@@ -140,8 +140,10 @@ async function runPhase(clients: ChatClient[], phase: ChatPhase, seed: number) {
   const endAt = started + phase.durationSec * 1000;
   const think = () => phase.thinkMs * (0.5 + random());
   const chat = async (client: ChatClient, index: number) => {
-    // Spread the first messages over one think time, as users do not all type at once.
-    await sleep(phase.thinkMs * random());
+    // Spread the first messages over one think time, as users do not all type at once; no
+    // pause runs past the phase's end, so the rate is over the phase alone.
+    const untilEnd = () => Math.max(0, endAt - performance.now());
+    await sleep(Math.min(phase.thinkMs * random(), untilEnd()));
     while (performance.now() < endAt) {
       report.sent += 1;
       try {
@@ -150,7 +152,7 @@ async function runPhase(clients: ChatClient[], phase: ChatPhase, seed: number) {
       } catch {
         report.errors += 1;
       }
-      if (phase.thinkMs > 0) await sleep(think());
+      if (phase.thinkMs > 0) await sleep(Math.min(think(), untilEnd()));
     }
   };
   await Promise.all(clients.map(chat));
