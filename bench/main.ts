@@ -9,7 +9,7 @@ import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js
 import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
 import { DEFAULT_TOKEN_ENDPOINT, runTokenEndpoint } from './token-endpoint.js';
-import { DEFAULT_VOICE, runVoice } from './voice.js';
+import { DEFAULT_VOICE, runBargeIn, runVoice } from './voice.js';
 import { DEFAULT_WS_CHAT, runWsChat } from './ws-chat.js';
 
 type Runner = (quick: boolean) => Promise<SectionResult>;
@@ -35,6 +35,7 @@ const SECTIONS: Record<string, Runner> = {
         : DEFAULT_WS_CHAT,
     ),
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
+  'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
 };
 
 const BENCHMARKS_FILE = join(import.meta.dirname, '..', 'BENCHMARKS.md');

@@ -5,6 +5,7 @@
  * others as they were measured.
  */
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Machine } from './machine.js';
 import { type SectionResult, TABLE_HEADER, tableLines } from './report.js';
 
@@ -58,6 +59,13 @@ function sectionBlock(stored: StoredSection): string[] {
   ];
 }
 
+/** The hand-written reading of the numbers (profiles, causes, proposals), when there is one. */
+const ANALYSIS_FILE = join(import.meta.dirname, 'ANALYSIS.md');
+
+function analysis(): string[] {
+  return existsSync(ANALYSIS_FILE) ? ['', readFileSync(ANALYSIS_FILE, 'utf8').trim(), ''] : [];
+}
+
 /** Writes the whole file from the stored sections, in `order`. */
 export function writeBenchmarks(
   path: string,
@@ -84,6 +92,7 @@ export function writeBenchmarks(
     ...ordered.flatMap((stored) => tableLines(stored.result)),
     '',
     ...ordered.flatMap(sectionBlock),
+    ...analysis(),
   ];
   writeFileSync(path, `${lines.join('\n').trimEnd()}\n`);
 }
