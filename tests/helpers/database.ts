@@ -1,5 +1,5 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -70,26 +70,63 @@ export interface WireServer {
 /** Serves the embedded database on a free loopback port, as a PostgreSQL server would. */
 export async function serveOverWire(dataDir: string, maxConnections = 1): Promise<WireServer> {
   const db = await PGlite.create(join(dataDir, 'pglite'), { extensions: { vector } });
-  const port = await freePort();
   // PGlite runs one session: clients on several connections must not interleave transactions.
-  const listen = async () => {
-    const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections });
-    await server.start();
-    return server;
-  };
-  let server = await listen();
+  const server = new PGLiteSocketServer({
+    db,
+    port: await freePort(),
+    host: '127.0.0.1',
+    maxConnections,
+  });
+  await server.start();
+  const proxy = await startProxy(Number(server.getServerConn().split(':').at(-1)));
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:postgres@127.0.0.1:${proxy.port}/postgres`,
     stop: async () => {
+      await proxy.close();
       await server.stop();
       await db.close();
     },
-    outage: async (ms) => {
-      await server.stop();
-      // A transaction cut off mid-way must not stay open in the one PGlite session.
-      if (db.isInTransaction()) await db.exec('rollback');
+    outage: proxy.outage,
+  };
+}
+
+/**
+ * A TCP hop between clients and the database, which a test can cut: the network between an
+ * application and PostgreSQL going away, while the database itself keeps its state (an open
+ * transaction of a cut connection is rolled back by the server, as PostgreSQL does).
+ */
+async function startProxy(target: number) {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let listener: Server | undefined;
+  const listen = async () => {
+    listener = createServer((client) => {
+      const upstream = connect(target, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          sockets.delete(socket);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => listener?.listen(port, '127.0.0.1', resolve));
+  };
+  const close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
+  };
+  await listen();
+  return {
+    port,
+    close,
+    outage: async (ms: number) => {
+      await close();
       await new Promise((resolve) => setTimeout(resolve, ms));
-      server = await listen();
+      await listen();
     },
   };
 }
