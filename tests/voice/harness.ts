@@ -217,7 +217,13 @@ async function startSession(
   session.output.transcription = synchronizer.textOutput;
   input.start();
   await session.start({ agent });
+  // The microphone is live a moment before anyone talks, as in a real call: speech fed at
+  // once lost its first word while the session's audio pipeline was still starting.
+  const warm = input.framesSent + Math.ceil(MIC_WARMUP_MS / input.frameMs);
+  await waitFor(() => (input.framesSent >= warm ? true : undefined), 'the microphone to run');
 }
+
+const MIC_WARMUP_MS = 1_000;
 
 async function closeModels(models: VoiceModels): Promise<void> {
   await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm.aclose()]);
