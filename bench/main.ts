@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <section>...] [--quick]`: runs the named benchmark sections (all when
  * none is named), prints one table and rewrites BENCHMARKS.md. `--quick` runs small sizes as
- * a smoke test and writes nothing.
+ * a smoke test and writes nothing; `--render` only rewrites BENCHMARKS.md from what it holds.
  */
 import { join } from 'node:path';
 import { describeMachine } from './machine.js';
@@ -53,8 +53,16 @@ function parseArgs(argv: string[]): { names: string[]; quick: boolean } {
 }
 
 async function main(): Promise<void> {
-  const { names, quick } = parseArgs(process.argv.slice(2));
   const machine = describeMachine();
+  if (process.argv.includes('--render')) {
+    // Rewrite the file from what it holds (after editing bench/ANALYSIS.md), measuring nothing.
+    await withFileLock(`${BENCHMARKS_FILE}.lock`, () => {
+      const stored = readStoredSections(BENCHMARKS_FILE);
+      writeBenchmarks(BENCHMARKS_FILE, stored, Object.keys(SECTIONS), machine);
+    });
+    return;
+  }
+  const { names, quick } = parseArgs(process.argv.slice(2));
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const results: SectionResult[] = [];
