@@ -95,6 +95,8 @@ export interface SimilarChunkQuery {
   limit: number;
   /** Chunks less similar than this are dropped. */
   minSimilarity?: number;
+  /** HNSW candidate list size; default max(40, limit x 4). Larger: better recall, more CPU. */
+  efSearch?: number;
 }
 
 /**
@@ -116,7 +118,7 @@ export async function findSimilarChunks(
   query: SimilarChunkQuery,
 ): Promise<SimilarChunk[]> {
   const literal = `[${query.embedding.join(',')}]`;
-  const efSearch = String(Math.max(40, query.limit * 4));
+  const efSearch = String(query.efSearch ?? Math.max(40, query.limit * 4));
   const rows = await db.transaction(async (tx) => {
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'strict_order', true),
