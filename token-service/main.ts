@@ -5,16 +5,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import { initializeLogger } from '@livekit/agents';
-import { type Brain, createBrain } from '../agent/brain.js';
-import type { DirectSessions } from '../agent/direct/registry.js';
-import { describeProviders, startDirectCalls } from '../agent/direct/setup.js';
+import { describeProviders } from '../agent/direct/setup.js';
 import { startWorkerProcess, type WorkerProcess } from '../agent/worker/child-process.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
-import { type App, buildApp } from './app.js';
-import { createAuth } from './auth-setup.js';
+import type { App } from './app.js';
+import { composeParley, type Parley } from './compose.js';
 
 /** Longest a shutdown may take (replies being stored, buffered transcripts) before exiting. */
 const SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -22,9 +20,7 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 /** Everything `main` opened, in the order it must be closed. */
 interface Running {
   worker: WorkerProcess | undefined;
-  calls: DirectSessions;
-  app: App;
-  brain: Brain;
+  parley: Parley;
   database: DatabaseHandle;
 }
 
@@ -59,17 +55,8 @@ async function openMigratedDatabase(config: Config): Promise<DatabaseHandle> {
 
 /** Builds the app on the brain and the database, and listens. */
 async function serve(config: Config, logger: Logger, database: DatabaseHandle): Promise<Running> {
-  const brain = createBrain(config, { db: database.db, logger });
-  const calls = await startDirectCalls(config, { db: database.db, brain, logger });
-  const app = await buildApp({
-    config,
-    logger,
-    database,
-    auth: await createAuth(config),
-    conversation: brain.conversation,
-    knowledge: brain,
-    rtc: calls,
-  });
+  const parley = await composeParley(config, { database, logger });
+  const { app } = parley;
   await app.listen({ host: config.http.host, port: config.http.port });
   const url = openUrl(config, app);
   logger.info({ url, database: database.driver }, 'Parley is listening');
@@ -80,7 +67,7 @@ async function serve(config: Config, logger: Logger, database: DatabaseHandle): 
   }
   process.stdout.write(`Parley is ready: open ${url} in a browser\n`);
   const worker = startWorkerProcess(config, logger);
-  return { worker, calls, app, brain, database };
+  return { worker, parley, database };
 }
 
 /** Where a person should point the browser: the public URL, or the bound address. */
@@ -92,12 +79,10 @@ function openUrl(config: Config, app: App): string {
 }
 
 /** Stops taking requests, lets turns and ingestion finish, flushes transcripts, closes the db. */
-async function stop({ worker, calls, app, brain, database }: Running): Promise<void> {
-  // Calls first: hanging up stores what was said, and needs the database. The LiveKit
+async function stop({ worker, parley, database }: Running): Promise<void> {
+  // Parley first: hanging up calls stores what was said, and needs the database. The LiveKit
   // worker drains its own conversations meanwhile.
-  await Promise.all([worker?.stop(), calls.closeAll()]);
-  await app.close();
-  await brain.close();
+  await Promise.all([worker?.stop(), parley.close()]);
   await database.close();
 }
 

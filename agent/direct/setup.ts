@@ -5,6 +5,7 @@ import type { Executor } from '../../db/client.js';
 import type { Brain } from '../brain.js';
 import { cartesiaConfigured } from '../providers/cartesia.js';
 import { openAIConfigured } from '../providers/openai-client.js';
+import type { PeerOptions } from '../transports/webrtc/peer.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
 /**
@@ -13,14 +14,12 @@ import { DirectSessions, type DirectSessionsOptions } from './registry.js';
  */
 export async function startDirectCalls(
   config: Config,
-  deps: { db: Executor; brain: Brain; logger: Logger },
+  deps: { db: Executor; brain: Brain; logger: Logger; peer?: PeerOptions },
   options: DirectSessionsOptions = {},
 ): Promise<DirectSessions> {
   const vad = await silero.VAD.load();
-  return new DirectSessions(
-    { config, db: deps.db, brain: deps.brain, vad, logger: deps.logger.child({ part: 'rtc' }) },
-    options,
-  );
+  const logger = deps.logger.child({ part: 'rtc' });
+  return new DirectSessions({ ...deps, config, vad, logger }, options);
 }
 
 /**

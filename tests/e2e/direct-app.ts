@@ -3,14 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initializeLogger } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
-import { type Brain, createBrain } from '../../agent/brain.js';
-import { DirectSessions } from '../../agent/direct/registry.js';
+import type { Brain } from '../../agent/brain.js';
+import type { DirectSessions } from '../../agent/direct/registry.js';
 import type { PeerOptions } from '../../agent/transports/webrtc/peer.js';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
-import { type App, buildApp } from '../../token-service/app.js';
-import { createAuth } from '../../token-service/auth-setup.js';
+import type { App } from '../../token-service/app.js';
+import { composeParley } from '../../token-service/compose.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { type CartesiaEmulator, startCartesiaEmulator } from '../providers/cartesia-emulator.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
@@ -68,25 +67,12 @@ export async function startDirectTestApp(options: {
     RATE_LIMIT_PER_MINUTE: '1000',
   });
   const logger = createLogger({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
-  const brain = createBrain(config, { db: database.db, logger });
-  const vad = await silero.VAD.load();
-  const calls = new DirectSessions({
-    config,
-    db: database.db,
-    brain,
-    vad,
+  const parley = await composeParley(config, {
+    database,
     logger,
     ...(options.peer === undefined ? {} : { peer: options.peer }),
   });
-  const app = await buildApp({
-    config,
-    logger,
-    database,
-    auth: await createAuth(config),
-    conversation: brain.conversation,
-    knowledge: brain,
-    rtc: calls,
-  });
+  const { app, brain, calls } = parley;
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
@@ -100,9 +86,7 @@ export async function startDirectTestApp(options: {
     cartesia,
     transcripts,
     async close() {
-      await calls.closeAll();
-      await app.close();
-      await brain.close();
+      await parley.close();
       await database.close();
       await openai.close();
       await cartesia.close();

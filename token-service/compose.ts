@@ -1,0 +1,56 @@
+/**
+ * Parley's parts wired together: the brain on the database, direct WebRTC calls on the brain,
+ * and the HTTP app on all three. `npm start` (main.ts) and the end-to-end tests build the same
+ * thing through here, so they cannot drift apart.
+ */
+import { type Brain, createBrain } from '../agent/brain.js';
+import type { DirectSessions } from '../agent/direct/registry.js';
+import { startDirectCalls } from '../agent/direct/setup.js';
+import type { PeerOptions } from '../agent/transports/webrtc/peer.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { DatabaseHandle } from '../db/client.js';
+import { type App, buildApp } from './app.js';
+import { createAuth } from './auth-setup.js';
+
+export interface Parley {
+  brain: Brain;
+  calls: DirectSessions;
+  app: App;
+  /** Hangs up every call (storing what was said), closes the app, then the brain. */
+  close(): Promise<void>;
+}
+
+/** Builds Parley on an open, migrated database. The app is built but not listening yet. */
+export async function composeParley(
+  config: Config,
+  deps: { database: DatabaseHandle; logger: Logger; peer?: PeerOptions },
+): Promise<Parley> {
+  const { database, logger } = deps;
+  const brain = createBrain(config, { db: database.db, logger });
+  const calls = await startDirectCalls(config, {
+    db: database.db,
+    brain,
+    logger,
+    ...(deps.peer === undefined ? {} : { peer: deps.peer }),
+  });
+  const app = await buildApp({
+    config,
+    logger,
+    database,
+    auth: await createAuth(config),
+    conversation: brain.conversation,
+    knowledge: brain,
+    rtc: calls,
+  });
+  return {
+    brain,
+    calls,
+    app,
+    async close() {
+      await calls.closeAll();
+      await app.close();
+      await brain.close();
+    },
+  };
+}
