@@ -12,47 +12,63 @@ export interface AppendResult {
   created: boolean;
 }
 
-/** Thrown inside the append transaction to roll back the sequence number a duplicate took. */
-class DuplicateClientId extends Error {}
-
 /**
- * Appends a message to a room. The room row is locked while the next sequence number is
- * taken, so concurrent appends get distinct, gapless, ordered numbers. A client id already
- * stored in the room returns the stored message instead of a second copy.
+ * Appends a message to a room in one statement: the room row is locked while the next
+ * sequence number is taken, so concurrent appends get distinct, gapless, ordered numbers. A
+ * client id already stored in the room fails the whole statement (so it takes no number) and
+ * the stored message is returned instead of a second copy.
  */
 export async function appendMessage(db: Executor, input: NewMessage): Promise<AppendResult> {
-  if (input.clientId != null) {
-    const existing = await findMessageByClientId(db, input.chatRoomId, input.clientId);
-    if (existing !== undefined) return { message: existing, created: false };
-  }
   try {
     return { message: await insertNext(db, input), created: true };
   } catch (error) {
-    if (!(error instanceof DuplicateClientId) || input.clientId == null) throw error;
-    const existing = await findMessageByClientId(db, input.chatRoomId, input.clientId);
-    if (existing === undefined) throw new Error('duplicate client id vanished');
-    return { message: existing, created: false };
+    const code = sqlState(error);
+    if (code === UNIQUE_VIOLATION && input.clientId != null) {
+      const existing = await findMessageByClientId(db, input.chatRoomId, input.clientId);
+      if (existing !== undefined) return { message: existing, created: false };
+    }
+    if (code === NOT_NULL_VIOLATION || code === FOREIGN_KEY_VIOLATION) {
+      throw new AppError('ROOM.NOT_FOUND', `Chat room ${input.chatRoomId} does not exist`, {
+        cause: error,
+      });
+    }
+    throw error;
   }
 }
 
+const UNIQUE_VIOLATION = '23505';
+const NOT_NULL_VIOLATION = '23502';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * `update chat_rooms ... returning last_seq` as a data-modifying CTE feeding the insert. A
+ * single statement needs no BEGIN/COMMIT round trips and is atomic by itself. Without the
+ * room the sequence number is null and the insert fails on `seq`'s NOT NULL.
+ */
 async function insertNext(db: Executor, input: NewMessage): Promise<Message> {
-  return db.transaction(async (tx) => {
-    const [room] = await tx
+  const next = db.$with('next_seq').as(
+    db
       .update(chatRooms)
       .set({ lastSeq: sql`${chatRooms.lastSeq} + 1`, updatedAt: sql`now()` })
       .where(eq(chatRooms.id, input.chatRoomId))
-      .returning({ seq: chatRooms.lastSeq });
-    if (room === undefined) {
-      throw new AppError('ROOM.NOT_FOUND', `Chat room ${input.chatRoomId} does not exist`);
-    }
-    const [row] = await tx
-      .insert(messages)
-      .values({ ...input, seq: room.seq })
-      .onConflictDoNothing({ target: [messages.chatRoomId, messages.clientId] })
-      .returning();
-    if (row === undefined) throw new DuplicateClientId();
-    return row;
-  });
+      .returning({ seq: chatRooms.lastSeq }),
+  );
+  const [row] = await db
+    .with(next)
+    .insert(messages)
+    .values({ ...input, seq: sql`(select ${next.seq} from ${next})` })
+    .returning();
+  if (row === undefined) throw new Error('insert returned no row');
+  return row;
+}
+
+/** The SQLSTATE of a driver error, however deep the query builder wrapped it. */
+function sqlState(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 export async function findMessageByClientId(
