@@ -11,6 +11,7 @@ import {
 } from 'jose';
 import { AppError } from '../../core/errors.js';
 import { type AuthUser, authUserFromClaims, ClaimsRejected } from './auth-user.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export type { AuthUser } from './auth-user.js';
 
@@ -43,6 +44,11 @@ export interface AccessTokenVerifierOptions {
   allowAnonymousUsers?: boolean;
   /** Allowed clock skew for `exp` and `nbf`. Default 5 s. */
   clockToleranceSec?: number;
+  /**
+   * How long a verified token is remembered (never past its `exp`, and only while the key that
+   * checked it is still the key set's key). Default 60 s; 0 checks every request in full.
+   */
+  verifiedCacheMs?: number;
 }
 
 /** Supabase asks verifiers not to cache its key set for longer than this. */
@@ -56,6 +62,9 @@ const LEGACY_ALGORITHM = 'HS256';
 const MIN_LEGACY_SECRET_LENGTH = 32;
 /** Supabase access tokens are ~1 KB; anything far larger is not one, so don't parse it. */
 const MAX_TOKEN_LENGTH = 16_384;
+const DEFAULT_VERIFIED_CACHE_MS = 60_000;
+/** ~300 bytes each: a few MB at most, and more distinct live tokens than one server sees. */
+const MAX_VERIFIED_TOKENS = 10_000;
 
 /** The JWKS endpoint failed; not the caller's fault, so not `AUTH.INVALID`. */
 class KeySetUnavailable extends Error {
@@ -101,23 +110,62 @@ export function createAccessTokenVerifier(
   };
   const policy = { allowAnonymousUsers: options.allowAnonymousUsers ?? true };
 
-  async function verifiedClaims(token: string): Promise<JWTPayload> {
-    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
-      throw new errors.JWTInvalid('token length out of range');
-    }
+  const verified = new VerifiedTokens({
+    ttlMs: options.verifiedCacheMs ?? DEFAULT_VERIFIED_CACHE_MS,
+    maxEntries: MAX_VERIFIED_TOKENS,
+  });
+
+  /** The legacy secret, or the key set's key for the token's header (which may re-fetch). */
+  async function keyFor(token: string): Promise<unknown> {
+    const header = decodeProtectedHeader(token);
+    const { alg } = header;
+    if (alg === LEGACY_ALGORITHM && secret !== undefined) return secret;
+    if (alg === undefined) return undefined;
+    const [, payload = '', signature = ''] = token.split('.');
+    return keySet({ ...header, alg }, { payload, signature });
+  }
+
+  /** A remembered verification, if the key that made it still checks this token's header. */
+  async function remembered(token: string): Promise<AuthUser | undefined> {
+    const entry = verified.get(token);
+    if (entry === undefined) return undefined;
+    const key = await keyFor(token).catch(() => undefined);
+    return key === entry.key ? entry.user : undefined;
+  }
+
+  async function verifiedClaims(token: string): Promise<{ claims: JWTPayload; key: unknown }> {
     const { alg } = decodeProtectedHeader(token);
     if (alg === LEGACY_ALGORITHM && secret !== undefined) {
       const result = await jwtVerify(token, secret, { ...checks, algorithms: [LEGACY_ALGORITHM] });
-      return result.payload;
+      return { claims: result.payload, key: secret };
     }
-    const result = await jwtVerify(token, keySet, { ...checks, algorithms: ASYMMETRIC_ALGORITHMS });
-    return result.payload;
+    // The key that checked the signature, exactly as the key set gave it (see `remembered`).
+    let key: unknown;
+    const recordingKeySet: JWTVerifyGetKey = async (header, jws) => {
+      const found = await keySet(header, jws);
+      key = found;
+      return found;
+    };
+    const result = await jwtVerify(token, recordingKeySet, {
+      ...checks,
+      algorithms: ASYMMETRIC_ALGORITHMS,
+    });
+    return { claims: result.payload, key };
   }
 
   return {
     async verify(token) {
       try {
-        return authUserFromClaims(await verifiedClaims(token), policy);
+        if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+          throw new errors.JWTInvalid('token length out of range');
+        }
+        const known = await remembered(token);
+        if (known !== undefined) return known;
+        const { claims, key } = await verifiedClaims(token);
+        const user = authUserFromClaims(claims, policy);
+        // requiredClaims makes `exp` present; jose has checked it is a number.
+        verified.remember(token, { user, key, expSec: Number(claims.exp) });
+        return user;
       } catch (error) {
         throw toAuthError(error);
       }

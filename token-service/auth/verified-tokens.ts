@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { AuthUser } from './auth-user.js';
+
+/** A token whose signature and claims were fully checked once. */
+export interface VerifiedToken {
+  user: Readonly<AuthUser>;
+  /** The key (or legacy secret) that checked the signature; a hit needs the same key again. */
+  key: unknown;
+  /** Epoch ms after which this entry is never used: the token's `exp`, or sooner. */
+  expiresAtMs: number;
+}
+
+export interface VerifiedTokensOptions {
+  /** How long a verification is trusted at most, however far off the token's `exp` is. */
+  ttlMs: number;
+  /** Entries kept; the least recently used go first. */
+  maxEntries: number;
+}
+
+/**
+ * Remembers verified access tokens, so a client that sends the same token on every request
+ * pays for the ES256 check once a TTL. Only successes are kept (a forged token is checked in
+ * full every time); entries are keyed by the token's SHA-256, so the cache holds no usable
+ * bearer token; an entry ends at the token's `exp` with no clock tolerance, so the cache
+ * never stretches a token's life. Time is `Date.now()`, as jose reads it.
+ */
+export class VerifiedTokens {
+  readonly #entries: LRUCache<string, VerifiedToken>;
+  readonly #ttlMs: number;
+
+  constructor(options: VerifiedTokensOptions) {
+    this.#entries = new LRUCache({ max: options.maxEntries });
+    this.#ttlMs = options.ttlMs;
+  }
+
+  /** The entry for `token` if it has not expired. */
+  get(token: string): VerifiedToken | undefined {
+    const entry = this.#entries.get(digest(token));
+    return entry !== undefined && Date.now() < entry.expiresAtMs ? entry : undefined;
+  }
+
+  /** Keeps a verification until `min(exp, now + ttl)`; no-op when that is already past. */
+  remember(token: string, verified: { user: AuthUser; key: unknown; expSec: number }): void {
+    const expiresAtMs = Math.min(verified.expSec * 1000, Date.now() + this.#ttlMs);
+    if (this.#ttlMs <= 0 || expiresAtMs <= Date.now()) return;
+    const user = Object.freeze({ ...verified.user });
+    this.#entries.set(digest(token), { user, key: verified.key, expiresAtMs });
+  }
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
