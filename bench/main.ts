@@ -8,6 +8,7 @@ import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
 import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
+import { DEFAULT_SESSIONS, runSessions } from './sessions.js';
 import { DEFAULT_TOKEN_ENDPOINT, runTokenEndpoint } from './token-endpoint.js';
 import { DEFAULT_VOICE, runBargeIn, runVoice } from './voice.js';
 import { DEFAULT_WS_CHAT, runWsChat } from './ws-chat.js';
@@ -36,6 +37,14 @@ const SECTIONS: Record<string, Runner> = {
     ),
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
+  sessions: (quick) =>
+    runSessions({
+      ...(quick
+        ? { ...DEFAULT_SESSIONS, levels: [1, 3], idleSec: 5, talkSec: 10 }
+        : DEFAULT_SESSIONS),
+      // --sessions-profile=FILE: a CPU profile of the server while the most calls converse.
+      profilePath: process.argv.find((a) => a.startsWith('--sessions-profile='))?.split('=')[1],
+    }),
 };
 
 const BENCHMARKS_FILE = join(import.meta.dirname, '..', 'BENCHMARKS.md');
