@@ -38,7 +38,7 @@ describe('WebRtcAudioInput over a call', () => {
     for (const close of cleanup.splice(0)) await close();
   });
 
-  it.each([16_000, 24_000, 48_000])(
+  it.each([16_000, 24_000, 48_000] as const)(
     'hands the session %i Hz mono 20 ms frames of what the browser said',
     async (rate) => {
       const { browser, session } = await connectTestCall();
@@ -51,7 +51,7 @@ describe('WebRtcAudioInput over a call', () => {
       const packets = Math.ceil(speech48k.length / OPUS_FRAME_SAMPLES);
 
       await browser.speak(speech48k);
-      // All packets decoded; the resampler may still hold back a few milliseconds.
+      // All packets decoded (the last one may be short of a whole frame).
       await until(() => input.stats.packets === packets && frames.length >= packets - 3);
       await input.close();
       await done;
@@ -101,6 +101,20 @@ describe('WebRtcAudioInput packet handling', () => {
     expect(frames).toHaveLength(20);
     expect(input.stats).toMatchObject({ packets: 20, concealedMs: 20, decodeErrors: 0 });
     expect(rmsLevel(frames[5]?.data ?? new Int16Array(1))).toBe(0);
+  });
+
+  it('decodes to 16 kHz unless told otherwise, the rate Silero and Whisper run at', async () => {
+    const track = new MediaStreamTrack({ kind: 'audio' });
+    const input = new WebRtcAudioInput({ track, reorderDepth: 0 });
+    const { frames, done } = collect(input);
+    for (const packet of speechPackets(5)) track.onReceiveRtp.execute(packet);
+    await until(() => frames.length >= 5);
+    await input.close();
+    await done;
+    expect(input.sampleRate).toBe(16_000);
+    expect(frames.map((f) => [f.sampleRate, f.samplesPerChannel])).toEqual(
+      Array(5).fill([16_000, 320]),
+    );
   });
 
   it('delivers nothing while detached (muted by the session)', async () => {
