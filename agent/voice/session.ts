@@ -23,12 +23,19 @@ export interface VoiceModels {
 
 /**
  * Parley's turn-taking. VAD endpointing (no cloud turn detector), barge-in after half a
- * second of speech with resume on a false interruption, and preemptive generation (the LLM
- * and TTS start on the final transcript, before the endpointing delay has passed).
+ * second of speech with resume on a false interruption, and preemptive generation: the LLM
+ * and the speech synthesis start on the final transcript, before the turn is committed.
+ *
+ * The endpointing delay counts from the last speech, not from Silero's end of speech (see
+ * `audio_recognition.ts` in @livekit/agents), and the turn commits once it has passed and the
+ * transcript is in. 700 ms of silence is patient (the agents' default is 500 ms) and costs no
+ * latency: with preemptive speech the first audio is ready only after Silero's silence
+ * (./vad.ts, 350 ms) + speech-to-text + first token + first audio, which is longer than that
+ * with any real providers; the reply plays as soon as both are done.
  */
 export const TURN_HANDLING = {
   turnDetection: 'vad',
-  endpointing: { mode: 'fixed', minDelay: 400, maxDelay: 3_000 },
+  endpointing: { mode: 'fixed', minDelay: 700, maxDelay: 3_000 },
   interruption: {
     mode: 'vad',
     minDuration: 500,
