@@ -1,21 +1,17 @@
 /**
- * Issue 7 items 1 and 2: voice turn latency and barge-in, through Parley's real voice session
+ * Issue 7 items 1 and 2: voice turn latency and barge-in, through real voice sessions
  * (tests/voice/harness.ts: Silero VAD on flite speech fed at real-time pace, Whisper, the LLM
- * and Cartesia on local emulators with fixed latencies, a real-time recording loudspeaker).
+ * and Cartesia on local emulators with fixed latencies, a real-time recording loudspeaker),
+ * Parley's against a bare `@livekit/agents` session in the same run.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { voice } from '@livekit/agents';
 import { TURN_HANDLING } from '../agent/voice/session.js';
-import { type DatabaseHandle, openDatabase } from '../db/client.js';
-import { makeConversation } from '../tests/helpers/fixtures.js';
-import { startVoiceHarness, type VoiceHarness, waitFor } from '../tests/voice/harness.js';
-import { scriptedReplies } from '../tests/voice/script.js';
-import { forkModule, isBenchChild, stopChild } from './child.js';
+import type { TurnPhases } from '../tests/voice/turn-phases.js';
+import { forkModule, stopChild } from './child.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { fmt, p50p95, summarize } from './stats.js';
+import { type FloorInputs, turnFloor } from './voice-floor.js';
+import { INTERRUPTION, LATENCY, type Measure, type SampleMessage } from './voice-session.js';
 
 export interface VoiceOptions {
   turns: number;
@@ -24,190 +20,105 @@ export interface VoiceOptions {
 
 export const DEFAULT_VOICE: VoiceOptions = { turns: 20, bargeIns: 10 };
 
-/** The emulated providers' fixed latencies (issue 7's example figures). */
-const LATENCY = { sttMs: 150, llmTtftMs: 250, ttsTtfbMs: 100 };
-/** Silero's default: this much silence ends speech (agents-plugin-silero 1.9). */
-const VAD_MIN_SILENCE_MS = 550;
-const FLOOR_MS =
-  VAD_MIN_SILENCE_MS +
-  TURN_HANDLING.endpointing.minDelay +
-  LATENCY.sttMs +
-  LATENCY.llmTtftMs +
-  LATENCY.ttsTtfbMs;
-
-const QUESTIONS: Record<string, string> = {
-  'how far away is the moon': 'About three hundred and eighty thousand kilometres.',
-  'tell me about the stars': 'Stars are huge balls of hot gas.',
-  'what is a comet': 'A comet is a ball of ice and dust.',
-  'how hot is the sun': 'Its surface is about five thousand five hundred degrees.',
-};
-const LONG_QUESTION = 'tell me about the planets';
-const LONG_ANSWER =
-  'There are eight planets. Mercury is closest to the sun and has almost no air. Venus is ' +
-  'covered in thick clouds. Earth is our home. Mars is red and dusty. Jupiter is the largest ' +
-  'of all. Saturn has bright rings. Uranus and Neptune are cold giants far away.';
-const INTERRUPTION = 'wait a moment';
-
-interface Session {
-  harness: VoiceHarness;
-  /** What the Whisper emulator will hear next (set before each utterance). */
-  nextTranscript: { text: string };
-}
-
-async function startSession(
-  database: DatabaseHandle,
-  overrides?: Partial<voice.AgentSessionOptions>,
-): Promise<Session> {
-  const { room } = await makeConversation(database.db);
-  const nextTranscript = { text: '' };
-  const replies = { ...QUESTIONS, planets: LONG_ANSWER, wait: 'Of course.' };
-  const harness = await startVoiceHarness({
-    db: database.db,
-    chatRoomId: room.id,
-    openai: {
-      reply: scriptedReplies(replies),
-      transcribe: () => nextTranscript.text,
-      ttftMs: LATENCY.llmTtftMs,
-      sttLatencyMs: LATENCY.sttMs,
-    },
-    cartesia: { ttfbMs: LATENCY.ttsTtfbMs },
-    ...(overrides === undefined ? {} : { overrides }),
-  });
-  await harness.playedOut(await harness.nextReply(0, 60_000), 60_000);
-  await harness.idle(30_000);
-  return { harness, nextTranscript };
-}
-
-/** End of the user's speech -> first reply frame, once per turn. */
-async function timeTurns(
-  session: Session,
-  turns: number,
-  report: (sample: number) => void,
-): Promise<number[]> {
-  const { harness, nextTranscript } = session;
-  const phrases = Object.keys(QUESTIONS);
-  const latencies: number[] = [];
-  for (let i = 0; i < turns; i++) {
-    nextTranscript.text = phrases[i % phrases.length] ?? '';
-    const said = await harness.say(nextTranscript.text);
-    const reply = await harness.nextReply(said.endedAt, 30_000);
-    latencies.push(reply.firstFrameAt - said.endedAt);
-    report(reply.firstFrameAt - said.endedAt);
-    process.stderr.write(`bench: voice: turn ${i + 1}: ${Math.round(latencies[i] ?? 0)} ms\n`);
-    await harness.playedOut(reply, 60_000);
-    await harness.idle(30_000);
-  }
-  return latencies;
-}
-
-/** Onset of user speech during a long reply -> reply audio paused or cleared. */
-async function timeBargeIns(
-  session: Session,
-  count: number,
-  report: (sample: number) => void,
-): Promise<number[]> {
-  const { harness, nextTranscript } = session;
-  const stops: number[] = [];
-  for (let i = 0; i < count; i++) {
-    nextTranscript.text = LONG_QUESTION;
-    const question = await harness.say(LONG_QUESTION);
-    const reply = await harness.nextReply(question.endedAt, 30_000);
-    await waitFor(() => (reply.playedMs > 1_500 ? true : undefined), 'the reply to play a while');
-    nextTranscript.text = INTERRUPTION;
-    const interruption = await harness.say(INTERRUPTION);
-    await harness.playedOut(reply, 60_000);
-    const stoppedAt = Math.min(
-      ...harness.output.clears.filter((at) => at > interruption.startedAt),
-      ...harness.output.pauses.filter((at) => at > interruption.startedAt),
-    );
-    stops.push(stoppedAt - interruption.startedAt);
-    report(stoppedAt - interruption.startedAt);
-    process.stderr.write(`bench: voice: barge-in ${i + 1}: ${Math.round(stops[i] ?? 0)} ms\n`);
-    await harness.playedOut(await harness.nextReply(interruption.endedAt, 30_000), 60_000);
-    await harness.idle(30_000);
-  }
-  return stops;
-}
-
-/** A migrated embedded database in a temporary directory, removed after `work`. */
-async function withDatabase<T>(work: (database: DatabaseHandle) => Promise<T>): Promise<T> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
-  const database = await openDatabase({ dataDir });
-  try {
-    await database.migrate();
-    return await work(database);
-  } finally {
-    await database.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
-type Measure = 'parley-turns' | 'default-turns' | 'barge-ins';
-
-/** One measuring run in this (child) process: a fresh session, samples sent as they come. */
-async function measureInChild(measure: Measure, count: number): Promise<void> {
-  await withDatabase(async (database) => {
-    const overrides = measure === 'default-turns' ? { turnHandling: {} } : undefined;
-    const session = await startSession(database, overrides);
-    const report = (sample: number) => process.send?.({ sample });
-    if (measure === 'barge-ins') await timeBargeIns(session, count, report);
-    else await timeTurns(session, count, report);
-    await session.harness.close();
-  });
-  process.send?.({ done: true });
-}
-
+/** Turns per child process before the other side takes over: machine noise hits both. */
+const BLOCK = 5;
 /** Crashed runs restarted before giving up on a measurement. */
 const MAX_RESTARTS = 4;
 
+interface Collected {
+  name: string;
+  samples: number[];
+  phases: TurnPhases[];
+  /** Reply texts synthesised on demand during counted turns (the cache missed). */
+  speechMisses: number;
+  /** The settings the side's sessions reported, for its floor. */
+  floor: FloorInputs | undefined;
+  crashes: number;
+}
+
 /**
- * Takes `count` samples of `measure` in child processes. Voice sessions here die now and then
- * with a segmentation fault inside V8 (see tests/voice/harness.ts); a crashed child is
- * replaced and asked only for the samples still missing, and the crashes are reported.
+ * Adds `count` samples of `measure` to `into`, in child processes. Voice sessions here die
+ * now and then with a segmentation fault inside V8 (see tests/voice/harness.ts); a crashed
+ * child is replaced and asked only for the samples still missing, and the crashes are counted.
  */
-async function collect(
-  measure: Measure,
-  count: number,
-): Promise<{ samples: number[]; crashes: number }> {
-  const samples: number[] = [];
+async function collect(measure: Measure, count: number, into: Collected): Promise<void> {
+  const target = into.samples.length + count;
   let crashes = 0;
-  while (samples.length < count && crashes <= MAX_RESTARTS) {
-    const child = forkModule(import.meta.url);
+  while (into.samples.length < target && crashes <= MAX_RESTARTS) {
+    const child = forkModule(new URL('./voice-session.ts', import.meta.url).href);
     const finished = new Promise<boolean>((resolve) => {
-      child.on('message', (message: { sample?: number; done?: boolean }) => {
-        if (message.sample !== undefined) samples.push(message.sample);
+      child.on('message', (message: ChildMessage) => {
+        if (message.floor !== undefined) into.floor = message.floor;
+        if (message.sample !== undefined) {
+          into.samples.push(message.sample);
+          if (message.phases !== undefined) into.phases.push(message.phases);
+          into.speechMisses += message.speechMisses ?? 0;
+          process.stderr.write(
+            `bench: voice: ${measure} ${describeSample(message.sample, message.phases)}\n`,
+          );
+        }
         if (message.done) resolve(true);
       });
       child.once('exit', () => resolve(false));
     });
-    child.send({ measure, count: count - samples.length });
+    child.send({ measure, count: target - into.samples.length });
     if (!(await finished)) crashes += 1;
     await stopChild(child);
   }
-  return { samples, crashes };
+  into.crashes += crashes;
 }
 
-if (isBenchChild()) {
-  process.once('message', (message) => {
-    const { measure, count } = message as { measure: Measure; count: number };
-    void measureInChild(measure, count).then(() => process.exit(0));
-  });
+type ChildMessage = Partial<SampleMessage> & { done?: boolean; floor?: FloorInputs };
+
+function describeSample(sample: number, phases: TurnPhases | undefined): string {
+  if (phases === undefined) return `${Math.round(sample)} ms`;
+  const at = (ms: number) => (Number.isNaN(ms) ? '-' : String(Math.round(ms)));
+  return (
+    `${Math.round(sample)} ms: vad ${at(phases.vadEnd)}, transcript ${at(phases.transcript)}, ` +
+    `turn ${at(phases.endOfTurn)}, llm ${at(phases.llmRequest)}->${at(phases.llmFirstToken)}, ` +
+    `tts ${at(phases.ttsRequest)}->${at(phases.ttsFirstByte)}, frame ${at(phases.firstFrame)} ` +
+    `(${phases.llmRequests} llm requests, ${phases.speeches} speeches)`
+  );
 }
 
-/** Runs the voice turn section: Parley's session, then the agents' default turn handling. */
+const empty = (name: string): Collected => ({
+  name,
+  samples: [],
+  phases: [],
+  speechMisses: 0,
+  floor: undefined,
+  crashes: 0,
+});
+
+/**
+ * Runs the voice turn section: Parley's session and a bare `@livekit/agents` session, in
+ * alternating blocks of {@link BLOCK} turns (each block a fresh child process), so both see the
+ * same machine.
+ */
 export async function runVoice(options = DEFAULT_VOICE): Promise<SectionResult> {
   const started = performance.now();
   const before = describeLoad();
-  const parley = await collect('parley-turns', options.turns);
-  const defaults = await collect('default-turns', options.turns);
+  const parley = empty('Parley');
+  const bare = empty('bare');
+  for (let round = 0; parley.samples.length < options.turns; round++) {
+    const count = Math.min(BLOCK, options.turns - parley.samples.length);
+    const order: [Measure, Collected][] = [
+      ['parley-turns', parley],
+      ['bare-turns', bare],
+    ];
+    if (round % 2 === 1) order.reverse();
+    for (const [measure, into] of order) await collect(measure, count, into);
+  }
   return {
     name: 'voice',
-    title: 'Voice turn latency (real voice session, emulated providers)',
+    title: 'Voice turn latency (real voice sessions, emulated providers)',
     rows: [
-      ...voiceRows(parley.samples, defaults.samples),
+      ...voiceRows(parley, bare),
+      ...phaseRows(parley),
+      ...phaseRows(bare),
       {
         metric: 'voice processes crashed and restarted (SIGSEGV)',
-        value: `${parley.crashes + defaults.crashes}`,
+        value: `${parley.crashes + bare.crashes}`,
       },
     ],
     notes: voiceNotes(options),
@@ -220,7 +131,8 @@ export async function runVoice(options = DEFAULT_VOICE): Promise<SectionResult> 
 export async function runBargeIn(options = DEFAULT_VOICE): Promise<SectionResult> {
   const started = performance.now();
   const before = describeLoad();
-  const stops = await collect('barge-ins', options.bargeIns);
+  const stops = empty('barge-in');
+  await collect('barge-ins', options.bargeIns, stops);
   return {
     name: 'barge-in',
     title: 'Barge-in (real voice session, emulated providers)',
@@ -234,30 +146,63 @@ export async function runBargeIn(options = DEFAULT_VOICE): Promise<SectionResult
   };
 }
 
-function voiceRows(parley: number[], defaults: number[]): ResultRow[] {
-  const ours = summarize(parley);
-  const theirs = summarize(defaults);
-  const overhead = summarize(parley.map((ms) => ms - FLOOR_MS));
+function latencyRows(side: Collected): ResultRow[] {
+  const rows: ResultRow[] = [
+    {
+      metric: `end of speech -> first reply frame, ${side.name} (${side.samples.length} turns)`,
+      value: p50p95(summarize(side.samples), 'ms'),
+    },
+  ];
+  if (side.floor === undefined) return rows;
+  const floor = turnFloor(side.floor);
+  const overhead = summarize(side.samples.map((ms) => ms - floor.ms));
+  rows.push({
+    metric: `${side.name} minus its floor (${floor.ms} ms: ${floor.formula}) p50 / p95`,
+    value: p50p95(overhead, 'ms'),
+    ...(side.name === 'Parley' ? { target: 'p95 <= 60 ms', met: overhead.p95 <= 60 } : {}),
+  });
+  return rows;
+}
+
+function voiceRows(parley: Collected, bare: Collected): ResultRow[] {
+  const [ours, theirs] = [summarize(parley.samples), summarize(bare.samples)];
   return [
+    ...latencyRows(parley),
+    ...latencyRows(bare),
     {
-      metric: `end of speech -> first reply frame, Parley (${parley.length} turns)`,
-      value: p50p95(ours, 'ms'),
-    },
-    {
-      metric: `Parley's latency minus the floor (${FLOOR_MS} ms) p50 / p95`,
-      value: p50p95(overhead, 'ms'),
-      target: 'p95 <= 60 ms',
-      met: overhead.p95 <= 60,
-    },
-    {
-      metric: `end of speech -> first reply frame, agents' default turn handling (${defaults.length} turns)`,
-      value: p50p95(theirs, 'ms'),
-    },
-    {
-      metric: 'Parley / default turn handling, p50 and p95 (same run)',
+      metric: 'Parley / bare AgentSession, p50 and p95 (same run, alternating blocks)',
       value: `${fmt(ours.p50 / theirs.p50)}, ${fmt(ours.p95 / theirs.p95)}`,
       target: '<= 1',
-      met: ours.p50 <= theirs.p50,
+      met: ours.p50 <= theirs.p50 && ours.p95 <= theirs.p95,
+    },
+  ];
+}
+
+const PHASES: [keyof TurnPhases, string][] = [
+  ['vadEnd', 'VAD end of speech'],
+  ['transcript', 'final transcript'],
+  ['endOfTurn', 'end of turn'],
+  ['llmRequest', 'LLM request'],
+  ['llmFirstToken', 'first LLM token'],
+  ['ttsFirstByte', 'first TTS audio'],
+];
+
+/** Where the time went: each phase's p50 / p95, in ms after the end of speech. */
+function phaseRows(side: Collected): ResultRow[] {
+  if (side.phases.length === 0) return [];
+  const parts = PHASES.map(([key, label]) => {
+    const values = side.phases.map((p) => p[key]).filter((v) => !Number.isNaN(v));
+    return `${label} ${p50p95(summarize(values), '')}`.trim();
+  });
+  const redone = side.phases.filter((p) => p.llmRequests > 1).length;
+  return [
+    {
+      metric: `${side.name}: timeline, ms after end of speech (p50 / p95)`,
+      value: parts.join('; '),
+    },
+    {
+      metric: `${side.name}: turns whose LLM request was redone; replies synthesised uncached`,
+      value: `${redone} of ${side.phases.length}; ${side.speechMisses}`,
     },
   ];
 }
@@ -288,14 +233,17 @@ function voiceNotes(options: VoiceOptions): string[] {
       'flite speech fed as 10 ms frames at real-time pace, Silero VAD, a real-time recording ' +
       'loudspeaker. End of speech is the exact time the last speech frame was fed.',
     `Providers on local emulators: Whisper ${LATENCY.sttMs} ms, LLM first token ` +
-      `${LATENCY.llmTtftMs} ms, Cartesia first byte ${LATENCY.ttsTtfbMs} ms. The floor adds ` +
-      `Silero's ${VAD_MIN_SILENCE_MS} ms end-of-speech silence and Parley's ` +
-      `${TURN_HANDLING.endpointing.minDelay} ms endpointing delay to those, as if run one after ` +
-      'another; preemptive generation overlaps them, so Parley can beat the floor (negative).',
-    `The comparison is the same session with \`turnHandling: {}\` (@livekit/agents' defaults: ` +
-      'no preemptive generation, its own endpointing delays), run after it in the same process; ' +
-      `${options.turns} turns each. It is not a session without Parley's agent: RAG, history ` +
-      'and persistence run in both. With the defaults the agents framework asks for its audio ' +
-      'end-of-turn model, which is not available here; it then treats every turn as ended.',
+      `${LATENCY.llmTtftMs} ms, Cartesia first byte ${LATENCY.ttsTtfbMs} ms.`,
+    'The bare session is `new voice.AgentSession({ vad, stt, llm, tts })` (every other option ' +
+      "the agents' default) with `new voice.Agent({ instructions })`, the same plugin objects " +
+      'against the same emulators, through the same harness. Each session runs ' +
+      `${BLOCK} counted turns after one uncounted turn (connections opened) in a fresh child ` +
+      `process; the two alternate, ${options.turns} turns each.`,
+    "Floors: the earliest a reply could start given that side's settings, reading the agents' " +
+      "source: the transcript comes after Silero's end-of-speech silence and the STT; the " +
+      'endpointing delay counts from the last speech (it overlaps that silence); preemptive ' +
+      'generation starts the LLM on the transcript (both sides: on by default); with ' +
+      'preemptive speech (Parley) synthesis starts on the first token, else once the turn is ' +
+      'committed; audio plays once the turn is committed.',
   ];
 }

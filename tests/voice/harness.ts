@@ -1,10 +1,11 @@
-import type { VAD, voice } from '@livekit/agents';
+import { type VAD, voice } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import type { Brain } from '../../agent/brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../agent/character-agent.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
 import { createVoiceSession, type VoiceModels, voiceModels } from '../../agent/voice/session.js';
+import { loadVoiceVad } from '../../agent/voice/vad.js';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -14,6 +15,7 @@ import {
   type CartesiaEmulatorOptions,
   startCartesiaEmulator,
 } from '../providers/cartesia-emulator.js';
+import { echoReply } from '../providers/openai-chat.js';
 import type { OpenAIEmulator, OpenAIEmulatorOptions } from '../providers/openai-emulator.js';
 import {
   type PlayedSegment,
@@ -52,6 +54,13 @@ export interface VoiceHarnessOptions {
   env?: Record<string, string>;
   /** Session options over Parley's (e.g. a bare session's defaults, for comparison). */
   overrides?: Partial<voice.AgentSessionOptions>;
+  /**
+   * `'bare'`: instead of Parley's session, a plain `voice.Agent` with the character's
+   * instructions in a `voice.AgentSession` built with the agents' defaults, given only the
+   * same VAD, STT, LLM and TTS plugins: no history, retrieval, transcript or apology. For
+   * comparing Parley with what `@livekit/agents` does on its own. Default `'parley'`.
+   */
+  variant?: 'parley' | 'bare';
   input?: ScriptedAudioInputOptions;
   output?: RecordingAudioOutputOptions;
   /** Pass the voice session's models through this before the session gets them. */
@@ -61,7 +70,8 @@ export interface VoiceHarnessOptions {
 /** A running voice session with a scripted microphone and a recording loudspeaker. */
 export interface VoiceHarness {
   session: voice.AgentSession;
-  agent: CharacterAgent;
+  /** The character agent, or in a bare session a plain agent with its instructions. */
+  agent: voice.Agent;
   models: VoiceModels;
   config: Config;
   brain: Brain;
@@ -72,6 +82,8 @@ export interface VoiceHarness {
   /** The captions the session released, in step with the audio (through the synchronizer). */
   captions: RecordingTextOutput;
   timeline: SessionTimeline;
+  /** When the LLM emulator received each chat request (`performance.now()`). */
+  llmArrivals: number[];
   /** Speaks `text` into the microphone at real-time pace; resolves when the speech has ended. */
   say(text: string): Promise<Utterance>;
   /** The first reply segment whose first frame came after `since` (performance.now()). */
@@ -84,20 +96,25 @@ export interface VoiceHarness {
   close(): Promise<void>;
 }
 
-let sharedVad: Promise<VAD> | undefined;
+const sharedVad = new Map<'parley' | 'bare', Promise<VAD>>();
 let fliteReady: Promise<unknown> | undefined;
 
 /**
- * Silero loaded once per process (as the worker's prewarm does), and flite's worker thread
- * started and its WebAssembly compiled before any session runs. Started lazily in the middle
- * of a session, the flite worker crashed the process (SIGSEGV inside V8 on the worker thread)
- * in most runs on this machine; started beforehand, never in our runs.
+ * Silero loaded once per process (as the worker's prewarm does): with Parley's settings, or
+ * for a bare session with the plugin's defaults. Flite's worker thread is started and its
+ * WebAssembly compiled before any session runs. Started lazily in the middle of a session,
+ * the flite worker crashed the process (SIGSEGV inside V8 on the worker thread) in most runs
+ * on this machine; started beforehand, never in our runs.
  */
-export async function loadVad(): Promise<VAD> {
+export async function loadVad(variant: 'parley' | 'bare' = 'parley'): Promise<VAD> {
   fliteReady ??= synthesizeSpeech('ready');
   await fliteReady;
-  sharedVad ??= silero.VAD.load();
-  return sharedVad;
+  let vad = sharedVad.get(variant);
+  if (vad === undefined) {
+    vad = variant === 'parley' ? loadVoiceVad() : silero.VAD.load();
+    sharedVad.set(variant, vad);
+  }
+  return vad;
 }
 
 /** The environment a harness session runs with: every provider on a local emulator. */
@@ -123,9 +140,17 @@ function harnessConfig(openai: OpenAIEmulator, cartesia: CartesiaEmulator, env =
 export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<VoiceHarness> {
   const cleanup: (() => Promise<void>)[] = [];
   try {
-    const vad = await loadVad();
+    const vad = await loadVad(options.variant);
+    const llmArrivals: number[] = [];
+    const reply = options.openai?.reply ?? echoReply;
     const test = await startTestBrain(options.db, {
-      emulator: options.openai ?? {},
+      emulator: {
+        ...options.openai,
+        reply: (request) => {
+          llmArrivals.push(performance.now());
+          return reply(request);
+        },
+      },
       env: options.env ?? {},
     });
     cleanup.push(test.close);
@@ -147,15 +172,20 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
     models = options.models?.(models) ?? models;
     const chosen = models;
     cleanup.push(() => closeModels(chosen));
-    const logger = createLogger({ level: 'silent' });
-    const session = createVoiceSession({
-      config,
-      brain: test.brain,
-      models,
-      agent,
-      logger,
-      ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
-    });
+    const { session, agent: running } =
+      options.variant === 'bare'
+        ? bareSession(models, agent)
+        : {
+            session: createVoiceSession({
+              config,
+              brain: test.brain,
+              models,
+              agent,
+              logger: createLogger({ level: 'silent' }),
+              ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+            }),
+            agent,
+          };
     const timeline = new SessionTimeline(session);
     const input = new ScriptedAudioInput(options.input);
     const output = new RecordingAudioOutput(options.output);
@@ -166,10 +196,10 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       await output.close();
       await synchronizer.close();
     });
-    await startSession(session, agent, input, synchronizer);
+    await startSession(session, running, input, synchronizer);
     return {
       session,
-      agent,
+      agent: running,
       models,
       config,
       brain: test.brain,
@@ -179,6 +209,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       output,
       captions,
       timeline,
+      llmArrivals,
       say: (text) => input.say(text),
       nextReply: (since, timeoutMs) =>
         waitFor(
@@ -206,9 +237,27 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
   }
 }
 
+/**
+ * `@livekit/agents` on its own: the agents' default session options (turn handling,
+ * connection options, AEC warm-up), only the models given, and an agent with nothing but the
+ * character's instructions.
+ */
+function bareSession(
+  models: VoiceModels,
+  character: CharacterAgent,
+): { session: voice.AgentSession; agent: voice.Agent } {
+  const session = new voice.AgentSession({
+    vad: models.vad,
+    stt: models.stt,
+    llm: models.llm,
+    tts: models.tts,
+  });
+  return { session, agent: new voice.Agent({ instructions: character.instructions }) };
+}
+
 async function startSession(
   session: voice.AgentSession,
-  agent: CharacterAgent,
+  agent: voice.Agent,
   input: ScriptedAudioInput,
   synchronizer: Synchronizer,
 ): Promise<void> {

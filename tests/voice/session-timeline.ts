@@ -1,4 +1,4 @@
-import { llm, voice } from '@livekit/agents';
+import { llm, type metrics, voice } from '@livekit/agents';
 
 /** Something the session reported, stamped with `performance.now()` when it arrived. */
 export interface Stamped<T> {
@@ -22,6 +22,10 @@ export class SessionTimeline {
   readonly items: Stamped<CommittedItem>[] = [];
   readonly errors: Stamped<{ type: string; recoverable: boolean; message: string }>[] = [];
   readonly falseInterruptions: number[] = [];
+  /** Replies the session began generating (preemptive ones included), by where they came from. */
+  readonly speeches: Stamped<string>[] = [];
+  /** Every metrics report (LLM, TTS, STT, end of utterance), stamped when it was reported. */
+  readonly metrics: Stamped<metrics.AgentMetrics>[] = [];
   closedAt: number | undefined;
 
   constructor(session: voice.AgentSession) {
@@ -46,6 +50,8 @@ export class SessionTimeline {
       const message = cause instanceof Error ? cause.message : String(cause);
       stamp(this.errors, { type: error.type, recoverable: error.recoverable, message });
     });
+    session.on(on.SpeechCreated, (ev) => stamp(this.speeches, ev.source));
+    session.on(on.MetricsCollected, (ev) => stamp(this.metrics, ev.metrics));
     session.on(on.AgentFalseInterruption, () => this.falseInterruptions.push(performance.now()));
     session.on(on.Close, () => {
       this.closedAt = performance.now();
