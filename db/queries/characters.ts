@@ -29,7 +29,10 @@ export async function listVisibleCharacters(db: Executor, userId: string): Promi
     .orderBy(asc(characters.createdAt), asc(characters.id));
 }
 
-export function canSeeCharacter(character: Character, userId: string): boolean {
+/** What decides who may see a character. */
+export type CharacterVisibility = Pick<Character, 'isPublic' | 'ownerId'>;
+
+export function canSeeCharacter(character: CharacterVisibility, userId: string): boolean {
   return character.isPublic || character.ownerId === userId;
 }
 

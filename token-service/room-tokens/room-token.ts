@@ -28,7 +28,7 @@ export interface DispatchMetadata {
 export interface RoomTokenRequest {
   /** The token's identity: always the caller's user id. */
   userId: string;
-  chatRoom: ChatRoom;
+  chatRoom: Pick<ChatRoom, 'id' | 'characterId'>;
   participantName: string;
   participantMetadata?: string | undefined;
   participantAttributes?: Record<string, string> | undefined;

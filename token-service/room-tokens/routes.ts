@@ -2,16 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
-import { getProfile } from '../../db/queries/profiles.js';
-import type { ChatRoom } from '../../db/schema.js';
 import type { AppConfig } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
-import type { AuthUser } from '../auth/verifier.js';
 import { chosenRoom } from '../chat-rooms/room-access.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';
-import { profileSeed } from '../users/profile.js';
+import { createRoomLookup, type RoomLookup, type RoomRef } from './room-lookup.js';
 import { chatRoomIdOf, createRoomToken, liveKitCredentials } from './room-token.js';
 
 /**
@@ -56,6 +53,7 @@ export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = as
   app,
   { db, config },
 ) => {
+  const lookup = createRoomLookup(db);
   app.post(
     '/api/token',
     {
@@ -77,11 +75,11 @@ export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = as
           details: [{ in: 'body', field: 'participant_identity', message: 'is not your user id' }],
         });
       }
-      const room = await roomFor(db, user.id, body);
+      const room = await roomFor(db, lookup, user.id, body);
       const token = await createRoomToken(livekit, {
         userId: user.id,
         chatRoom: room,
-        participantName: body.participant_name ?? (await displayName(db, user)),
+        participantName: body.participant_name ?? (await lookup.displayName(user)),
         participantMetadata: body.participant_metadata,
         participantAttributes: body.participant_attributes,
       });
@@ -97,11 +95,18 @@ export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = as
 
 /**
  * A `room_name` must name one of the caller's rooms. Any other name, including one Parley never
- * made or a room that does not exist, is refused alike: 403, never a token.
+ * made or a room that does not exist, is refused alike: 403, never a token. A `character_id`
+ * alone (what the web page sends) is answered from the lookup's memory.
  */
-async function roomFor(db: Executor, userId: string, body: RoomTokenBody): Promise<ChatRoom> {
+async function roomFor(
+  db: Executor,
+  lookup: RoomLookup,
+  userId: string,
+  body: RoomTokenBody,
+): Promise<RoomRef> {
   if (body.room_name === undefined) {
-    return chosenRoom(db, userId, { characterId: body.character_id });
+    if (body.character_id !== undefined) return lookup.roomWithCharacter(userId, body.character_id);
+    return chosenRoom(db, userId, {}); // names neither: chosenRoom's REQUEST.INVALID
   }
   const chatRoomId = chatRoomIdOf(body.room_name);
   if (chatRoomId === undefined) throw notYourRoom();
@@ -115,8 +120,4 @@ async function roomFor(db: Executor, userId: string, body: RoomTokenBody): Promi
 
 function notYourRoom(): AppError {
   return new AppError('ROOM.FORBIDDEN', 'This room is not yours');
-}
-
-async function displayName(db: Executor, user: AuthUser): Promise<string> {
-  return (await getProfile(db, user.id))?.displayName ?? profileSeed(user).displayName;
 }
