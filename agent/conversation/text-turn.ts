@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { APIConnectOptions, llm } from '@livekit/agents';
-import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
-import { getCharacter } from '../../db/queries/characters.js';
 import { findMessageByClientId, recentMessages } from '../../db/queries/messages.js';
 import type { Character, ChatRoom, Message } from '../../db/schema.js';
+import { CharacterCache } from './character-cache.js';
 import { historyContext } from './history.js';
 import { APOLOGY, characterInstructions } from './prompt.js';
 import { type Retriever, withKnowledge } from './retrieval.js';
+import { RoomHistory } from './room-history.js';
 import type { TranscriptWriter } from './transcript-writer.js';
 
 export interface ConversationDeps {
@@ -41,6 +41,10 @@ export interface TextTurnResult {
 const replyKey = (clientId: string) => `${clientId}:reply`;
 /** A room's greeting is stored once, whichever way the user arrives first. */
 export const GREETING_CLIENT_ID = 'greeting';
+/** A character edit reaches text turns within this. */
+const CHARACTER_TTL_MS = 5_000;
+/** Rooms whose latest messages are kept in memory (least recently used dropped first). */
+const HISTORY_ROOMS = 5_000;
 
 /**
  * The text way into a character: the same persona, history, knowledge and storage as the
@@ -48,10 +52,23 @@ export const GREETING_CLIENT_ID = 'greeting';
  * reply is always stored.
  */
 export function createConversation(deps: ConversationDeps) {
+  const characters = new CharacterCache({ db: deps.db, ttlMs: CHARACTER_TTL_MS });
+  const rooms = new RoomHistory(deps.historyMessages, HISTORY_ROOMS);
+
+  /** The room's latest messages up to `message`: from memory when current, else the database. */
+  async function historyUpTo(message: Message): Promise<Message[]> {
+    const known = rooms.append(message);
+    if (known !== undefined) return known;
+    const recent = await recentMessages(deps.db, message.chatRoomId, deps.historyMessages);
+    const upTo = recent.filter((stored) => stored.seq <= message.seq);
+    rooms.remember(message.chatRoomId, upTo);
+    return upTo;
+  }
+
   async function runTextTurn(input: TextTurnInput): Promise<TextTurnResult> {
-    const character = await requireCharacter(deps.db, input.chatRoom.characterId);
-    const clientId = input.clientId ?? randomUUID();
     const started = performance.now();
+    const character = await characters.get(input.chatRoom.characterId);
+    const clientId = input.clientId ?? randomUUID();
     const user = await deps.writer.write({
       chatRoomId: input.chatRoom.id,
       sender: 'user',
@@ -63,7 +80,8 @@ export function createConversation(deps: ConversationDeps) {
       const stored = await findMessageByClientId(deps.db, input.chatRoom.id, replyKey(clientId));
       if (stored !== undefined) return { userMessage: user.message, aiMessage: stored };
     }
-    const reply = await generate(deps, character, input, user.message);
+    const history = await historyUpTo(user.message);
+    const reply = await generate(deps, character, input, history);
     const ai = await deps.writer.write({
       chatRoomId: input.chatRoom.id,
       sender: 'character',
@@ -73,12 +91,13 @@ export function createConversation(deps: ConversationDeps) {
       clientId: replyKey(clientId),
       metrics: { llmTtftMs: reply.ttftMs, e2eLatencyMs: round(performance.now() - started) },
     });
+    if (ai.created) rooms.append(ai.message);
     return { userMessage: user.message, aiMessage: ai.message };
   }
 
   /** Stores the character's greeting if the room has no messages yet; returns it if stored. */
   async function greet(chatRoom: ChatRoom): Promise<Message | undefined> {
-    const character = await requireCharacter(deps.db, chatRoom.characterId);
+    const character = await characters.get(chatRoom.characterId);
     if (!character.greeting) return undefined;
     if ((await recentMessages(deps.db, chatRoom.id, 1)).length > 0) return undefined;
     const result = await deps.writer.write({
@@ -88,20 +107,15 @@ export function createConversation(deps: ConversationDeps) {
       modality: 'text',
       clientId: GREETING_CLIENT_ID,
     });
-    return result.created ? result.message : undefined;
+    if (!result.created) return undefined;
+    rooms.remember(chatRoom.id, [result.message]);
+    return result.message;
   }
 
   return { runTextTurn, greet };
 }
 
 export type Conversation = ReturnType<typeof createConversation>;
-
-async function requireCharacter(db: Executor, id: string): Promise<Character> {
-  const character = await getCharacter(db, id);
-  if (character === undefined)
-    throw new AppError('CHARACTER.NOT_FOUND', 'This character no longer exists');
-  return character;
-}
 
 interface Reply {
   text: string;
@@ -113,11 +127,9 @@ async function generate(
   deps: ConversationDeps,
   character: Character,
   input: TextTurnInput,
-  userMessage: Message,
+  history: Message[],
 ): Promise<Reply> {
-  const history = await recentMessages(deps.db, input.chatRoom.id, deps.historyMessages);
-  const upToTurn = history.filter((message) => message.seq <= userMessage.seq);
-  const chatCtx = historyContext(upToTurn, characterInstructions(character, 'text'));
+  const chatCtx = historyContext(history, characterInstructions(character, 'text'));
   const augmented = await withKnowledge(deps.retriever, character.id, chatCtx);
   const started = performance.now();
   let text = '';

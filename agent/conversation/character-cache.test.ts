@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateOwnCharacter } from '../../db/queries/characters.js';
+import { characters } from '../../db/schema.js';
+import { openTestDatabase, type TestDatabase } from '../../tests/helpers/database.js';
+import { makeCharacter, makeUser } from '../../tests/helpers/fixtures.js';
+import { CharacterCache } from './character-cache.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await openTestDatabase();
+});
+afterAll(() => database.close());
+
+describe('CharacterCache', () => {
+  it('serves a read character until its time is up, then reads the edit', async () => {
+    let now = 0;
+    const cache = new CharacterCache({ db: database.db, ttlMs: 5_000, now: () => now });
+    const owner = await makeUser(database.db);
+    const character = await makeCharacter(database.db, owner, { name: 'Mira' });
+    expect((await cache.get(character.id)).name).toBe('Mira');
+    await updateOwnCharacter(database.db, {
+      id: character.id,
+      ownerId: owner.id,
+      patch: { name: 'Vega' },
+    });
+    now = 4_999;
+    expect((await cache.get(character.id)).name).toBe('Mira');
+    now = 5_000;
+    expect((await cache.get(character.id)).name).toBe('Vega');
+  });
+
+  it('reports a missing character, and does not remember that it was missing', async () => {
+    const cache = new CharacterCache({ db: database.db, ttlMs: 60_000 });
+    const id = randomUUID();
+    await expect(cache.get(id)).rejects.toMatchObject({ code: 'CHARACTER.NOT_FOUND' });
+    const owner = await makeUser(database.db);
+    await database.db
+      .insert(characters)
+      .values({ id, ownerId: owner.id, name: 'Late', instructions: 'Arrives late.' });
+    expect((await cache.get(id)).id).toBe(id);
+  });
+});

@@ -1,0 +1,52 @@
+import type { Message } from '../../db/schema.js';
+
+/**
+ * The latest messages of the rooms text turns ran in, so a turn's history costs no database
+ * read. Sequence numbers are gapless per room and messages are never edited, so a room's
+ * window is current exactly when a new message's `seq` follows its last one; anything else
+ * (a voice session wrote in between, a restart, an eviction) drops the window and the caller
+ * reads the database instead.
+ */
+export class RoomHistory {
+  readonly #rooms = new Map<number, Message[]>();
+
+  /**
+   * @param limit messages kept per room (the prompt's history length).
+   * @param maxRooms rooms kept; the least recently used is dropped first.
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly maxRooms: number,
+  ) {}
+
+  /**
+   * Adds `message` to its room's window and returns the window (oldest first, ending with
+   * `message`), or undefined when the window is not known to be complete.
+   */
+  append(message: Message): Message[] | undefined {
+    const window = this.#rooms.get(message.chatRoomId);
+    const last = window?.at(-1);
+    if (window === undefined || last === undefined || last.seq + 1 !== message.seq) {
+      this.#rooms.delete(message.chatRoomId);
+      return undefined;
+    }
+    window.push(message);
+    if (window.length > this.limit) window.splice(0, window.length - this.limit);
+    this.#touch(message.chatRoomId, window);
+    return [...window];
+  }
+
+  /** Starts a room's window from a database read of its latest messages (oldest first). */
+  remember(chatRoomId: number, messages: Message[]): void {
+    if (messages.length === 0) return;
+    this.#touch(chatRoomId, messages.slice(-this.limit));
+  }
+
+  #touch(chatRoomId: number, window: Message[]): void {
+    this.#rooms.delete(chatRoomId);
+    this.#rooms.set(chatRoomId, window);
+    if (this.#rooms.size <= this.maxRooms) return;
+    const oldest = this.#rooms.keys().next();
+    if (oldest.done !== true) this.#rooms.delete(oldest.value);
+  }
+}
