@@ -76,10 +76,11 @@ export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = as
         });
       }
       const room = await roomFor(db, lookup, user.id, body);
-      const token = await createRoomToken(livekit, {
+      const participantName = body.participant_name ?? (await lookup.displayName(user));
+      const token = createRoomToken(livekit, {
         userId: user.id,
         chatRoom: room,
-        participantName: body.participant_name ?? (await lookup.displayName(user)),
+        participantName,
         participantMetadata: body.participant_metadata,
         participantAttributes: body.participant_attributes,
       });
