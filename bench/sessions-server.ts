@@ -75,11 +75,14 @@ export async function startSessionsServer(env: Record<string, string>): Promise<
 }
 
 async function serve(env: Record<string, string>): Promise<string> {
-  initializeLogger({ pretty: false, level: 'fatal' });
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-sessions-'));
   const database = await openDatabase({ dataDir });
   await database.migrate();
   const config = loadConfig({ ...env, DATA_DIR: dataDir, HOST: '127.0.0.1' });
+  initializeLogger({
+    pretty: false,
+    level: config.logLevel === 'silent' ? 'fatal' : config.logLevel,
+  });
   const logger = createLogger({ level: config.logLevel });
   const parley = await composeParley(config, { database, logger, peer: LOOPBACK_ICE });
   await parley.app.listen({ host: '127.0.0.1', port: 0 });

@@ -90,10 +90,13 @@ export async function runSessions(options = DEFAULT_SESSIONS): Promise<SectionRe
       report(steps.at(-1));
     }
     await Promise.all(rig.loads.map((load) => load.hangUp()));
+    // Every call over: what the server still holds for calls that are gone.
+    await sleep(3_000);
+    const after = await server.usage();
     return {
       name: 'sessions',
       title: 'Voice sessions per core (direct WebRTC, real app, emulated providers)',
-      rows: sessionRows(baseline, steps),
+      rows: [...sessionRows(baseline, steps), retainedRow(baseline, after, steps)],
       notes: sessionNotes(options, baseline, steps),
       load: { before, after: describeLoad() },
       durationMs: performance.now() - started,
@@ -294,6 +297,18 @@ function sessionRows(baseline: Baseline, steps: Step[]): ResultRow[] {
     },
   );
   return rows;
+}
+
+/** Memory still held once every call has ended, per call that was made. */
+function retainedRow(baseline: Baseline, after: ServerUsage, steps: Step[]): ResultRow {
+  const made = steps.at(-1)?.calls ?? 0;
+  const perCall = (bytes: number) => fmt(bytes / Math.max(1, made) / 2 ** 20);
+  return {
+    metric: `memory still held after all ${made} calls ended (${after.calls} running), per call made`,
+    value:
+      `${perCall(after.rss - baseline.memory.rss)} / ` +
+      `${perCall(after.heapUsed - baseline.memory.heapUsed)} MiB (RSS / JS heap)`,
+  };
 }
 
 function threadLine(step: Step): string {
