@@ -1,6 +1,10 @@
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
-import { markDocumentFailed, replaceDocumentChunks } from '../../db/queries/knowledge.js';
+import {
+  markDocumentFailed,
+  refreshChunkStatistics,
+  replaceDocumentChunks,
+} from '../../db/queries/knowledge.js';
 import type { KnowledgeDocument } from '../../db/schema.js';
 import { type DocumentContentType, splitDocument } from './chunker.js';
 import { EMBEDDING_BATCH_SIZE, type Embedder } from './embedder.js';
@@ -18,13 +22,28 @@ export interface IngestProgress {
 
 /**
  * Splits a document, embeds its chunks in batches and stores them in place of its old ones.
- * The document ends `ready`, or `failed` with the reason (the error is rethrown).
+ * The document ends `ready`, or `failed` with the reason (the error is rethrown). Then the
+ * planner's statistics are refreshed where no autovacuum does it (embedded PGlite), so the
+ * character's searches use the vector index once it has many chunks.
  */
 export async function ingestDocument(
   deps: IngestDeps,
   document: KnowledgeDocument,
   onProgress?: (progress: IngestProgress) => void,
 ): Promise<{ chunks: number }> {
+  const chunks = await storeChunks(deps, document, onProgress);
+  // The chunks are stored either way: stale statistics make searches slower, not wrong.
+  await refreshChunkStatistics(deps.db).catch((error: unknown) => {
+    deps.logger.warn({ err: error }, 'chunk statistics not refreshed');
+  });
+  return { chunks };
+}
+
+async function storeChunks(
+  deps: IngestDeps,
+  document: KnowledgeDocument,
+  onProgress?: (progress: IngestProgress) => void,
+): Promise<number> {
   try {
     const texts = await splitDocument(
       document.content,
@@ -38,7 +57,7 @@ export async function ingestDocument(
       chunks,
     });
     deps.logger.info({ documentId: document.id, chunks: chunks.length }, 'document ingested');
-    return { chunks: chunks.length };
+    return chunks.length;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     await markDocumentFailed(deps.db, document.id, reason).catch(() => {});

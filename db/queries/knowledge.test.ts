@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../tests/helpers/database.js';
 import { makeCharacter, makeUser } from '../../tests/helpers/fixtures.js';
@@ -8,7 +9,9 @@ import {
   findSimilarChunks,
   getDocument,
   listDocuments,
+  refreshChunkStatistics,
   replaceDocumentChunks,
+  usesVectorIndex,
 } from './knowledge.js';
 
 let database: TestDatabase;
@@ -114,5 +117,84 @@ describe('knowledge', () => {
       limit: 5,
     });
     expect(found).toEqual([]);
+  });
+
+  it('stores embeddings as float32: large components exactly, tiny ones within 2^-30 of the largest', async () => {
+    const { character, document } = await characterWithDocument();
+    const unit = direction(3, 4, 0.5).map((x, i) => (i % 7 === 0 ? -x : x));
+    unit[10] = 1e-7;
+    unit[11] = -3.3e-5;
+    unit[12] = 0.123456789;
+    const large = unit.map((x) => x * 1000);
+    await replaceDocumentChunks(database.db, {
+      documentId: document.id,
+      characterId: character.id,
+      chunks: [
+        { content: 'large', embedding: large },
+        { content: 'unit', embedding: unit },
+      ],
+    });
+    const stored = await database.db.execute(
+      sql`select embedding::text as embedding from knowledge_chunks
+          where character_id = ${character.id} order by content`,
+    );
+    const rows = (stored as unknown as { rows: { embedding: string }[] }).rows;
+    for (const [i, sent] of [large, unit].entries()) {
+      const back = JSON.parse(rows[i]?.embedding ?? '[]') as number[];
+      const largest = Math.max(...sent.map(Math.abs));
+      expect(back).toHaveLength(sent.length);
+      for (const [j, x] of sent.entries()) {
+        const got = back[j] ?? Number.NaN;
+        if (Math.abs(x) >= largest / 128) expect(Math.fround(got)).toBe(Math.fround(x));
+        else expect(Math.abs(got - x)).toBeLessThanOrEqual(largest * 2 ** -30);
+      }
+    }
+  });
+
+  it('refreshes statistics on PGlite; few chunks keep the exact scan, many get the index', async () => {
+    const big = await characterWithDocument();
+    const small = await characterWithDocument();
+    await replaceDocumentChunks(database.db, {
+      documentId: big.document.id,
+      characterId: big.character.id,
+      chunks: Array.from({ length: 40 }, (_, i) => ({
+        content: `big ${i}`,
+        embedding: direction(i),
+      })),
+    });
+    await replaceDocumentChunks(database.db, {
+      documentId: small.document.id,
+      characterId: small.character.id,
+      chunks: [{ content: 'small', embedding: direction(1) }],
+    });
+    expect(await refreshChunkStatistics(database.db)).toBe(true);
+    const stats = await database.db.execute(
+      sql`select n_distinct from pg_stats
+          where tablename = 'knowledge_chunks' and attname = 'character_id'`,
+    );
+    expect((stats as unknown as { rows: unknown[] }).rows).toHaveLength(1);
+    const search = { embedding: direction(1), limit: 5 };
+    expect(await usesVectorIndex(database.db, { ...search, characterId: small.character.id })).toBe(
+      false,
+    );
+
+    // Statistics as if the table held 10k chunks, 99% of them one character's. The planner
+    // scales tuple counts to the relation's actual size, so the density is what is claimed.
+    await database.db.execute(
+      sql`select pg_restore_relation_stats('schemaname', 'public', 'relname', 'knowledge_chunks',
+                   'relpages', (pg_relation_size('knowledge_chunks') / 8192)::int,
+                   'reltuples', 10000::real),
+                 pg_restore_attribute_stats('schemaname', 'public', 'relname', 'knowledge_chunks',
+                   'attname', 'character_id', 'inherited', false, 'null_frac', 0::real,
+                   'avg_width', 16, 'n_distinct', 2::real,
+                   'most_common_vals', ${`{${big.character.id}}`}::text,
+                   'most_common_freqs', '{0.99}'::real[])`,
+    );
+    expect(await usesVectorIndex(database.db, { ...search, characterId: big.character.id })).toBe(
+      true,
+    );
+    expect(await usesVectorIndex(database.db, { ...search, characterId: small.character.id })).toBe(
+      false,
+    );
   });
 });
