@@ -64,8 +64,11 @@ export class CharacterAgent extends voice.Agent {
     toolCtx: llm.ToolContext,
     modelSettings: voice.ModelSettings,
   ): ReturnType<voice.Agent['llmNode']> {
-    const augmented = await withKnowledge(this.#retriever, this.character.id, chatCtx);
-    const image = await this.#vision?.latestImage();
+    // Both sit between the transcript and the LLM request: neither waits for the other.
+    const [augmented, image] = await Promise.all([
+      withKnowledge(this.#retriever, this.character.id, chatCtx),
+      this.#vision?.latestImage(),
+    ]);
     const seeing = image === undefined ? augmented : withLatestImage(augmented, image);
     return voice.Agent.default.llmNode(this, seeing, toolCtx, modelSettings);
   }

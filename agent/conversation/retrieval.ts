@@ -22,25 +22,29 @@ export interface Retriever {
   retrieve(characterId: string, query: string): Promise<SimilarChunk[]>;
 }
 
-/** How long "this character has no knowledge" is believed before asking again. */
-const EMPTY_CACHE_MS = 30_000;
+/**
+ * How long "this character has (no) knowledge" is believed before asking again. Both answers
+ * are kept: the check is a database round trip that would otherwise sit before every spoken
+ * reply. A stale "yes" only costs a search that finds nothing.
+ */
+const KNOWLEDGE_CACHE_MS = 30_000;
 
 /**
  * Retrieval for conversation turns. Characters without documents skip the embedding call
  * entirely; a slow provider cannot hold a turn past `timeoutMs`.
  */
 export function createRetriever(deps: RetrieverDeps): Retriever {
-  const emptyUntil = new Map<string, number>();
+  const known = new Map<string, { has: boolean; until: number }>();
 
   async function hasKnowledge(characterId: string): Promise<boolean> {
-    if ((emptyUntil.get(characterId) ?? 0) > Date.now()) return false;
+    const cached = known.get(characterId);
+    if (cached !== undefined && cached.until > Date.now()) return cached.has;
     const rows = await deps.db
       .select({ one: sql<number>`1` })
       .from(knowledgeChunks)
       .where(sql`${knowledgeChunks.characterId} = ${characterId}`)
       .limit(1);
-    if (rows.length === 0) emptyUntil.set(characterId, Date.now() + EMPTY_CACHE_MS);
-    else emptyUntil.delete(characterId);
+    known.set(characterId, { has: rows.length > 0, until: Date.now() + KNOWLEDGE_CACHE_MS });
     return rows.length > 0;
   }
 
