@@ -143,7 +143,13 @@ async function turn(session: Session, question: string): Promise<SampleMessage> 
   const reply = await harness.nextReply(said.endedAt, 30_000);
   await harness.playedOut(reply, 60_000);
   await harness.idle(30_000);
-  const phases = turnPhases(harness.timeline, said.endedAt, reply, harness.llmArrivals);
+  const phases = turnPhases(
+    harness.timeline,
+    said.endedAt,
+    reply,
+    harness.llmArrivals,
+    harness.retrievals,
+  );
   return { sample: reply.firstFrameAt - said.endedAt, phases, speechMisses: speech.misses };
 }
 

@@ -48,15 +48,7 @@ async function collect(measure: Measure, count: number, into: Collected): Promis
     const child = forkModule(new URL('./voice-session.ts', import.meta.url).href);
     const finished = new Promise<boolean>((resolve) => {
       child.on('message', (message: ChildMessage) => {
-        if (message.floor !== undefined) into.floor = message.floor;
-        if (message.sample !== undefined) {
-          into.samples.push(message.sample);
-          if (message.phases !== undefined) into.phases.push(message.phases);
-          into.speechMisses += message.speechMisses ?? 0;
-          process.stderr.write(
-            `bench: voice: ${measure} ${describeSample(message.sample, message.phases)}\n`,
-          );
-        }
+        record(into, measure, message);
         if (message.done) resolve(true);
       });
       child.once('exit', () => resolve(false));
@@ -68,6 +60,23 @@ async function collect(measure: Measure, count: number, into: Collected): Promis
   into.crashes += crashes;
 }
 
+/** Keeps what a child reported, and prints each turn as it comes. */
+function record(into: Collected, measure: Measure, message: ChildMessage): void {
+  if (message.floor !== undefined) into.floor = message.floor;
+  if (message.sample === undefined) return;
+  into.samples.push(message.sample);
+  const phases = message.phases === undefined ? undefined : revivePhases(message.phases);
+  if (phases !== undefined) into.phases.push(phases);
+  into.speechMisses += message.speechMisses ?? 0;
+  process.stderr.write(`bench: voice: ${measure} ${describeSample(message.sample, phases)}\n`);
+}
+
+/** IPC sends JSON, which turns NaN ("not reported") into null: turn it back. */
+function revivePhases(phases: TurnPhases): TurnPhases {
+  const entries = Object.entries(phases).map(([key, value]) => [key, value ?? Number.NaN]);
+  return Object.fromEntries(entries) as TurnPhases;
+}
+
 type ChildMessage = Partial<SampleMessage> & { done?: boolean; floor?: FloorInputs };
 
 function describeSample(sample: number, phases: TurnPhases | undefined): string {
@@ -75,7 +84,7 @@ function describeSample(sample: number, phases: TurnPhases | undefined): string 
   const at = (ms: number) => (Number.isNaN(ms) ? '-' : String(Math.round(ms)));
   return (
     `${Math.round(sample)} ms: vad ${at(phases.vadEnd)}, transcript ${at(phases.transcript)}, ` +
-    `turn ${at(phases.endOfTurn)}, llm ${at(phases.llmRequest)}->${at(phases.llmFirstToken)}, ` +
+    `turn ${at(phases.endOfTurn)}, retrieval ${at(phases.retrievalMs)} ms, llm ${at(phases.llmRequest)}->${at(phases.llmFirstToken)}, ` +
     `tts ${at(phases.ttsRequest)}->${at(phases.ttsFirstByte)}, frame ${at(phases.firstFrame)} ` +
     `(${phases.llmRequests} llm requests, ${phases.speeches} speeches)`
   );
@@ -182,6 +191,7 @@ const PHASES: [keyof TurnPhases, string][] = [
   ['vadEnd', 'VAD end of speech'],
   ['transcript', 'final transcript'],
   ['endOfTurn', 'end of turn'],
+  ['retrievalMs', 'retrieval (duration)'],
   ['llmRequest', 'LLM request'],
   ['llmFirstToken', 'first LLM token'],
   ['ttsFirstByte', 'first TTS audio'],
@@ -190,9 +200,9 @@ const PHASES: [keyof TurnPhases, string][] = [
 /** Where the time went: each phase's p50 / p95, in ms after the end of speech. */
 function phaseRows(side: Collected): ResultRow[] {
   if (side.phases.length === 0) return [];
-  const parts = PHASES.map(([key, label]) => {
+  const parts = PHASES.flatMap(([key, label]) => {
     const values = side.phases.map((p) => p[key]).filter((v) => !Number.isNaN(v));
-    return `${label} ${p50p95(summarize(values), '')}`.trim();
+    return values.length === 0 ? [] : [`${label} ${p50p95(summarize(values), '')}`.trim()];
   });
   const redone = side.phases.filter((p) => p.llmRequests > 1).length;
   return [

@@ -28,13 +28,14 @@ import {
   type Utterance,
 } from './scripted-audio-input.js';
 import { SessionTimeline } from './session-timeline.js';
+import { type Span, timedRetriever } from './timed-retriever.js';
 import {
   type RecordingTextOutput,
   type Synchronizer,
   synchronizeTranscript,
 } from './transcript-sync.js';
 
-export type { PlayedSegment, Utterance };
+export type { PlayedSegment, Span, Utterance };
 
 /** Which speech-to-text the session uses. */
 export type HarnessSTT =
@@ -84,6 +85,8 @@ export interface VoiceHarness {
   timeline: SessionTimeline;
   /** When the LLM emulator received each chat request (`performance.now()`). */
   llmArrivals: number[];
+  /** When the character agent's knowledge retrievals ran (none in a bare session). */
+  retrievals: Span[];
   /** Speaks `text` into the microphone at real-time pace; resolves when the speech has ended. */
   say(text: string): Promise<Utterance>;
   /** The first reply segment whose first frame came after `since` (performance.now()). */
@@ -142,6 +145,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
   try {
     const vad = await loadVad(options.variant);
     const llmArrivals: number[] = [];
+    const retrievals: Span[] = [];
     const reply = options.openai?.reply ?? echoReply;
     const test = await startTestBrain(options.db, {
       emulator: {
@@ -160,7 +164,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
     const agent = await loadCharacterAgent(
       {
         db: options.db,
-        retriever: test.brain.retriever,
+        retriever: timedRetriever(test.brain.retriever, retrievals),
         historyMessages: config.rag.historyMessages,
       },
       options.chatRoomId,
@@ -210,6 +214,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       captions,
       timeline,
       llmArrivals,
+      retrievals,
       say: (text) => input.say(text),
       nextReply: (since, timeoutMs) =>
         waitFor(

@@ -1,6 +1,7 @@
 import type { metrics } from '@livekit/agents';
 import type { PlayedSegment } from './recording-audio-output.js';
 import type { SessionTimeline, Stamped } from './session-timeline.js';
+import type { Span } from './timed-retriever.js';
 
 /**
  * Where one voice turn's time went, each moment in milliseconds after the end of the user's
@@ -13,6 +14,8 @@ export interface TurnPhases {
   transcript: number;
   /** The turn was committed: the session reported its end-of-utterance metrics. */
   endOfTurn: number;
+  /** How long the knowledge retrieval before that LLM request took (NaN: none ran). */
+  retrievalMs: number;
   /** The reply that played: its LLM request started (as the LLM plugin timed it). */
   llmRequest: number;
   /** ... and its first token arrived. */
@@ -75,6 +78,7 @@ export function turnPhases(
   endedAt: number,
   reply: PlayedSegment,
   llmArrivals: readonly number[],
+  retrievals: readonly Span[] = [],
 ): TurnPhases {
   const to = reply.firstFrameAt;
   const llm = requestsOf(timeline, 'llm_metrics', endedAt, to);
@@ -93,6 +97,7 @@ export function turnPhases(
       ),
     ),
     endOfTurn: since(firstAfter(eou, endedAt)),
+    retrievalMs: retrievalBefore(retrievals, endedAt, played?.start ?? to),
     llmRequest: since(played?.start),
     llmFirstToken: since(played?.first),
     ttsRequest: since(spoken?.start),
@@ -101,4 +106,10 @@ export function turnPhases(
     llmRequests: llmArrivals.filter((at) => at >= endedAt && at <= to).length,
     speeches: timeline.speeches.filter((s) => s.at >= endedAt && s.at <= to).length,
   };
+}
+
+/** The last retrieval that ended between `from` and `until`: the one its LLM request waited for. */
+function retrievalBefore(spans: readonly Span[], from: number, until: number): number {
+  const last = spans.filter((s) => s.start >= from && s.end <= until + 1).at(-1);
+  return last === undefined ? Number.NaN : last.end - last.start;
 }
