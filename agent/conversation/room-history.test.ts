@@ -22,9 +22,18 @@ const seqs = (messages: Message[] | undefined) => messages?.map((m) => m.seq);
 describe('RoomHistory', () => {
   it('knows nothing of a room until a database read starts its window', () => {
     const history = new RoomHistory(3, 10);
-    expect(history.append(message(1, 1))).toBeUndefined();
-    history.remember(1, [message(1, 1)]);
-    expect(seqs(history.append(message(1, 2)))).toEqual([1, 2]);
+    expect(history.append(message(1, 5))).toBeUndefined();
+    history.remember(1, [message(1, 4), message(1, 5)]);
+    expect(seqs(history.append(message(1, 6)))).toEqual([4, 5, 6]);
+  });
+
+  it("knows a room's first message is all of its history", () => {
+    const history = new RoomHistory(3, 10);
+    expect(seqs(history.append(message(1, 1)))).toEqual([1]);
+    history.remember(2, []);
+    expect(seqs(history.append(message(2, 1)))).toEqual([1]);
+    history.remember(3, []);
+    expect(history.append(message(3, 2))).toBeUndefined();
   });
 
   it('keeps the latest `limit` messages as the window grows', () => {

@@ -24,9 +24,10 @@ export class RoomHistory {
    * `message`), or undefined when the window is not known to be complete.
    */
   append(message: Message): Message[] | undefined {
-    const window = this.#rooms.get(message.chatRoomId);
-    const last = window?.at(-1);
-    if (window === undefined || last === undefined || last.seq + 1 !== message.seq) {
+    // A room's first message is its whole history.
+    const window = message.seq === 1 ? [] : this.#rooms.get(message.chatRoomId);
+    const lastSeq = window?.at(-1)?.seq ?? 0;
+    if (window === undefined || lastSeq + 1 !== message.seq) {
       this.#rooms.delete(message.chatRoomId);
       return undefined;
     }
@@ -36,9 +37,11 @@ export class RoomHistory {
     return [...window];
   }
 
-  /** Starts a room's window from a database read of its latest messages (oldest first). */
+  /**
+   * Starts a room's window from a database read of its latest messages (oldest first). An
+   * empty read starts an empty window: the room's next message must then be its first.
+   */
   remember(chatRoomId: number, messages: Message[]): void {
-    if (messages.length === 0) return;
     this.#touch(chatRoomId, messages.slice(-this.limit));
   }
 

@@ -81,7 +81,7 @@ export function createConversation(deps: ConversationDeps) {
       if (stored !== undefined) return { userMessage: user.message, aiMessage: stored };
     }
     const history = await historyUpTo(user.message);
-    const reply = await generate(deps, character, input, history);
+    const reply = await generate(deps, character, input, history, user.message);
     const ai = await deps.writer.write({
       chatRoomId: input.chatRoom.id,
       sender: 'character',
@@ -95,11 +95,15 @@ export function createConversation(deps: ConversationDeps) {
     return { userMessage: user.message, aiMessage: ai.message };
   }
 
-  /** Stores the character's greeting if the room has no messages yet; returns it if stored. */
+  /**
+   * Stores the character's greeting if the room has no messages yet; returns it if stored.
+   * Called when a user arrives, it also loads the room's history, so the first turn reads none.
+   */
   async function greet(chatRoom: ChatRoom): Promise<Message | undefined> {
     const character = await characters.get(chatRoom.characterId);
-    if (!character.greeting) return undefined;
-    if ((await recentMessages(deps.db, chatRoom.id, 1)).length > 0) return undefined;
+    const recent = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
+    rooms.remember(chatRoom.id, recent);
+    if (!character.greeting || recent.length > 0) return undefined;
     const result = await deps.writer.write({
       chatRoomId: chatRoom.id,
       sender: 'character',
@@ -108,7 +112,7 @@ export function createConversation(deps: ConversationDeps) {
       clientId: GREETING_CLIENT_ID,
     });
     if (!result.created) return undefined;
-    rooms.remember(chatRoom.id, [result.message]);
+    rooms.append(result.message);
     return result.message;
   }
 
@@ -116,6 +120,14 @@ export function createConversation(deps: ConversationDeps) {
 }
 
 export type Conversation = ReturnType<typeof createConversation>;
+
+/** The header OpenAI echoes in its logs to tie a request to the caller's own id. */
+export const CLIENT_REQUEST_ID_HEADER = 'X-Client-Request-Id';
+
+/** The id a text turn's LLM request carries: the stored user message it answers. */
+export function llmRequestId(userMessage: Pick<Message, 'id'>): string {
+  return `parley-message-${userMessage.id}`;
+}
 
 interface Reply {
   text: string;
@@ -128,6 +140,7 @@ async function generate(
   character: Character,
   input: TextTurnInput,
   history: Message[],
+  userMessage: Message,
 ): Promise<Reply> {
   const chatCtx = historyContext(history, characterInstructions(character, 'text'));
   const augmented = await withKnowledge(deps.retriever, character.id, chatCtx);
@@ -141,7 +154,12 @@ async function generate(
     if (!error.recoverable) failure = error.error;
   };
   model.on('error', onError);
-  const stream = model.chat({ chatCtx: augmented, connOptions: deps.connOptions });
+  const stream = model.chat({
+    chatCtx: augmented,
+    connOptions: deps.connOptions,
+    // OpenAI's request-tracing header: the provider's logs name the stored message answered.
+    extraKwargs: { extra_headers: { [CLIENT_REQUEST_ID_HEADER]: llmRequestId(userMessage) } },
+  });
   try {
     for await (const chunk of stream) {
       const piece = chunk.delta?.content;

@@ -150,19 +150,22 @@ class ChatSocketSession {
 
   async #turn(chatRoom: ChatRoom, frame: MessageFrame): Promise<void> {
     const clientId = frame.client_id;
+    const deltas = deltaSender((text) => this.#send({ type: 'delta', client_id: clientId, text }));
     const work = this.deps.conversation.runTextTurn({
       chatRoom,
       text: frame.text,
       clientId,
       modality: 'text',
-      onDelta: (text) => this.#send({ type: 'delta', client_id: clientId, text }),
+      onDelta: deltas.push,
     });
     try {
       const { userMessage, aiMessage } = await this.deps.background.track(work);
+      deltas.flush();
       for (const { id, seq, sender: role, text } of [userMessage, aiMessage]) {
         this.#send({ type: 'message', client_id: clientId, id, seq, role, text });
       }
     } catch (error) {
+      deltas.flush();
       this.#report(error, clientId);
     }
   }
@@ -191,6 +194,34 @@ class ChatSocketSession {
     clearTimeout(this.#authTimer);
     this.socket.close(CLOSE_CODES[appError.code] ?? 1011, appError.code);
   }
+}
+
+/**
+ * A turn's reply deltas: the first goes out at once (the time to first delta is what a user
+ * feels); later ones wait for the event loop to turn, so a burst of tokens read together
+ * costs one frame instead of one each. `flush` sends what is waiting.
+ */
+function deltaSender(send: (text: string) => void) {
+  let waiting = '';
+  let timer: NodeJS.Immediate | undefined;
+  let first = true;
+  const flush = () => {
+    clearImmediate(timer);
+    timer = undefined;
+    if (waiting === '') return;
+    send(waiting);
+    waiting = '';
+  };
+  const push = (text: string) => {
+    if (first) {
+      first = false;
+      send(text);
+      return;
+    }
+    waiting += text;
+    timer ??= setImmediate(flush);
+  };
+  return { push, flush };
 }
 
 function invalid(message: string): AppError {
