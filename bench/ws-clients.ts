@@ -22,13 +22,22 @@ export interface ClientPlan {
   phases: ChatPhase[];
 }
 
+/** One completed turn as the client saw it. */
+export interface TurnSample {
+  /** When the message was sent: epoch milliseconds, sub-millisecond precision. */
+  sentAt: number;
+  /** Message sent -> first `delta` frame. */
+  ttfdMs: number;
+  /** The stored user message's id (from its `message` frame). */
+  userMessageId: number;
+}
+
 export interface PhaseReport {
   name: string;
   sent: number;
   completed: number;
   errors: number;
-  /** Message sent -> first `delta` frame, per completed turn. */
-  ttfdMs: number[];
+  turns: TurnSample[];
   elapsedSec: number;
 }
 
@@ -39,10 +48,14 @@ export type ClientMessage =
 interface Turn {
   sentAt: number;
   firstDeltaAt?: number;
+  userMessageId?: number;
   stored: number;
   done: () => void;
   failed: () => void;
 }
+
+/** Epoch milliseconds with the precision of `performance.now()`, comparable across processes. */
+const epochMs = () => performance.timeOrigin + performance.now();
 
 class ChatClient {
   roomId = 0;
@@ -70,15 +83,20 @@ class ChatClient {
     });
   }
 
-  /** Sends one message; resolves with its time to first delta once both messages are stored. */
-  say(text: string): Promise<number> {
+  /** Sends one message; resolves with its timing once both messages are stored. */
+  say(text: string): Promise<TurnSample> {
     const clientId = randomUUID();
     this.sent += 1;
     return new Promise((resolve, reject) => {
       const turn: Turn = {
-        sentAt: performance.now(),
+        sentAt: epochMs(),
         stored: 0,
-        done: () => resolve((turn.firstDeltaAt ?? Number.NaN) - turn.sentAt),
+        done: () =>
+          resolve({
+            sentAt: turn.sentAt,
+            ttfdMs: (turn.firstDeltaAt ?? Number.NaN) - turn.sentAt,
+            userMessageId: turn.userMessageId ?? -1,
+          }),
         failed: () => reject(new Error('turn failed')),
       };
       this.turns.set(clientId, turn);
@@ -87,10 +105,16 @@ class ChatClient {
   }
 
   private onFrame(raw: string): void {
-    const frame = JSON.parse(raw) as { type: string; client_id?: string };
+    const frame = JSON.parse(raw) as {
+      type: string;
+      client_id?: string;
+      role?: string;
+      id?: number;
+    };
     const turn = frame.client_id === undefined ? undefined : this.turns.get(frame.client_id);
     if (turn === undefined || frame.client_id === undefined) return;
-    if (frame.type === 'delta') turn.firstDeltaAt ??= performance.now();
+    if (frame.type === 'delta') turn.firstDeltaAt ??= epochMs();
+    if (frame.type === 'message' && frame.role === 'user') turn.userMessageId = frame.id;
     if (frame.type === 'message' && ++turn.stored === 2) {
       this.turns.delete(frame.client_id);
       turn.done();
@@ -133,7 +157,7 @@ async function runPhase(clients: ChatClient[], phase: ChatPhase, seed: number) {
     sent: 0,
     completed: 0,
     errors: 0,
-    ttfdMs: [],
+    turns: [],
     elapsedSec: 0,
   };
   const started = performance.now();
@@ -147,7 +171,7 @@ async function runPhase(clients: ChatClient[], phase: ChatPhase, seed: number) {
     while (performance.now() < endAt) {
       report.sent += 1;
       try {
-        report.ttfdMs.push(await client.say(`Tell me about star number ${index}, please.`));
+        report.turns.push(await client.say(`Tell me about star number ${index}, please.`));
         report.completed += 1;
       } catch {
         report.errors += 1;
