@@ -75,8 +75,9 @@ export function liveKitCredentials(livekit: Config['livekit']): LiveKitCredentia
  * agent with the ids it needs, so the agent starts when the user joins.
  *
  * The claims are the SDK's (`ClaimGrants`, `claimsToJwtPayload`), as `AccessToken.toJwt` makes
- * them; only the HS256 signature is made here, with node's HMAC, because `toJwt` imports the
- * secret into WebCrypto on every call and cost a fifth of the endpoint's CPU.
+ * them (a test compares the two); only the HS256 signature is made here, with node's HMAC,
+ * because `toJwt` imports the secret into WebCrypto on every call: ~0.1 ms a token, against
+ * ~0.02 ms now.
  */
 export function createRoomToken(livekit: LiveKitCredentials, request: RoomTokenRequest): RoomToken {
   const roomName = roomNameOf(request.chatRoom.id);
