@@ -22,6 +22,7 @@ import {
 } from '../voice/session.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
+import { SharedVAD } from './shared-vad.js';
 import { CameraVision } from './vision.js';
 
 /** What a direct session needs, built once per process. */
@@ -136,7 +137,9 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
   const camera =
     peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
   if (camera !== undefined) vision.follow(camera);
-  const models = voiceModels(deps.config, deps, agent.character);
+  // One Silero inference stream per call, shared by turn detection and the STT's utterances.
+  const vad = new SharedVAD(deps.vad);
+  const models = voiceModels(deps.config, { brain: deps.brain, vad }, agent.character);
   const session = createVoiceSession({
     config: deps.config,
     brain: deps.brain,
