@@ -121,8 +121,9 @@ export interface SimilarChunkQuery {
 
 /**
  * HNSW candidate list size for a top-`limit` search. At 50k chunks, recall@5 measured
- * 0.948-0.975 at 40 across runs, too close to the 0.95 target; 64 gave 0.985, as much as 100,
- * for CPU time within the noise of 40's (`npm run bench -- retrieval`).
+ * 0.948-0.975 at 40 across runs, too close to the 0.95 target; 0.983-0.985 at 64, for CPU
+ * time within 5% of 40's; 100 gained at most another 0.01 for up to 1.5x the CPU time
+ * (`npm run bench -- retrieval`).
  */
 export function defaultEfSearch(limit: number): number {
   return Math.max(64, limit * 4);
@@ -132,7 +133,7 @@ export function defaultEfSearch(limit: number): number {
  * What one 1536-dimension cosine distance costs the planner, for this query only: 20x
  * PostgreSQL's default operator cost. At the default, the planner prices pgvector's `<=>`
  * like any cheap operator and, for a character with ~10k chunks, reads and sorts every row
- * (~170 ms of CPU in PGlite) instead of using the HNSW index (~11 ms); small knowledge
+ * (~170 ms of CPU in PGlite) instead of using the HNSW index (~7 ms); small knowledge
  * bases still get the exact scan of their own rows (`npm run bench -- retrieval`).
  */
 const DISTANCE_OPERATOR_COST = '0.05';
