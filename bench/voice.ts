@@ -243,7 +243,10 @@ function voiceNotes(options: VoiceOptions): string[] {
       'flite speech fed as 10 ms frames at real-time pace, Silero VAD, a real-time recording ' +
       'loudspeaker. End of speech is the exact time the last speech frame was fed.',
     `Providers on local emulators: Whisper ${LATENCY.sttMs} ms, LLM first token ` +
-      `${LATENCY.llmTtftMs} ms, Cartesia first byte ${LATENCY.ttsTtfbMs} ms.`,
+      `${LATENCY.llmTtftMs} ms, Cartesia first byte ${LATENCY.ttsTtfbMs} ms (its flite audio ` +
+      'synthesised before the turns, so the first byte is that latency and not flite on our ' +
+      "CPU). Parley's character has a small knowledge document: every Parley turn embeds the " +
+      'question (emulator, no added latency) and searches PGlite before its LLM request.',
     'The bare session is `new voice.AgentSession({ vad, stt, llm, tts })` (every other option ' +
       "the agents' default) with `new voice.Agent({ instructions })`, the same plugin objects " +
       'against the same emulators, through the same harness. Each session runs ' +
