@@ -7,6 +7,8 @@ export interface VerifiedToken {
   user: Readonly<AuthUser>;
   /** The key (or legacy secret) that checked the signature; a hit needs the same key again. */
   key: unknown;
+  /** Asks the key set (which may re-fetch) for the key of this token's header now. */
+  currentKey: () => Promise<unknown>;
   /** Epoch ms after which this entry is never used: the token's `exp`, or sooner. */
   expiresAtMs: number;
 }
@@ -41,11 +43,12 @@ export class VerifiedTokens {
   }
 
   /** Keeps a verification until `min(exp, now + ttl)`; no-op when that is already past. */
-  remember(token: string, verified: { user: AuthUser; key: unknown; expSec: number }): void {
-    const expiresAtMs = Math.min(verified.expSec * 1000, Date.now() + this.#ttlMs);
+  remember(token: string, verified: Omit<VerifiedToken, 'expiresAtMs'> & { expSec: number }): void {
+    const { expSec, user, key, currentKey } = verified;
+    const expiresAtMs = Math.min(expSec * 1000, Date.now() + this.#ttlMs);
     if (this.#ttlMs <= 0 || expiresAtMs <= Date.now()) return;
-    const user = Object.freeze({ ...verified.user });
-    this.#entries.set(digest(token), { user, key: verified.key, expiresAtMs });
+    const frozen = Object.freeze({ ...user });
+    this.#entries.set(digest(token), { user: frozen, key, currentKey, expiresAtMs });
   }
 }
 

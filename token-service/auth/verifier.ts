@@ -1,4 +1,5 @@
 import {
+  type CompactJWSHeaderParameters,
   createLocalJWKSet,
   createRemoteJWKSet,
   decodeProtectedHeader,
@@ -66,6 +67,19 @@ const DEFAULT_VERIFIED_CACHE_MS = 60_000;
 /** ~300 bytes each: a few MB at most, and more distinct live tokens than one server sees. */
 const MAX_VERIFIED_TOKENS = 10_000;
 
+/** What a full check found, and how to ask later whether its key still holds. */
+interface Verification {
+  claims: JWTPayload;
+  key: unknown;
+  currentKey: () => Promise<unknown>;
+}
+
+/**
+ * The JWS a key set is shown when a remembered token's key is looked up again: a compact token
+ * has no unprotected header, and the key set reads nothing else but the protected one.
+ */
+const COMPACT_JWS = { payload: '', signature: '' };
+
 /** The JWKS endpoint failed; not the caller's fault, so not `AUTH.INVALID`. */
 class KeySetUnavailable extends Error {
   constructor(cause: unknown) {
@@ -115,42 +129,35 @@ export function createAccessTokenVerifier(
     maxEntries: MAX_VERIFIED_TOKENS,
   });
 
-  /** The legacy secret, or the key set's key for the token's header (which may re-fetch). */
-  async function keyFor(token: string): Promise<unknown> {
-    const header = decodeProtectedHeader(token);
-    const { alg } = header;
-    if (alg === LEGACY_ALGORITHM && secret !== undefined) return secret;
-    if (alg === undefined) return undefined;
-    const [, payload = '', signature = ''] = token.split('.');
-    return keySet({ ...header, alg }, { payload, signature });
-  }
-
-  /** A remembered verification, if the key that made it still checks this token's header. */
+  /** A remembered verification, if the key set still gives the key that made it. */
   async function remembered(token: string): Promise<AuthUser | undefined> {
     const entry = verified.get(token);
     if (entry === undefined) return undefined;
-    const key = await keyFor(token).catch(() => undefined);
+    const key = await entry.currentKey().catch(() => undefined);
     return key === entry.key ? entry.user : undefined;
   }
 
-  async function verifiedClaims(token: string): Promise<{ claims: JWTPayload; key: unknown }> {
+  async function verifiedClaims(token: string): Promise<Verification> {
     const { alg } = decodeProtectedHeader(token);
     if (alg === LEGACY_ALGORITHM && secret !== undefined) {
       const result = await jwtVerify(token, secret, { ...checks, algorithms: [LEGACY_ALGORITHM] });
-      return { claims: result.payload, key: secret };
+      return { claims: result.payload, key: secret, currentKey: async () => secret };
     }
-    // The key that checked the signature, exactly as the key set gave it (see `remembered`).
+    // The key that checked the signature, exactly as the key set gave it for this header.
     let key: unknown;
+    let asked: CompactJWSHeaderParameters | undefined;
     const recordingKeySet: JWTVerifyGetKey = async (header, jws) => {
       const found = await keySet(header, jws);
-      key = found;
+      [key, asked] = [found, header];
       return found;
     };
     const result = await jwtVerify(token, recordingKeySet, {
       ...checks,
       algorithms: ASYMMETRIC_ALGORITHMS,
     });
-    return { claims: result.payload, key };
+    const header = asked;
+    const currentKey = async () => (header === undefined ? undefined : keySet(header, COMPACT_JWS));
+    return { claims: result.payload, key, currentKey };
   }
 
   return {
@@ -161,10 +168,10 @@ export function createAccessTokenVerifier(
         }
         const known = await remembered(token);
         if (known !== undefined) return known;
-        const { claims, key } = await verifiedClaims(token);
+        const { claims, ...keys } = await verifiedClaims(token);
         const user = authUserFromClaims(claims, policy);
         // requiredClaims makes `exp` present; jose has checked it is a number.
-        verified.remember(token, { user, key, expSec: Number(claims.exp) });
+        verified.remember(token, { user, ...keys, expSec: Number(claims.exp) });
         return user;
       } catch (error) {
         throw toAuthError(error);
