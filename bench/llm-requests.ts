@@ -5,7 +5,7 @@
  * not touched.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { CLIENT_REQUEST_ID_HEADER } from '../agent/conversation/text-turn.js';
+import { CLIENT_REQUEST_ID_HEADER } from '../agent/conversation/reply.js';
 
 export interface LlmRequestTiming {
   /** Request headers handed to the socket: epoch milliseconds. */

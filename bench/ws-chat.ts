@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
-import { llmRequestId } from '../agent/conversation/text-turn.js';
+import { llmRequestId } from '../agent/conversation/reply.js';
 import { forkModule, nextMessage, stopChild } from './child.js';
 import { startRemoteEmulator } from './emulator-process.js';
 import { type LlmRequestTiming, recordLlmRequests } from './llm-requests.js';
@@ -118,7 +118,7 @@ function phaseRows(
   const label = `${phase.name} (${phase.elapsedSec.toFixed(0)} s)`;
   const overNominal = summarize(phase.turns.map((turn) => turn.ttfdMs - options.ttftMs));
   const splits = phase.turns.flatMap((turn) => {
-    const split = splitTurn(turn, requests.get(llmRequestId({ id: turn.userMessageId })));
+    const split = splitTurn(turn, requests.get(llmRequestId(turn.chatRoomId, turn.clientId)));
     return split === undefined ? [] : [split];
   });
   const added = summarize(splits.map((split) => split.beforeMs + split.afterMs));
@@ -250,8 +250,8 @@ function wsNotes(options: WsChatOptions): string[] {
     `Each client chats in turns: send, wait until both messages are stored, think, repeat. Phases: ${phases}. ` +
       'A phase ends when its time is up and every turn already sent has been answered.',
     `The OpenAI emulator runs in its own process with a fixed ${options.ttftMs} ms time to first ` +
-      'token. "Added" pairs each turn with its own LLM request (the request carries the stored user ' +
-      "message's id in X-Client-Request-Id; undici's diagnostics channels in the server process time " +
+      'token. "Added" pairs each turn with its own LLM request (the request carries a digest of the room and ' +
+      "the message's client id in X-Client-Request-Id; undici's diagnostics channels in the server process time " +
       'it): client send -> first delta at the client, minus request sent -> response headers. That ' +
       "subtracts the emulator's actual time for that request (on this shared machine it is often " +
       'well over its nominal value), and keeps frame handling, storing the user message, history, ' +

@@ -28,8 +28,9 @@ export interface TurnSample {
   sentAt: number;
   /** Message sent -> first `delta` frame. */
   ttfdMs: number;
-  /** The stored user message's id (from its `message` frame). */
-  userMessageId: number;
+  chatRoomId: number;
+  /** The message's `client_id`. */
+  clientId: string;
 }
 
 export interface PhaseReport {
@@ -48,7 +49,6 @@ export type ClientMessage =
 interface Turn {
   sentAt: number;
   firstDeltaAt?: number;
-  userMessageId?: number;
   stored: number;
   done: () => void;
   failed: () => void;
@@ -95,7 +95,8 @@ class ChatClient {
           resolve({
             sentAt: turn.sentAt,
             ttfdMs: (turn.firstDeltaAt ?? Number.NaN) - turn.sentAt,
-            userMessageId: turn.userMessageId ?? -1,
+            chatRoomId: this.roomId,
+            clientId,
           }),
         failed: () => reject(new Error('turn failed')),
       };
@@ -114,7 +115,6 @@ class ChatClient {
     const turn = frame.client_id === undefined ? undefined : this.turns.get(frame.client_id);
     if (turn === undefined || frame.client_id === undefined) return;
     if (frame.type === 'delta') turn.firstDeltaAt ??= epochMs();
-    if (frame.type === 'message' && frame.role === 'user') turn.userMessageId = frame.id;
     if (frame.type === 'message' && ++turn.stored === 2) {
       this.turns.delete(frame.client_id);
       turn.done();

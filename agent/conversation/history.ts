@@ -5,7 +5,10 @@ import type { Message } from '../../db/schema.js';
  * Stored messages as an LLM chat context, oldest first. With `instructions`, they lead as
  * the system message (the text path); a voice agent carries its instructions itself.
  */
-export function historyContext(messages: Message[], instructions?: string): llm.ChatContext {
+export function historyContext(
+  messages: Pick<Message, 'sender' | 'text' | 'interrupted' | 'createdAt'>[],
+  instructions?: string,
+): llm.ChatContext {
   const chatCtx = llm.ChatContext.empty();
   // The context orders items by creation time: the instructions come before any message.
   if (instructions !== undefined)

@@ -37,6 +37,14 @@ export class RoomHistory {
     return [...window];
   }
 
+  /** The room's window (oldest first), if one is kept; it may lag what others wrote since. */
+  current(chatRoomId: number): Message[] | undefined {
+    const window = this.#rooms.get(chatRoomId);
+    if (window === undefined) return undefined;
+    this.#touch(chatRoomId, window);
+    return [...window];
+  }
+
   /**
    * Starts a room's window from a database read of its latest messages (oldest first). An
    * empty read starts an empty window: the room's next message must then be its first.

@@ -1,22 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { APIConnectOptions, llm } from '@livekit/agents';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
+import type { AppendResult } from '../../db/queries/messages.js';
 import { findMessageByClientId, recentMessages } from '../../db/queries/messages.js';
-import type { Character, ChatRoom, Message } from '../../db/schema.js';
+import type { ChatRoom, Message } from '../../db/schema.js';
 import { CharacterCache } from './character-cache.js';
-import { historyContext } from './history.js';
-import { APOLOGY, characterInstructions } from './prompt.js';
-import { type Retriever, withKnowledge } from './retrieval.js';
+import {
+  generateReply,
+  llmRequestId,
+  type Reply,
+  type ReplyDeps,
+  type ReplyRequest,
+} from './reply.js';
 import { RoomHistory } from './room-history.js';
-import type { TranscriptWriter } from './transcript-writer.js';
+import type { TranscriptEntry, TranscriptWriter } from './transcript-writer.js';
 
-export interface ConversationDeps {
+export interface ConversationDeps extends ReplyDeps {
   db: Executor;
-  /** A fresh LLM handle per turn (the SDK client is shared), so its errors are this turn's. */
-  createLLM: () => llm.LLM;
-  connOptions: APIConnectOptions;
-  retriever: Retriever;
   writer: TranscriptWriter;
   logger: Logger;
   historyMessages: number;
@@ -43,6 +44,13 @@ const replyKey = (clientId: string) => `${clientId}:reply`;
 export const GREETING_CLIENT_ID = 'greeting';
 /** A character edit reaches text turns within this. */
 const CHARACTER_TTL_MS = 5_000;
+/**
+ * How long an early turn waits before storing the user's message. The agents LLM needs a few
+ * milliseconds (its own 0 ms timer, the SDK building the request) to put the request on the
+ * wire; on the embedded database the insert is synchronous work on this thread and would go
+ * first. The reply waits for the insert either way, so this only reorders the work.
+ */
+const STORE_AFTER_REQUEST_MS = 5;
 /** Rooms whose latest messages are kept in memory (least recently used dropped first). */
 const HISTORY_ROOMS = 5_000;
 
@@ -69,19 +77,14 @@ export function createConversation(deps: ConversationDeps) {
     const started = performance.now();
     const character = await characters.get(input.chatRoom.characterId);
     const clientId = input.clientId ?? randomUUID();
-    const user = await deps.writer.write({
-      chatRoomId: input.chatRoom.id,
-      sender: 'user',
-      text: input.text,
-      modality: 'text',
+    const turn: Turn = {
+      input,
       clientId,
-    });
-    if (!user.created) {
-      const stored = await findMessageByClientId(deps.db, input.chatRoom.id, replyKey(clientId));
-      if (stored !== undefined) return { userMessage: user.message, aiMessage: stored };
-    }
-    const history = await historyUpTo(user.message);
-    const reply = await generate(deps, character, input, history, user.message);
+      request: { character, requestId: llmRequestId(input.chatRoom.id, clientId) },
+    };
+    const answered = await answer(turn);
+    if ('stored' in answered) return answered.stored;
+    const { user, reply } = answered;
     const ai = await deps.writer.write({
       chatRoomId: input.chatRoom.id,
       sender: 'character',
@@ -92,7 +95,57 @@ export function createConversation(deps: ConversationDeps) {
       metrics: { llmTtftMs: reply.ttftMs, e2eLatencyMs: round(performance.now() - started) },
     });
     if (ai.created) rooms.append(ai.message);
-    return { userMessage: user.message, aiMessage: ai.message };
+    return { userMessage: user, aiMessage: ai.message };
+  }
+
+  /**
+   * Stores the user's message and generates the reply. When the room's recent history is in
+   * memory and does not hold this client id, the LLM request goes out while the message is
+   * being stored: the reply is kept only if the message was new and came right after that
+   * history, and no delta is passed on before that is known. Otherwise, one after the other.
+   */
+  async function answer(turn: Turn): Promise<Answered> {
+    const { input, clientId } = turn;
+    const known = rooms.current(input.chatRoom.id);
+    if (known === undefined || known.some((message) => message.clientId === clientId)) {
+      return answerAfter(turn, await deps.writer.write(userEntry(input, clientId)));
+    }
+    let decide: (go: boolean) => void = () => {};
+    const go = new Promise<boolean>((resolve) => {
+      decide = resolve;
+    });
+    const history = [...known, provisionalUserMessage(input.text, known.at(-1))];
+    const early = generateReply(deps, { ...turnRequest(turn), history, go });
+    const stored = delay(STORE_AFTER_REQUEST_MS).then(() =>
+      deps.writer.write(userEntry(input, clientId)),
+    );
+    let user: AppendResult;
+    try {
+      user = await stored;
+    } catch (error) {
+      decide(false);
+      await early;
+      throw error;
+    }
+    const follows = user.created && user.message.seq === (known.at(-1)?.seq ?? 0) + 1;
+    decide(follows);
+    const reply = await early;
+    if (!follows || reply === undefined) return answerAfter(turn, user);
+    rooms.append(user.message);
+    return { user: user.message, reply };
+  }
+
+  /** The reply to a stored user message: the stored one for a repeated client id. */
+  async function answerAfter(turn: Turn, user: AppendResult): Promise<Answered> {
+    const { input, clientId } = turn;
+    if (!user.created) {
+      const stored = await findMessageByClientId(deps.db, input.chatRoom.id, replyKey(clientId));
+      if (stored !== undefined) return { stored: { userMessage: user.message, aiMessage: stored } };
+    }
+    const history = await historyUpTo(user.message);
+    const reply = await generateReply(deps, { ...turnRequest(turn), history });
+    if (reply === undefined) throw new Error('a reply without a go-ahead was abandoned');
+    return { user: user.message, reply };
   }
 
   /**
@@ -121,67 +174,40 @@ export function createConversation(deps: ConversationDeps) {
 
 export type Conversation = ReturnType<typeof createConversation>;
 
-/** The header OpenAI echoes in its logs to tie a request to the caller's own id. */
-export const CLIENT_REQUEST_ID_HEADER = 'X-Client-Request-Id';
-
-/** The id a text turn's LLM request carries: the stored user message it answers. */
-export function llmRequestId(userMessage: Pick<Message, 'id'>): string {
-  return `parley-message-${userMessage.id}`;
+interface Turn {
+  input: TextTurnInput;
+  clientId: string;
+  request: Pick<ReplyRequest, 'character' | 'requestId'>;
 }
 
-interface Reply {
-  text: string;
-  interrupted: boolean;
-  ttftMs: number | undefined;
+type Answered = { user: Message; reply: Reply } | { stored: TextTurnResult };
+
+function turnRequest(turn: Turn): Omit<ReplyRequest, 'history'> {
+  return { ...turn.request, onDelta: turn.input.onDelta, chatRoomId: turn.input.chatRoom.id };
 }
 
-async function generate(
-  deps: ConversationDeps,
-  character: Character,
-  input: TextTurnInput,
-  history: Message[],
-  userMessage: Message,
-): Promise<Reply> {
-  const chatCtx = historyContext(history, characterInstructions(character, 'text'));
-  const augmented = await withKnowledge(deps.retriever, character.id, chatCtx);
-  const started = performance.now();
-  let text = '';
-  let ttftMs: number | undefined;
-  let failure: unknown;
-  // The agents LLM stream ends quietly on failure and reports it as an event on its LLM.
-  const model = deps.createLLM();
-  const onError = (error: { error: Error; recoverable: boolean }) => {
-    if (!error.recoverable) failure = error.error;
+/** The user's message as the prompt will see it once stored: after everything before it. */
+function provisionalUserMessage(
+  text: string,
+  last: Message | undefined,
+): ReplyRequest['history'][0] {
+  const after = (last?.createdAt.getTime() ?? 0) + 1;
+  return {
+    sender: 'user',
+    text,
+    interrupted: false,
+    createdAt: new Date(Math.max(Date.now(), after)),
   };
-  model.on('error', onError);
-  const stream = model.chat({
-    chatCtx: augmented,
-    connOptions: deps.connOptions,
-    // OpenAI's request-tracing header: the provider's logs name the stored message answered.
-    extraKwargs: { extra_headers: { [CLIENT_REQUEST_ID_HEADER]: llmRequestId(userMessage) } },
-  });
-  try {
-    for await (const chunk of stream) {
-      const piece = chunk.delta?.content;
-      if (!piece) continue;
-      ttftMs ??= round(performance.now() - started);
-      text += piece;
-      input.onDelta?.(piece);
-    }
-  } catch (error) {
-    failure = error;
-  } finally {
-    model.off('error', onError);
-    stream.close();
-  }
-  if (failure === undefined && text !== '') return { text, interrupted: false, ttftMs };
-  deps.logger.error(
-    { err: failure ?? new Error('empty reply'), chatRoomId: input.chatRoom.id },
-    'LLM failed; replying with an apology',
-  );
-  if (text !== '') return { text, interrupted: true, ttftMs };
-  input.onDelta?.(APOLOGY);
-  return { text: APOLOGY, interrupted: false, ttftMs };
+}
+
+function userEntry(input: TextTurnInput, clientId: string): TranscriptEntry {
+  return {
+    chatRoomId: input.chatRoom.id,
+    sender: 'user',
+    text: input.text,
+    modality: 'text',
+    clientId,
+  };
 }
 
 function round(ms: number): number {
