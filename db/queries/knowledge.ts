@@ -121,8 +121,8 @@ export interface SimilarChunkQuery {
 
 /**
  * HNSW candidate list size for a top-`limit` search. At 50k chunks, recall@5 measured
- * 0.948-0.975 at 40 across runs, too close to the 0.95 target; 0.983-0.985 at 64, for CPU
- * time within 5% of 40's; 100 gained at most another 0.01 for up to 1.5x the CPU time
+ * 0.948-0.975 at 40 across runs, too close to the 0.95 target; 0.969-0.985 at 64, for CPU
+ * time within 8% of 40's; 100 reached 0.983-0.993 for ~1.5x the CPU time
  * (`npm run bench -- retrieval`).
  */
 export function defaultEfSearch(limit: number): number {
