@@ -116,6 +116,8 @@ export function createConversation(deps: ConversationDeps) {
     });
     const history = [...known, provisionalUserMessage(input.text, known.at(-1))];
     const early = generateReply(deps, { ...turnRequest(turn), history, go });
+    // Awaited below, after the insert: a failure meanwhile must not count as unhandled.
+    early.catch(() => {});
     const stored = delay(STORE_AFTER_REQUEST_MS).then(() =>
       deps.writer.write(userEntry(input, clientId)),
     );
@@ -124,7 +126,7 @@ export function createConversation(deps: ConversationDeps) {
       user = await stored;
     } catch (error) {
       decide(false);
-      await early;
+      await early.catch(() => undefined);
       throw error;
     }
     const follows = user.created && user.message.seq === (known.at(-1)?.seq ?? 0) + 1;
