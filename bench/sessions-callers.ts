@@ -101,9 +101,23 @@ async function connect(baseUrl: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const { token } = await devSession(baseUrl);
     const characterId = await createCharacter(baseUrl, token, `Guide ${lines.length}`);
-    const caller = await call(baseUrl, token, `character_id=${characterId}`);
+    const caller = await callWithRetries(baseUrl, token, `character_id=${characterId}`);
     lines.push({ caller, mic: new PacketMic(caller.browser.audio.sender, audio) });
     clock.start();
+  }
+}
+
+/** Connection attempts per call: on a busy machine a DTLS handshake now and then times out. */
+const CALL_ATTEMPTS = 3;
+
+async function callWithRetries(baseUrl: string, token: string, query: string): Promise<Caller> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(baseUrl, token, query);
+    } catch (error) {
+      if (attempt >= CALL_ATTEMPTS) throw error;
+      process.stderr.write(`bench: sessions: call attempt ${attempt} failed (${String(error)})\n`);
+    }
   }
 }
 
