@@ -11,12 +11,23 @@ let test: TestBrain;
 beforeAll(async () => {
   // The production driver against a server that can go away.
   database = await openTestDatabase('postgres');
-  test = await startTestBrain(database.db, { emulator: { ttftMs: 300 } });
+  // The reply's first token comes 1.5 s after the request: the outage starts in that window.
+  test = await startTestBrain(database.db, { emulator: { ttftMs: 1_500 } });
 });
 afterAll(async () => {
   await test.close();
   await database.close();
 });
+
+/** Polls until the room holds `count` messages (bounded: the turn's own time, not a check). */
+async function untilStored(chatRoomId: number, count: number): Promise<void> {
+  for (let tries = 0; tries < 500; tries++) {
+    const stored = await listMessages(database.db, { chatRoomId, limit: count });
+    if (stored.messages.length >= count) return;
+    await sleep(10);
+  }
+  throw new Error(`room ${chatRoomId} never held ${count} messages`);
+}
 
 describe('the database going away for a few seconds', () => {
   it('loses no message of a text turn in flight', async () => {
@@ -27,7 +38,7 @@ describe('the database going away for a few seconds', () => {
       text: 'Does Mars have moons?',
     });
     // The user message is stored first; the reply is stored while the database is down.
-    await sleep(150);
+    await untilStored(room.id, 1);
     const outage = database.outage(3_000);
     const result = await turn;
     await outage;
