@@ -1,4 +1,3 @@
-import * as silero from '@livekit/agents-plugin-silero';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -6,6 +5,7 @@ import type { Brain } from '../brain.js';
 import { cartesiaConfigured } from '../providers/cartesia.js';
 import { openAIConfigured } from '../providers/openai-client.js';
 import type { PeerOptions } from '../transports/webrtc/peer.js';
+import { loadVoiceVad } from '../voice/vad.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
 /**
@@ -17,7 +17,7 @@ export async function startDirectCalls(
   deps: { db: Executor; brain: Brain; logger: Logger; peer?: PeerOptions },
   options: DirectSessionsOptions = {},
 ): Promise<DirectSessions> {
-  const vad = await silero.VAD.load();
+  const vad = await loadVoiceVad();
   const logger = deps.logger.child({ part: 'rtc' });
   return new DirectSessions({ ...deps, config, vad, logger }, options);
 }

@@ -1,5 +1,5 @@
 import { defineAgent } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
+import { loadVoiceVad } from '../voice/vad.js';
 import { runCharacterJob, type WorkerProcessData } from './character-job.js';
 
 /**
@@ -8,7 +8,7 @@ import { runCharacterJob, type WorkerProcessData } from './character-job.js';
  */
 export default defineAgent<WorkerProcessData>({
   prewarm: async (proc) => {
-    proc.userData.vad = await silero.VAD.load();
+    proc.userData.vad = await loadVoiceVad();
   },
   entry: (ctx) => runCharacterJob(ctx),
 });
