@@ -71,6 +71,8 @@ export async function runSessions(options = DEFAULT_SESSIONS): Promise<SectionRe
     CARTESIA_API_KEY: 'bench-key',
     PROVIDER_MAX_RETRIES: '0',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // The bench goes past what one process holds, to find where it stops keeping up.
+    DIRECT_MAX_CALLS: '100',
   });
   const rig: Rig = { server, providersPid: providers.pid, loads: [] };
   try {

@@ -39,6 +39,7 @@ const envSchema = z.object({
   LIVEKIT_AGENT_NAME: z.string().min(1).default('parley-character'),
   ROOM_TOKEN_TTL_MS: positiveInt.default(10 * 60_000),
   AGENT_HTTP_PORT: port.default(8081),
+  DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
 
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: url.optional(),
@@ -89,6 +90,8 @@ export interface Config {
     /** The agent worker's health endpoint. */
     workerHttpPort: number;
   };
+  /** Direct WebRTC calls: past `maxCalls` at once, a new call is refused, not squeezed in. */
+  direct: { maxCalls: number };
   openai: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -159,6 +162,7 @@ function toConfig(env: Env): Config {
       tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
       workerHttpPort: env.AGENT_HTTP_PORT,
     },
+    direct: { maxCalls: env.DIRECT_MAX_CALLS },
     openai: {
       apiKey: env.OPENAI_API_KEY,
       baseUrl: env.OPENAI_BASE_URL,

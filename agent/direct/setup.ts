@@ -19,7 +19,10 @@ export async function startDirectCalls(
 ): Promise<DirectSessions> {
   const vad = await loadVoiceVad();
   const logger = deps.logger.child({ part: 'rtc' });
-  return new DirectSessions({ ...deps, config, vad, logger }, options);
+  return new DirectSessions(
+    { ...deps, config, vad, logger },
+    { maxSessions: config.direct.maxCalls, ...options },
+  );
 }
 
 /**

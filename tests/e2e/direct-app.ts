@@ -65,6 +65,7 @@ export async function startDirectTestApp(options: {
     CARTESIA_API_KEY: 'test-key',
     PROVIDER_MAX_RETRIES: '0',
     RATE_LIMIT_PER_MINUTE: '1000',
+    DIRECT_MAX_CALLS: '20',
   });
   const logger = createLogger({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
   const parley = await composeParley(config, {
