@@ -22,6 +22,16 @@ describe('EmulatedEmbedder', () => {
     expect(embedder.exactTopK(vectors[2] ?? [], 3)[0]).toBe('text 2');
   });
 
+  it('restricts exact search to a range of serials, as one character’s chunks', async () => {
+    const embedder = new EmulatedEmbedder({ dims: 32, seed: 5, capacity: 10 });
+    const vectors = await embedder.embed(Array.from({ length: 10 }, (_, i) => `text ${i}`));
+    expect(embedder.embedded).toBe(10);
+    const inRange = embedder.exactTopK(vectors[7] ?? [], 3, 2, 5);
+    expect(inRange).toHaveLength(3);
+    expect(inRange.every((text) => ['text 2', 'text 3', 'text 4'].includes(text))).toBe(true);
+    expect(embedder.exactTopK(vectors[3] ?? [], 1, 2, 5)).toEqual(['text 3']);
+  });
+
   it('refuses more texts than its capacity', async () => {
     const embedder = new EmulatedEmbedder({ dims: 8, seed: 1, capacity: 1 });
     await expect(embedder.embed(['a', 'b'])).rejects.toThrow('capacity');

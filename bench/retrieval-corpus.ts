@@ -81,11 +81,19 @@ export class EmulatedEmbedder implements Embedder {
     return vector;
   }
 
-  /** The `k` texts most similar to `query` by cosine (all vectors are unit length). */
-  exactTopK(query: number[], k: number): string[] {
+  /** How many texts have been embedded; the next one gets this serial. */
+  get embedded(): number {
+    return this.texts.length;
+  }
+
+  /**
+   * The `k` texts most similar to `query` by cosine (all vectors are unit length), among
+   * those embedded with serials `from` (inclusive) to `to` (exclusive): everything by default.
+   */
+  exactTopK(query: number[], k: number, from = 0, to = this.texts.length): string[] {
     const q = Float32Array.from(query);
     const best: { score: number; index: number }[] = [];
-    for (let index = 0; index < this.texts.length; index++) {
+    for (let index = from; index < Math.min(to, this.texts.length); index++) {
       const score = dotAt(this.packed, index * this.dims, q);
       if (best.length < k || score > (best[best.length - 1]?.score ?? -2)) {
         best.push({ score, index });

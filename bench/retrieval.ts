@@ -12,7 +12,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
 import { ingestDocument } from '../agent/knowledge/ingest.js';
 import { createLogger } from '../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
@@ -29,6 +28,14 @@ import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { CHUNKS_PER_DOCUMENT, documentText, EmulatedEmbedder } from './retrieval-corpus.js';
 import { findWithDecimalLiteral } from './retrieval-decimal.js';
+import { buildIndex, dropIndex } from './retrieval-index.js';
+import {
+  DEFAULT_MIXED,
+  type MixedOptions,
+  mixedNotes,
+  QUICK_MIXED,
+  runMixedRetrieval,
+} from './retrieval-mixed.js';
 import { fmt, p50p95, summarize } from './stats.js';
 
 export interface RetrievalOptions {
@@ -38,19 +45,19 @@ export interface RetrievalOptions {
   queries: number;
   /** Chunks ingested first with the HNSW index live, as the product ingests. */
   liveChunks: number;
+  /** The table shared by characters of different sizes; absent: `QUICK_MIXED`. */
+  mixed?: MixedOptions;
 }
 
 export const DEFAULT_RETRIEVAL: RetrievalOptions = {
   sizes: [10_000, 50_000],
   queries: 200,
   liveChunks: 1_000,
+  mixed: DEFAULT_MIXED,
 };
 
 const TOP_K = 5;
 const WARMUP_QUERIES = 20;
-/** The index exactly as migration 0001 creates it. */
-const CREATE_INDEX =
-  'CREATE INDEX "knowledge_chunks_embedding_idx" ON "knowledge_chunks" USING hnsw ("embedding" vector_cosine_ops)';
 
 interface Corpus {
   handle: DatabaseHandle;
@@ -77,15 +84,6 @@ async function ingestUpTo(corpus: Corpus, target: number): Promise<number> {
     corpus.loaded += chunks;
   }
   return ((corpus.loaded - first) / (performance.now() - started)) * 1000;
-}
-
-async function buildIndex(handle: DatabaseHandle): Promise<number> {
-  const started = performance.now();
-  // The graph must fit in maintenance_work_mem or pgvector builds it row by row, on disk.
-  await handle.db.execute(sql`set maintenance_work_mem = '1GB'`);
-  await handle.db.execute(sql.raw(CREATE_INDEX));
-  await handle.db.execute(sql`reset maintenance_work_mem`);
-  return performance.now() - started;
 }
 
 /** Which plan PostgreSQL picks for the product's query right now. */
@@ -243,11 +241,13 @@ export async function runRetrieval(options = DEFAULT_RETRIEVAL): Promise<Section
       value: `${fmt(liveRate)} chunks/s`,
     });
     for (const size of options.sizes) rows.push(...(await measureSize(corpus, size, options)));
+    const mixed = options.mixed ?? QUICK_MIXED;
+    rows.push(...(await runMixedRetrieval(mixed)));
     return {
       name: 'retrieval',
       title: 'Retrieval (embedded PGlite, pgvector HNSW, 1536 dimensions)',
       rows,
-      notes: retrievalNotes(options),
+      notes: [...retrievalNotes(options), ...mixedNotes(mixed)],
       load: { before, after: describeLoad() },
       durationMs: performance.now() - started,
     };
@@ -264,7 +264,7 @@ function progress(message: string): void {
 async function measureSize(corpus: Corpus, size: number, options: RetrievalOptions) {
   const label = `${size / 1000}k chunks`;
   progress(`loading up to ${label}`);
-  await corpus.handle.db.execute(sql`drop index knowledge_chunks_embedding_idx`);
+  await dropIndex(corpus.handle);
   const bulkRate = await ingestUpTo(corpus, size);
   progress(`building the HNSW index over ${label}`);
   const buildMs = await buildIndex(corpus.handle);

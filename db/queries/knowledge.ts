@@ -117,6 +117,8 @@ export interface SimilarChunkQuery {
   minSimilarity?: number;
   /** HNSW candidate list size; default `defaultEfSearch(limit)`. Larger: better recall, more CPU. */
   efSearch?: number;
+  /** Planner cost of one distance; default `DISTANCE_OPERATOR_COST`. For benchmarks and tests. */
+  operatorCost?: number;
 }
 
 /**
@@ -130,13 +132,20 @@ export function defaultEfSearch(limit: number): number {
 }
 
 /**
- * What one 1536-dimension cosine distance costs the planner, for this query only: 20x
- * PostgreSQL's default operator cost. At the default, the planner prices pgvector's `<=>`
- * like any cheap operator and, for a character with ~10k chunks, reads and sorts every row
- * (~170 ms of CPU in PGlite) instead of using the HNSW index (~7 ms); small knowledge
- * bases still get the exact scan of their own rows (`npm run bench -- retrieval`).
+ * What one 1536-dimension cosine distance costs the planner, for this query only: 400x
+ * PostgreSQL's default operator cost. The planner weighs reading a character's rows through
+ * the character btree and computing every distance (exact) against the HNSW index filtered by
+ * character (pgvector's iterative scan keeps walking until `limit` of the character's chunks
+ * are found). In a 10k-chunk table shared by several characters, the exact scan costs ~11 ms
+ * of CPU at 300 rows, ~13 at 500, ~22 at 1k, ~34 at 2k, ~43 at 2.8k; the index ~7-8 ms at
+ * any size from 500 up, recall@5 0.99-1 (`npm run bench -- retrieval`, mixed table). At 1 the
+ * switch falls between 300 and 500 rows, where the two cost the same; at 0.05 (before) it
+ * fell between 2.8k and 4k rows, and at 0.5 between 500 and 700. Higher costs push the index
+ * onto smaller characters, where it is no faster and recall drops (0.953 at 300 rows from 2,
+ * 0.94 at 200 rows from 20). The setting prices every operator of the query, the character
+ * comparison too; the distance is what dominates.
  */
-const DISTANCE_OPERATOR_COST = '0.05';
+export const DISTANCE_OPERATOR_COST = 1;
 
 /** The product query, to run inside `withSearchSettings`. */
 function similarChunksSelect(tx: Executor, query: SimilarChunkQuery) {
@@ -162,11 +171,12 @@ async function withSearchSettings<T>(
   work: (tx: Executor) => Promise<T>,
 ): Promise<T> {
   const efSearch = String(query.efSearch ?? defaultEfSearch(query.limit));
+  const operatorCost = String(query.operatorCost ?? DISTANCE_OPERATOR_COST);
   return db.transaction(async (tx) => {
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'strict_order', true),
                  set_config('hnsw.ef_search', ${efSearch}, true),
-                 set_config('cpu_operator_cost', ${DISTANCE_OPERATOR_COST}, true)`,
+                 set_config('cpu_operator_cost', ${operatorCost}, true)`,
     );
     return work(tx);
   });
@@ -174,7 +184,9 @@ async function withSearchSettings<T>(
 
 /**
  * The `limit` chunks of one character closest to `embedding` by cosine distance. The HNSW
- * index serves it; iterative scanning keeps the character filter from starving the result.
+ * index serves it for a character with more than a few hundred chunks (`DISTANCE_OPERATOR_COST`);
+ * iterative scanning keeps the character filter from starving the result. A smaller
+ * character's chunks are read and compared one by one, which is as fast and exact.
  * The query vector is sent once: turning 1536 numbers into a vector is not free.
  */
 export async function findSimilarChunks(
