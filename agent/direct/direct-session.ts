@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type VAD, voice } from '@livekit/agents';
+import { voice } from '@livekit/agents';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -20,6 +20,7 @@ import {
   type VoiceModels,
   voiceModels,
 } from '../voice/session.js';
+import type { VadRecycler } from '../voice/vad-recycler.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
 import { SharedVAD } from './shared-vad.js';
@@ -30,8 +31,8 @@ export interface DirectSessionDeps {
   config: VoiceConfig & Pick<Config, 'rag'>;
   db: Executor;
   brain: Brain;
-  /** Silero, loaded once per process and shared by every session. */
-  vad: VAD;
+  /** Silero for each new call: one model serves many calls, and is renewed now and then. */
+  vad: Pick<VadRecycler, 'forCall'>;
   logger: Logger;
   /** ICE settings of the server's peers. */
   peer?: PeerOptions;
@@ -138,7 +139,7 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
     peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
   if (camera !== undefined) vision.follow(camera);
   // One Silero inference stream per call, shared by turn detection and the STT's utterances.
-  const vad = new SharedVAD(deps.vad);
+  const vad = new SharedVAD(deps.vad.forCall());
   const models = voiceModels(deps.config, { brain: deps.brain, vad }, agent.character);
   const session = createVoiceSession({
     config: deps.config,

@@ -5,11 +5,11 @@ import type { Brain } from '../brain.js';
 import { cartesiaConfigured } from '../providers/cartesia.js';
 import { openAIConfigured } from '../providers/openai-client.js';
 import type { PeerOptions } from '../transports/webrtc/peer.js';
-import { loadVoiceVad } from '../voice/vad.js';
+import { VadRecycler } from '../voice/vad-recycler.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
 /**
- * Direct WebRTC calls for `npm start`: Silero loaded once for the whole process, and the
+ * Direct WebRTC calls for `npm start`: Silero for the calls (see {@link VadRecycler}), and the
  * registry the HTTP routes start calls in. Close it (`closeAll()`) before the database.
  */
 export async function startDirectCalls(
@@ -17,7 +17,7 @@ export async function startDirectCalls(
   deps: { db: Executor; brain: Brain; logger: Logger; peer?: PeerOptions },
   options: DirectSessionsOptions = {},
 ): Promise<DirectSessions> {
-  const vad = await loadVoiceVad();
+  const vad = await VadRecycler.create();
   const logger = deps.logger.child({ part: 'rtc' });
   return new DirectSessions(
     { ...deps, config, vad, logger },
