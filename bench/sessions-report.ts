@@ -79,7 +79,8 @@ export function sessionRows(baseline: Baseline, steps: Step[]): ResultRow[] {
   if (first === undefined || top === undefined) return rows;
   // The per-call figure comes from the most calls the server still served properly.
   const best = steps.filter(healthy).at(-1);
-  return [...rows, perCoreRow(baseline, best), ...healthRows(baseline, first, top)];
+  // Health and latency at that step too: past it, the step rows say how the server fell behind.
+  return [...rows, perCoreRow(baseline, best), ...healthRows(baseline, first, best ?? top)];
 }
 
 function perCoreRow(baseline: Baseline, best: Step | undefined): ResultRow {
