@@ -6,6 +6,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import {
+  DISTANCE_OPERATOR_COST,
   defaultEfSearch,
   type SimilarChunk,
   type SimilarChunkQuery,
@@ -19,11 +20,12 @@ export async function findWithDecimalLiteral(
 ): Promise<SimilarChunk[]> {
   const literal = `[${query.embedding.join(',')}]`;
   const efSearch = String(query.efSearch ?? defaultEfSearch(query.limit));
+  const operatorCost = String(query.operatorCost ?? DISTANCE_OPERATOR_COST);
   const rows = await db.transaction(async (tx) => {
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'strict_order', true),
                  set_config('hnsw.ef_search', ${efSearch}, true),
-                 set_config('cpu_operator_cost', '0.05', true)`,
+                 set_config('cpu_operator_cost', ${operatorCost}, true)`,
     );
     return tx
       .select({

@@ -145,8 +145,8 @@ export function defaultEfSearch(limit: number): number {
  * 0.94 at 200 rows from 20). In a 50k table the switch moves to between 500 and 1k rows
  * (2%): there a 1k-row character got the index at 19.5 ms against 21.6 exact, recall@5 0.96
  * (30 queries; ef_search 100 gave 13.2 ms and 0.987), 2.5k rows 10.8 ms against 46 exact,
- * recall 1 (exploration with the bench's mixed table). The setting prices every operator of the query, the character
- * comparison too; the distance is what dominates.
+ * recall 1 (exploration with the bench's mixed table). The setting prices every operator of
+ * the query, the character comparison too; the distance is what dominates.
  */
 export const DISTANCE_OPERATOR_COST = 1;
 
