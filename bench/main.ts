@@ -10,6 +10,7 @@ import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
 import { DEFAULT_SESSIONS, runSessions } from './sessions.js';
 import { DEFAULT_TOKEN_ENDPOINT, runTokenEndpoint } from './token-endpoint.js';
+import { DEFAULT_VAD_BENCH, runVadBench } from './vad.js';
 import { DEFAULT_VOICE, runBargeIn, runVoice } from './voice.js';
 import { DEFAULT_WS_CHAT, runWsChat } from './ws-chat.js';
 
@@ -37,6 +38,7 @@ const SECTIONS: Record<string, Runner> = {
     ),
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
+  vad: (quick) => runVadBench(quick ? { calls: 4, concurrency: 2 } : DEFAULT_VAD_BENCH),
   sessions: (quick) =>
     runSessions({
       ...(quick

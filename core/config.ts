@@ -40,6 +40,7 @@ const envSchema = z.object({
   ROOM_TOKEN_TTL_MS: positiveInt.default(10 * 60_000),
   AGENT_HTTP_PORT: port.default(8081),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
+  TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
 
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: url.optional(),
@@ -92,6 +93,11 @@ export interface Config {
   };
   /** Direct WebRTC calls: past `maxCalls` at once, a new call is refused, not squeezed in. */
   direct: { maxCalls: number };
+  /**
+   * How a voice session decides the user's turn is over: `vad` after a fixed silence, `model`
+   * with LiveKit's on-device end-of-turn model (agent/voice/turn-detection.ts).
+   */
+  voice: { turnDetection: 'model' | 'vad' };
   openai: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -163,6 +169,7 @@ function toConfig(env: Env): Config {
       workerHttpPort: env.AGENT_HTTP_PORT,
     },
     direct: { maxCalls: env.DIRECT_MAX_CALLS },
+    voice: { turnDetection: env.TURN_DETECTION },
     openai: {
       apiKey: env.OPENAI_API_KEY,
       baseUrl: env.OPENAI_BASE_URL,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { voice } from '@livekit/agents';
+import { type ipc, type VAD, voice } from '@livekit/agents';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -20,7 +20,6 @@ import {
   type VoiceModels,
   voiceModels,
 } from '../voice/session.js';
-import type { VadRecycler } from '../voice/vad-recycler.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
 import { SharedVAD } from './shared-vad.js';
@@ -31,8 +30,10 @@ export interface DirectSessionDeps {
   config: VoiceConfig & Pick<Config, 'rag'>;
   db: Executor;
   brain: Brain;
-  /** Silero for each new call: one model serves many calls, and is renewed now and then. */
-  vad: Pick<VadRecycler, 'forCall'>;
+  /** The process's VAD; each call opens its own streams on it. */
+  vad: VAD;
+  /** Runs the end-of-turn model (`TURN_DETECTION=model`): a call has no LiveKit job's. */
+  inferenceExecutor: ipc.InferenceExecutor;
   logger: Logger;
   /** ICE settings of the server's peers. */
   peer?: PeerOptions;
@@ -138,9 +139,13 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
   const camera =
     peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
   if (camera !== undefined) vision.follow(camera);
-  // One Silero inference stream per call, shared by turn detection and the STT's utterances.
-  const vad = new SharedVAD(deps.vad.forCall());
-  const models = voiceModels(deps.config, { brain: deps.brain, vad }, agent.character);
+  // One VAD inference stream per call, shared by turn detection and the STT's utterances.
+  const vad = new SharedVAD(deps.vad);
+  const models = voiceModels(
+    deps.config,
+    { brain: deps.brain, vad, inferenceExecutor: deps.inferenceExecutor },
+    agent.character,
+  );
   const session = createVoiceSession({
     config: deps.config,
     brain: deps.brain,

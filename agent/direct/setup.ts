@@ -5,22 +5,26 @@ import type { Brain } from '../brain.js';
 import { cartesiaConfigured } from '../providers/cartesia.js';
 import { openAIConfigured } from '../providers/openai-client.js';
 import type { PeerOptions } from '../transports/webrtc/peer.js';
-import { VadRecycler } from '../voice/vad-recycler.js';
+import { InProcessInferenceExecutor, prewarmEndOfTurn } from '../voice/turn-detection.js';
+import { createVoiceVad } from '../voice/vad.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
 /**
- * Direct WebRTC calls for `npm start`: Silero for the calls (see {@link VadRecycler}), and the
- * registry the HTTP routes start calls in. Close it (`closeAll()`) before the database.
+ * Direct WebRTC calls for `npm start`: one VAD for all calls, the end-of-turn model run in
+ * this process (loaded now when `TURN_DETECTION=model`), and the registry the HTTP routes
+ * start calls in. Close it (`closeAll()`) before the database.
  */
 export async function startDirectCalls(
   config: Config,
   deps: { db: Executor; brain: Brain; logger: Logger; peer?: PeerOptions },
   options: DirectSessionsOptions = {},
 ): Promise<DirectSessions> {
-  const vad = await VadRecycler.create();
+  const vad = createVoiceVad();
+  if (config.voice.turnDetection === 'model') prewarmEndOfTurn();
+  const inferenceExecutor = new InProcessInferenceExecutor();
   const logger = deps.logger.child({ part: 'rtc' });
   return new DirectSessions(
-    { ...deps, config, vad, logger },
+    { ...deps, config, vad, inferenceExecutor, logger },
     { maxSessions: config.direct.maxCalls, ...options },
   );
 }

@@ -1,20 +1,20 @@
 import {
+  inference,
   initializeLogger,
   VAD,
   type VADEvent,
   VADEventType,
   type VADStream,
 } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toFrames } from '../providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../providers/local/flite.js';
 import { SharedVAD } from './shared-vad.js';
 
-/** Silero as it is, counting the streams opened on it (each runs the model on its own). */
-class CountedSilero extends VAD {
-  readonly label = 'counted silero';
+/** Parley's VAD as it is, counting the streams opened on it (each runs the model on its own). */
+class CountedVAD extends VAD {
+  readonly label = 'counted vad';
   opened = 0;
   constructor(private readonly inner: VAD) {
     super(inner.capabilities);
@@ -30,7 +30,7 @@ let speech: AudioFrame[];
 let model: VAD;
 beforeAll(async () => {
   initializeLogger({ pretty: false, level: 'warn' });
-  model = await silero.VAD.load();
+  model = new inference.VAD();
   speech = toFrames(await synthesizeSpeech('Tell me about the planets, please.'), 16_000, 20);
   silence = toFrames({ samples: new Int16Array(16_000), sampleRate: 16_000 }, 16_000, 20);
 });
@@ -51,7 +51,7 @@ const speechEvents = (seen: VADEvent[]) =>
 
 describe('SharedVAD', () => {
   it('gives two streams of one call the same speech events from one inference stream', async () => {
-    const counted = new CountedSilero(model);
+    const counted = new CountedVAD(model);
     const vad = new SharedVAD(counted);
     const turns = vad.stream();
     const utterances = vad.stream();
@@ -79,7 +79,7 @@ describe('SharedVAD', () => {
   }, 60_000);
 
   it('keeps listening when the stream that fed it closes, and reopens after all closed', async () => {
-    const counted = new CountedSilero(model);
+    const counted = new CountedVAD(model);
     const vad = new SharedVAD(counted);
     const first = vad.stream();
     const second = vad.stream();

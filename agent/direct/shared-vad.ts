@@ -6,9 +6,10 @@ import type { AudioFrame } from '@livekit/rtc-node';
  *
  * An AgentSession opens two VAD streams on the same microphone: one for turn detection, and
  * one inside the framework's stream adapter for a non-streaming STT such as Whisper, which
- * cuts the audio into utterances. With Silero each runs the model on every 32 ms of audio, so
- * a call paid for every inference twice (bench `sessions`: about a third of a listening
- * call's CPU). Here the oldest open stream feeds the audio to one inner stream and every
+ * cuts the audio into utterances. Each stream runs the model on every 32 ms of audio (the
+ * onnxruntime Silero plugin did, and `inference.VAD` still does: one native VAD per stream),
+ * so a call paid for every inference twice (bench `sessions`: about a third of a listening
+ * call's CPU with the plugin). Here the oldest open stream feeds the audio to one inner stream and every
  * stream gets its events; the other streams' input (the same microphone) is read and dropped.
  *
  * Make one per call: streams of different calls must never share.

@@ -1,4 +1,12 @@
-import { type llm, type stt, type tts, type VAD, voice } from '@livekit/agents';
+import {
+  type inference,
+  type ipc,
+  type llm,
+  type stt,
+  type tts,
+  type VAD,
+  voice,
+} from '@livekit/agents';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Brain } from '../brain.js';
@@ -10,19 +18,21 @@ import { PocketsphinxSTT } from '../providers/local/pocketsphinx-stt.js';
 import { createLLM, createSTT, llmConnectOptions } from '../providers/openai.js';
 import { openAIConfigured } from '../providers/openai-client.js';
 import { reportFailedRecognitions } from './reported-stt.js';
+import { createTurnDetector } from './turn-detection.js';
 
-export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers'>;
+export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'voice'>;
 
-/** The four models of a voice turn. */
+/** The models of a voice turn; the end-of-turn model only with `TURN_DETECTION=model`. */
 export interface VoiceModels {
   vad: VAD;
   stt: stt.STT;
   llm: llm.LLM;
   tts: tts.TTS;
+  turnDetector?: inference.TurnDetector;
 }
 
 /**
- * Parley's turn-taking. VAD endpointing (no cloud turn detector), barge-in after half a
+ * Parley's turn-taking with `TURN_DETECTION=vad` (the default). VAD endpointing, barge-in after half a
  * second of speech with resume on a false interruption, and preemptive generation: the LLM
  * and the speech synthesis start on the final transcript, before the turn is committed.
  *
@@ -50,6 +60,21 @@ export const TURN_HANDLING = {
 } satisfies Partial<voice.AgentSessionOptions['turnHandling']>;
 
 /**
+ * The turn handling for a session: {@link TURN_HANDLING}, or with the end-of-turn model in
+ * place of the fixed delay. The model is asked after 200 ms of silence; the turn then ends
+ * `minDelay` after the last speech when it says the turn is likely over, `maxDelay` after it
+ * when not. Both are agents' defaults for an audio turn detector (300 ms and 2.5 s), not yet
+ * tuned on Parley's own conversations.
+ */
+export function turnHandling(
+  turnDetector: inference.TurnDetector | undefined,
+): NonNullable<voice.AgentSessionOptions['turnHandling']> {
+  if (turnDetector === undefined) return TURN_HANDLING;
+  const { endpointing: _fixedDelay, ...rest } = TURN_HANDLING;
+  return { ...rest, turnDetection: turnDetector };
+}
+
+/**
  * The models for one character's voice session: OpenAI (or a compatible server) for
  * speech-to-text and the LLM, Cartesia in the character's voice. Without an OpenAI
  * configuration speech-to-text falls back to pocketsphinx, without a Cartesia key speech
@@ -57,14 +82,16 @@ export const TURN_HANDLING = {
  */
 export function voiceModels(
   config: VoiceConfig,
-  deps: { brain: Brain; vad: VAD },
+  deps: { brain: Brain; vad: VAD; inferenceExecutor?: ipc.InferenceExecutor },
   character: { voiceId: string | null; language: string },
 ): VoiceModels {
   const stt = openAIConfigured(config)
     ? createSTT(config, deps.brain.openai, character.language)
     : new PocketsphinxSTT();
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
-  return { vad: deps.vad, stt, llm: createLLM(config, deps.brain.openai), tts };
+  const llm = createLLM(config, deps.brain.openai);
+  if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
+  return { vad: deps.vad, stt, llm, tts, turnDetector: createTurnDetector(deps.inferenceExecutor) };
 }
 
 export interface VoiceSessionParams {
@@ -89,10 +116,11 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
   const speechToText = reportFailedRecognitions(params.models.stt, (error) =>
     session.emit(voice.AgentSessionEventTypes.Error, voice.createErrorEvent(error, speechToText)),
   );
+  const { turnDetector, ...models } = params.models;
   const session = new voice.AgentSession({
-    ...params.models,
+    ...models,
     stt: speechToText,
-    turnHandling: TURN_HANDLING,
+    turnHandling: turnHandling(turnDetector),
     // The browser cancels its own echo; Parley runs no server-side AEC that needs warming up.
     aecWarmupDuration: null,
     connOptions: {

@@ -107,7 +107,12 @@ async function startVoiceSession(
 ): Promise<void> {
   const vad = ctx.proc.userData.vad;
   if (vad === undefined) throw new AppError('INTERNAL', 'The job process was not prewarmed');
-  const models = voiceModels(deps.config, { brain: deps.brain, vad }, agent.character);
+  // The end-of-turn model (TURN_DETECTION=model) runs in the worker's inference process.
+  const models = voiceModels(
+    deps.config,
+    { brain: deps.brain, vad, inferenceExecutor: ctx.inferenceExecutor },
+    agent.character,
+  );
   const session = createVoiceSession({ ...deps, models, agent });
   // The session closes when the user leaves the room: the job has nothing more to do.
   session.on(voice.AgentSessionEventTypes.Close, () => ctx.shutdown('conversation ended'));

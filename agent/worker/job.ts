@@ -1,14 +1,15 @@
 import { defineAgent } from '@livekit/agents';
-import { loadVoiceVad } from '../voice/vad.js';
+import { createVoiceVad } from '../voice/vad.js';
 import { runCharacterJob, type WorkerProcessData } from './character-job.js';
 
 /**
- * The agent every job process of the worker runs. Silero's model loads once per process,
- * before the process takes a job, so a conversation starts without that delay.
+ * The agent every job process of the worker runs. The VAD's model loads once per process,
+ * before the process takes a job, so a conversation starts without that delay. The
+ * end-of-turn model runs in the worker's inference process, which agents starts and warms.
  */
 export default defineAgent<WorkerProcessData>({
-  prewarm: async (proc) => {
-    proc.userData.vad = await loadVoiceVad();
+  prewarm: (proc) => {
+    proc.userData.vad = createVoiceVad();
   },
   entry: (ctx) => runCharacterJob(ctx),
 });

@@ -1,11 +1,11 @@
-import { type VAD, voice } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
+import { inference, type VAD, voice } from '@livekit/agents';
 import type { Brain } from '../../agent/brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../agent/character-agent.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
 import { createVoiceSession, type VoiceModels, voiceModels } from '../../agent/voice/session.js';
-import { loadVoiceVad } from '../../agent/voice/vad.js';
+import { InProcessInferenceExecutor } from '../../agent/voice/turn-detection.js';
+import { createVoiceVad } from '../../agent/voice/vad.js';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -99,12 +99,12 @@ export interface VoiceHarness {
   close(): Promise<void>;
 }
 
-const sharedVad = new Map<'parley' | 'bare', Promise<VAD>>();
+const sharedVad = new Map<'parley' | 'bare', VAD>();
 let fliteReady: Promise<unknown> | undefined;
 
 /**
- * Silero loaded once per process (as the worker's prewarm does): with Parley's settings, or
- * for a bare session with the plugin's defaults. Flite's worker thread is started and its
+ * The VAD made once per process (as the worker's prewarm does): with Parley's settings, or
+ * for a bare session with agents' defaults. Flite's worker thread is started and its
  * WebAssembly compiled before any session runs. Started lazily in the middle of a session,
  * the flite worker crashed the process (SIGSEGV inside V8 on the worker thread) in most runs
  * on this machine; started beforehand, never in our runs.
@@ -114,7 +114,7 @@ export async function loadVad(variant: 'parley' | 'bare' = 'parley'): Promise<VA
   await fliteReady;
   let vad = sharedVad.get(variant);
   if (vad === undefined) {
-    vad = variant === 'parley' ? loadVoiceVad() : silero.VAD.load();
+    vad = variant === 'parley' ? createVoiceVad() : new inference.VAD();
     sharedVad.set(variant, vad);
   }
   return vad;
@@ -169,7 +169,13 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       },
       options.chatRoomId,
     );
-    let models = voiceModels(config, { brain: test.brain, vad }, agent.character);
+    // Like a direct call: no LiveKit job, so the end-of-turn model runs in this process.
+    const inferenceExecutor = new InProcessInferenceExecutor();
+    let models = voiceModels(
+      config,
+      { brain: test.brain, vad, inferenceExecutor },
+      agent.character,
+    );
     if (options.stt?.kind === 'pocketsphinx') {
       models = { ...models, stt: new PocketsphinxSTT({ phrases: options.stt.phrases }) };
     }

@@ -1,5 +1,4 @@
-import { initializeLogger, stt } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
+import { inference, initializeLogger, stt } from '@livekit/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { silenceFrames, speechFrames } from '../../../tests/audio/speech.js';
 import { PocketsphinxSTT } from './pocketsphinx-stt.js';
@@ -8,12 +7,12 @@ beforeAll(() => {
   initializeLogger({ pretty: false, level: 'warn' });
 });
 
-/** What a voice session does with a non-streaming STT: Silero cuts utterances, we transcribe. */
+/** What a voice session does with a non-streaming STT: the VAD cuts utterances, we transcribe. */
 describe('PocketsphinxSTT behind the framework’s VAD stream adapter', () => {
   it('transcribes two utterances separated by a pause, one final transcript each', async () => {
     const phrases = ['tell me about the moon', 'play some relaxing music'];
     const format = { sampleRate: 48_000, frameMs: 10 };
-    const vad = await silero.VAD.load();
+    const vad = new inference.VAD();
     const adapter = new stt.StreamAdapter(
       new PocketsphinxSTT({ phrases, timeoutMs: 120_000 }),
       vad,

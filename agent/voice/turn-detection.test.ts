@@ -1,0 +1,62 @@
+import { initializeLogger } from '@livekit/agents';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isAppError } from '../../core/errors.js';
+import { toFrames } from '../providers/local/audio-frames.js';
+import { synthesizeSpeech } from '../providers/local/flite.js';
+import { createTurnDetector, InProcessInferenceExecutor } from './turn-detection.js';
+
+beforeAll(() => {
+  initializeLogger({ pretty: false, level: 'warn' });
+});
+
+/**
+ * What the session's audio end-of-turn stream answers after `text` and 200 ms of silence
+ * (when audio_recognition asks): the probability that the turn is over.
+ */
+async function endOfTurnProbability(text: string): Promise<number> {
+  const detector = createTurnDetector(new InProcessInferenceExecutor());
+  const stream = detector.stream();
+  try {
+    const speech = await synthesizeSpeech(text, { voice: 'slt' });
+    const silence = { samples: new Int16Array(3_200), sampleRate: 16_000 };
+    for (const frame of [...toFrames(speech, 16_000, 20), ...toFrames(silence, 16_000, 20)]) {
+      stream.pushAudio(frame);
+    }
+    // The stream moves pushed audio into its model buffer in promise callbacks: let them run.
+    await new Promise((resolve) => setImmediate(resolve));
+    const prediction = await stream.predict().await;
+    return prediction.endOfTurnProbability;
+  } finally {
+    await stream.aclose();
+  }
+}
+
+describe('end-of-turn detection', () => {
+  it('refuses to build the model detector without an executor, instead of always saying "over"', () => {
+    expect(() => createTurnDetector(undefined)).toThrow(
+      expect.objectContaining({ code: 'INTERNAL' }),
+    );
+    try {
+      createTurnDetector(undefined);
+    } catch (error) {
+      expect(isAppError(error) && error.message).toMatch(/TURN_DETECTION=model/);
+    }
+  });
+
+  it('runs the on-device model in process: an unfinished phrase is unlikely to end the turn', async () => {
+    // The English threshold the session compares the prediction with (0.36 in agents 1.9).
+    const threshold = createTurnDetector(new InProcessInferenceExecutor()).thresholds.en;
+    expect(threshold).toBeGreaterThan(0);
+    const unfinished = await endOfTurnProbability('I would like to book a table for two and');
+    const complete = await endOfTurnProbability('Yes, that sounds good.');
+    // Without an executor agents answers exactly 1.0 for both.
+    expect(unfinished).toBeLessThan(threshold ?? 0);
+    expect(complete).toBeGreaterThan(threshold ?? 1);
+  });
+
+  it('rejects a request it has no runner for', async () => {
+    await expect(
+      new InProcessInferenceExecutor().doInference('something_else', { pcm: '' }),
+    ).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+});
