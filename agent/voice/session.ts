@@ -60,18 +60,21 @@ export const TURN_HANDLING = {
 } satisfies Partial<voice.AgentSessionOptions['turnHandling']>;
 
 /**
- * The turn handling for a session: {@link TURN_HANDLING}, or with the end-of-turn model in
- * place of the fixed delay. The model is asked after 200 ms of silence; the turn then ends
- * `minDelay` after the last speech when it says the turn is likely over, `maxDelay` after it
- * when not. Both are agents' defaults for an audio turn detector (300 ms and 2.5 s), not yet
- * tuned on Parley's own conversations.
+ * The turn handling for a session: {@link TURN_HANDLING}, with the end-of-turn model when
+ * there is one. The model is asked after 200 ms of silence; the turn then ends `minDelay`
+ * after the last speech when it says the turn is likely over, `maxDelay` after it when not.
+ * Parley keeps its own 800 ms / 3 s rather than agents' defaults for an audio detector
+ * (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind
+ * the VAD) only hears a phrase after 350 ms of silence and answers a few hundred ms later, and
+ * a turn that commits before then loses its last phrase to the next turn. So the model makes
+ * Parley more patient inside a sentence, not faster after a complete one. Not yet tuned on a
+ * conversation-quality measurement.
  */
 export function turnHandling(
   turnDetector: inference.TurnDetector | undefined,
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
   if (turnDetector === undefined) return TURN_HANDLING;
-  const { endpointing: _fixedDelay, ...rest } = TURN_HANDLING;
-  return { ...rest, turnDetection: turnDetector };
+  return { ...TURN_HANDLING, turnDetection: turnDetector };
 }
 
 /**
