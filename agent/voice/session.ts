@@ -13,11 +13,11 @@ import { reportFailedRecognitions } from './reported-stt.js';
 
 export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers'>;
 
-/** The four models of a voice turn. */
+/** The four models of a voice turn; no LLM when none is configured (see CharacterAgent). */
 export interface VoiceModels {
   vad: VAD;
   stt: stt.STT;
-  llm: llm.LLM;
+  llm: llm.LLM | undefined;
   tts: tts.TTS;
 }
 
@@ -53,7 +53,8 @@ export const TURN_HANDLING = {
  * The models for one character's voice session: OpenAI (or a compatible server) for
  * speech-to-text and the LLM, Cartesia in the character's voice. Without an OpenAI
  * configuration speech-to-text falls back to pocketsphinx, without a Cartesia key speech
- * falls back to flite: both offline, both far below the real providers.
+ * falls back to flite: both offline, both far below the real providers. Without an OpenAI
+ * configuration there is no LLM at all: the agent says what to configure instead of replying.
  */
 export function voiceModels(
   config: VoiceConfig,
@@ -64,7 +65,8 @@ export function voiceModels(
     ? createSTT(config, deps.brain.openai, character.language)
     : new PocketsphinxSTT();
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
-  return { vad: deps.vad, stt, llm: createLLM(config, deps.brain.openai), tts };
+  const llm = openAIConfigured(config) ? createLLM(config, deps.brain.openai) : undefined;
+  return { vad: deps.vad, stt, llm, tts };
 }
 
 export interface VoiceSessionParams {
