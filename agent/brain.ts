@@ -25,6 +25,8 @@ export interface Brain {
   conversation: Conversation;
   /** False without OPENAI_API_KEY/OPENAI_BASE_URL: no LLM or embedding call is ever made. */
   llmConfigured: boolean;
+  /** False without an embedding provider: documents wait as `pending` (deferred-embedding.ts). */
+  embeddingsConfigured: boolean;
   /** Embeds a document; without an embedding provider it stays `pending` (see deferred-embedding). */
   ingestDocument(document: KnowledgeDocument): Promise<void>;
   /** Stores what is still buffered and releases the providers. */
@@ -77,6 +79,7 @@ export function createBrain(
     writer,
     conversation,
     llmConfigured,
+    embeddingsConfigured: configured,
     async ingestDocument(document) {
       if (!configured) {
         deps.logger.info({ documentId: document.id }, 'document waits for an embedding provider');

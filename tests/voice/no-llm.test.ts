@@ -23,7 +23,8 @@ beforeAll(async () => {
   });
   await h.playedOut(await h.nextReply(0));
   await h.idle();
-});
+  // Generous: real-time audio on a loaded 2-core machine.
+}, 180_000);
 afterAll(async () => {
   await h?.close();
   await database.close();
@@ -50,5 +51,5 @@ describe('a voice call with no LLM configured', () => {
     const stored = (await listMessages(database.db, { chatRoomId, limit: 50 })).messages;
     expect(stored.map((m) => m.sender)).toEqual(['character']);
     expect(stored[0]?.text).not.toBe(LLM_MISSING_SPEECH);
-  });
+  }, 180_000);
 });
