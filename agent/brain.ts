@@ -11,7 +11,7 @@ import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
 import { createLLM, llmConnectOptions } from './providers/openai.js';
 import { createOpenAIClient, openAIConfigured } from './providers/openai-client.js';
-import { llmNotConfigured } from './providers/status.js';
+import { llmNotConfigured, type ProviderStatus, providerStatus } from './providers/status.js';
 
 /** Longest a turn waits for retrieval before answering without knowledge. */
 const RETRIEVAL_TIMEOUT_MS = 1_500;
@@ -27,6 +27,8 @@ export interface Brain {
   llmConfigured: boolean;
   /** False without an embedding provider: documents wait as `pending` (deferred-embedding.ts). */
   embeddingsConfigured: boolean;
+  /** What this brain talks to, for the page (no secrets). */
+  providers: ProviderStatus;
   /** Embeds a document; without an embedding provider it stays `pending` (see deferred-embedding). */
   ingestDocument(document: KnowledgeDocument): Promise<void>;
   /** Stores what is still buffered and releases the providers. */
@@ -39,7 +41,7 @@ export interface Brain {
  * voice paths (LiveKit worker, direct WebRTC) take their LLM and retriever from here too.
  */
 export function createBrain(
-  config: Pick<Config, 'openai' | 'providers' | 'rag'>,
+  config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag'>,
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
 ): Brain {
   const openai = createOpenAIClient(config);
@@ -80,6 +82,7 @@ export function createBrain(
     conversation,
     llmConfigured,
     embeddingsConfigured: configured,
+    providers: providerStatus(config),
     async ingestDocument(document) {
       if (!configured) {
         deps.logger.info({ documentId: document.id }, 'document waits for an embedding provider');

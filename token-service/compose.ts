@@ -49,6 +49,7 @@ export async function composeParley(
     auth: await createAuth(config),
     conversation: brain.conversation,
     knowledge: brain,
+    providers: brain.providers,
     rtc: calls,
   });
   return {

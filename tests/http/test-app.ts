@@ -90,6 +90,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     auth: await createAuth(config),
     conversation: brain.brain.conversation,
     knowledge: brain.brain,
+    providers: brain.brain.providers,
     ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
   });
   return {
