@@ -8,7 +8,7 @@ import { openTestDatabase, type TestDatabase } from '../../tests/helpers/databas
 import { authUserFromClaims } from '../../token-service/auth/auth-user.js';
 import { createDevSession } from '../../token-service/auth/dev-session.js';
 import type { LocalIssuer } from '../../token-service/auth/local-issuer.js';
-import { embedPendingDocuments } from '../knowledge/deferred-embedding.js';
+import { embedPendingDocuments, startDeferredEmbedding } from '../knowledge/deferred-embedding.js';
 import { EXAMPLE_CHARACTERS } from './characters.js';
 import { seedExampleCharacters } from './seed.js';
 
@@ -64,12 +64,15 @@ describe('example characters', () => {
   it('have their pending documents embedded once a provider is configured, and retrieval uses them', async () => {
     const test = await startTestBrain(database.db);
     try {
-      const tried = await embedPendingDocuments({
+      // As `npm start` does: a sweep at start-up embeds every pending document.
+      const sweeps = startDeferredEmbedding({
         db: database.db,
         logger: silent,
         ingest: (document) => test.brain.ingestDocument(document),
       });
-      expect(tried).toBe(EXAMPLE_CHARACTERS.length);
+      await sweeps.idle();
+      await sweeps.close();
+      expect(test.emulator.requests.embeddings.length).toBeGreaterThan(0);
       expect(new Set((await documentStates()).map(([, status]) => status))).toEqual(
         new Set(['ready']),
       );
