@@ -10,7 +10,8 @@ import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
 import { createLLM, llmConnectOptions } from './providers/openai.js';
-import { createOpenAIClient } from './providers/openai-client.js';
+import { createOpenAIClient, openAIConfigured } from './providers/openai-client.js';
+import { llmNotConfigured, type ProviderStatus, providerStatus } from './providers/status.js';
 
 /** Longest a turn waits for retrieval before answering without knowledge. */
 const RETRIEVAL_TIMEOUT_MS = 1_500;
@@ -22,6 +23,13 @@ export interface Brain {
   retriever: Retriever;
   writer: TranscriptWriter;
   conversation: Conversation;
+  /** False without OPENAI_API_KEY/OPENAI_BASE_URL: no LLM or embedding call is ever made. */
+  llmConfigured: boolean;
+  /** False without an embedding provider: documents wait as `pending` (deferred-embedding.ts). */
+  embeddingsConfigured: boolean;
+  /** What this brain talks to, for the page (no secrets). */
+  providers: ProviderStatus;
+  /** Embeds a document; without an embedding provider it stays `pending` (see deferred-embedding). */
   ingestDocument(document: KnowledgeDocument): Promise<void>;
   /** Stores what is still buffered and releases the providers. */
   close(): Promise<void>;
@@ -33,12 +41,15 @@ export interface Brain {
  * voice paths (LiveKit worker, direct WebRTC) take their LLM and retriever from here too.
  */
 export function createBrain(
-  config: Pick<Config, 'openai' | 'providers' | 'rag'>,
+  config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag'>,
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
 ): Brain {
   const openai = createOpenAIClient(config);
   const llm = createLLM(config, openai);
-  const embedder = deps.embedder ?? createOpenAIEmbedder(openai, config.openai.embeddingModel);
+  const configured = deps.embedder !== undefined || openAIConfigured(config);
+  const embedder =
+    deps.embedder ??
+    (configured ? createOpenAIEmbedder(openai, config.openai.embeddingModel) : refusingEmbedder);
   const retriever = createRetriever({
     db: deps.db,
     embedder,
@@ -48,7 +59,7 @@ export function createBrain(
     timeoutMs: RETRIEVAL_TIMEOUT_MS,
   });
   const writer = new TranscriptWriter({ db: deps.db, logger: deps.logger });
-  const conversation = createConversation({
+  const talking = createConversation({
     db: deps.db,
     createLLM: () => createLLM(config, openai),
     connOptions: llmConnectOptions(config),
@@ -57,6 +68,11 @@ export function createBrain(
     logger: deps.logger,
     historyMessages: config.rag.historyMessages,
   });
+  const llmConfigured = openAIConfigured(config);
+  // Without an LLM a text turn is refused before anything is stored: no false apology.
+  const conversation: Conversation = llmConfigured
+    ? talking
+    : { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
   return {
     openai,
     llm,
@@ -64,7 +80,14 @@ export function createBrain(
     retriever,
     writer,
     conversation,
+    llmConfigured,
+    embeddingsConfigured: configured,
+    providers: providerStatus(config),
     async ingestDocument(document) {
+      if (!configured) {
+        deps.logger.info({ documentId: document.id }, 'document waits for an embedding provider');
+        return;
+      }
       await ingestDocument({ db: deps.db, embedder, logger: deps.logger }, document);
     },
     async close() {
@@ -73,3 +96,8 @@ export function createBrain(
     },
   };
 }
+
+/** Stands in for embeddings when none are configured; nothing calls it on a normal path. */
+const refusingEmbedder: Embedder = {
+  embed: () => Promise.reject(llmNotConfigured()),
+};

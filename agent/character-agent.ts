@@ -8,6 +8,7 @@ import type { Character, ChatRoom, Message } from '../db/schema.js';
 import { historyContext } from './conversation/history.js';
 import { characterInstructions } from './conversation/prompt.js';
 import { type Retriever, withKnowledge } from './conversation/retrieval.js';
+import { LLM_MISSING_SPEECH } from './providers/status.js';
 
 /** What the character sees of the user's camera: the latest frame, if any, as an image. */
 export interface VisionSource {
@@ -57,6 +58,17 @@ export class CharacterAgent extends voice.Agent {
   override async onEnter(): Promise<void> {
     const greeting = this.pendingGreeting;
     if (greeting) this.session.say(greeting);
+  }
+
+  /**
+   * A session without an LLM (none configured) says what is missing instead of answering,
+   * and keeps neither the turn nor that sentence in the conversation: nothing failed, and
+   * nothing pretends to be the character's answer.
+   */
+  override async onUserTurnCompleted(): Promise<void> {
+    if (this.session.llm !== undefined) return;
+    this.session.say(LLM_MISSING_SPEECH, { addToChatCtx: false });
+    throw new voice.StopResponse();
   }
 
   override async llmNode(

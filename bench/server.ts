@@ -83,6 +83,7 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
     auth: { verifier, devSessionsEnabled: false },
     conversation: brain.conversation,
     knowledge: brain,
+    providers: brain.providers,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

@@ -12,6 +12,7 @@ const optionalSecret = z.string().min(1).optional();
  */
 const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(8000),
   PUBLIC_URL: url.optional(),
@@ -64,6 +65,8 @@ type Env = z.output<typeof envSchema>;
 /** Parley's configuration, grouped by the part of the system that uses it. */
 export interface Config {
   logLevel: Env['LOG_LEVEL'];
+  /** `auto`: readable lines in a terminal, JSON otherwise (see `resolveLogFormat`). */
+  logFormat: Env['LOG_FORMAT'];
   http: {
     host: string;
     port: number;
@@ -140,6 +143,7 @@ function crossChecks(env: Env): string[] {
 function toConfig(env: Env): Config {
   return {
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     http: {
       host: env.HOST,
       port: env.PORT,

@@ -3,6 +3,7 @@
  * conversation and knowledge use cases live in `agent/`; the app sees them only through
  * these ports, which the real implementations satisfy structurally.
  */
+import type { ProviderStatus } from '../agent/providers/status.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
@@ -68,6 +69,8 @@ export interface AppDeps {
   auth: AuthDeps;
   conversation: ConversationPort;
   knowledge: KnowledgePort;
+  /** Which providers conversations use, shown to the page (`GET /api/client-config`). */
+  providers: ProviderStatus;
   /** Direct WebRTC calls (`agent/direct`); without it `/api/rtc/*` is not served. */
   rtc?: DirectCallPort;
   webSocket?: Partial<WebSocketTuning>;

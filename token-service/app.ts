@@ -79,7 +79,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const ensureProfile = createProfileEnsurer(db);
   await app.register(healthRoutes, { database });
   await app.register(devAuthRoutes, { auth: deps.auth });
-  await app.register(webRoutes, { config, devSessionsEnabled: deps.auth.devSessionsEnabled });
+  await app.register(webRoutes, {
+    config,
+    devSessionsEnabled: deps.auth.devSessionsEnabled,
+    providers: deps.providers,
+  });
   await app.register(chatSocketRoutes, {
     db,
     verifier: deps.auth.verifier,

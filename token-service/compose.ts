@@ -6,6 +6,11 @@
 import { type Brain, createBrain } from '../agent/brain.js';
 import type { DirectSessions } from '../agent/direct/registry.js';
 import { startDirectCalls } from '../agent/direct/setup.js';
+import { seedExampleCharacters } from '../agent/examples/seed.js';
+import {
+  type DeferredEmbedding,
+  startDeferredEmbedding,
+} from '../agent/knowledge/deferred-embedding.js';
 import type { PeerOptions } from '../agent/transports/webrtc/peer.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -28,6 +33,9 @@ export async function composeParley(
 ): Promise<Parley> {
   const { database, logger } = deps;
   const brain = createBrain(config, { db: database.db, logger });
+  const seeded = await seedExampleCharacters(database.db);
+  if (seeded > 0) logger.info({ characters: seeded }, 'example characters created');
+  const embedding = pendingDocumentEmbedding(brain, database, logger);
   const calls = await startDirectCalls(config, {
     db: database.db,
     brain,
@@ -41,6 +49,7 @@ export async function composeParley(
     auth: await createAuth(config),
     conversation: brain.conversation,
     knowledge: brain,
+    providers: brain.providers,
     rtc: calls,
   });
   return {
@@ -50,7 +59,25 @@ export async function composeParley(
     async close() {
       await calls.closeAll();
       await app.close();
+      await embedding?.close();
       await brain.close();
     },
   };
+}
+
+/** Embeds documents left `pending`, or says once that they wait for a provider. */
+function pendingDocumentEmbedding(
+  brain: Brain,
+  database: DatabaseHandle,
+  logger: Logger,
+): DeferredEmbedding | undefined {
+  if (!brain.embeddingsConfigured) {
+    logger.info('knowledge documents stay pending until an embedding provider is configured');
+    return undefined;
+  }
+  return startDeferredEmbedding({
+    db: database.db,
+    logger: logger.child({ part: 'knowledge' }),
+    ingest: (document) => brain.ingestDocument(document),
+  });
 }

@@ -9,7 +9,7 @@ import { describeProviders } from '../agent/direct/setup.js';
 import { startWorkerProcess, type WorkerProcess } from '../agent/worker/child-process.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/logger.js';
+import { createLogger, type Logger, resolveLogFormat } from '../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
 import type { App } from './app.js';
 import { composeParley, type Parley } from './compose.js';
@@ -26,10 +26,11 @@ interface Running {
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, name: 'parley' });
+  const format = resolveLogFormat(config.logFormat);
+  const logger = createLogger({ level: config.logLevel, name: 'parley', format });
   // The agents framework wants its logger before any of it runs.
   initializeLogger({
-    pretty: false,
+    pretty: format === 'pretty',
     level: config.logLevel === 'silent' ? 'fatal' : config.logLevel,
   });
   const database = await openMigratedDatabase(config);

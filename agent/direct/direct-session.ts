@@ -192,5 +192,5 @@ async function closeSession(session: voice.AgentSession, logger: Logger): Promis
 
 /** The per-session models; the VAD is shared and stays open. */
 async function releaseModels(models: VoiceModels): Promise<void> {
-  await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm.aclose()]);
+  await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm?.aclose()]);
 }

@@ -43,8 +43,9 @@ export function describeProviders(config: Pick<Config, 'openai' | 'cartesia' | '
   lines.push(
     openai
       ? `LLM, speech-to-text and embeddings: ${config.openai.baseUrl ?? 'OpenAI'}`
-      : 'OPENAI_API_KEY is not set: characters cannot answer (no LLM), speech is recognised ' +
-          'offline by pocketsphinx (rough), knowledge search is off. Set OPENAI_API_KEY, or ' +
+      : 'OPENAI_API_KEY is not set: characters cannot answer (no LLM; users are told so), speech ' +
+          'is recognised offline by pocketsphinx (rough), knowledge documents wait as pending. ' +
+          'Set OPENAI_API_KEY, or ' +
           'OPENAI_BASE_URL for an OpenAI-compatible local server (Ollama, vLLM, llama.cpp).',
   );
   lines.push(

@@ -17,7 +17,8 @@ import {
   updateDocumentContent,
 } from '../../db/queries/knowledge.js';
 import type { Character, KnowledgeDocument } from '../../db/schema.js';
-import { createOpenAIClient } from '../providers/openai-client.js';
+import { createOpenAIClient, openAIConfigured } from '../providers/openai-client.js';
+import { LLM_SETUP } from '../providers/status.js';
 import type { DocumentContentType } from './chunker.js';
 import { createOpenAIEmbedder } from './embedder.js';
 import { ingestDocument } from './ingest.js';
@@ -76,6 +77,8 @@ async function main(args: string[]): Promise<void> {
   }
   files.forEach(contentTypeOf);
   const config = loadConfig();
+  // Never call a provider that is not configured (it would be OpenAI's public API, keyless).
+  if (!openAIConfigured(config)) throw embeddingsNotConfigured();
   const logger = createLogger({ level: 'warn' });
   const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir });
   try {
@@ -106,3 +109,11 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   console.error(error instanceof AppError ? error.message : error);
   process.exitCode = 1;
 });
+
+function embeddingsNotConfigured(): AppError {
+  return new AppError(
+    'PROVIDER.NOT_CONFIGURED',
+    `Embeddings need ${LLM_SETUP.variable}; or run \`${LLM_SETUP.alternative}\` and use its settings`,
+    { details: { ...LLM_SETUP } },
+  );
+}

@@ -22,11 +22,14 @@ import { createTurnDetector } from './turn-detection.js';
 
 export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'voice'>;
 
-/** The models of a voice turn; the end-of-turn model only with `TURN_DETECTION=model`. */
+/**
+ * The models of a voice turn: no LLM when none is configured (see CharacterAgent); the
+ * end-of-turn model only with `TURN_DETECTION=model`.
+ */
 export interface VoiceModels {
   vad: VAD;
   stt: stt.STT;
-  llm: llm.LLM;
+  llm: llm.LLM | undefined;
   tts: tts.TTS;
   turnDetector?: inference.TurnDetector;
 }
@@ -81,7 +84,8 @@ export function turnHandling(
  * The models for one character's voice session: OpenAI (or a compatible server) for
  * speech-to-text and the LLM, Cartesia in the character's voice. Without an OpenAI
  * configuration speech-to-text falls back to pocketsphinx, without a Cartesia key speech
- * falls back to flite: both offline, both far below the real providers.
+ * falls back to flite: both offline, both far below the real providers. Without an OpenAI
+ * configuration there is no LLM at all: the agent says what to configure instead of replying.
  */
 export function voiceModels(
   config: VoiceConfig,
@@ -92,7 +96,7 @@ export function voiceModels(
     ? createSTT(config, deps.brain.openai, character.language)
     : new PocketsphinxSTT();
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
-  const llm = createLLM(config, deps.brain.openai);
+  const llm = openAIConfigured(config) ? createLLM(config, deps.brain.openai) : undefined;
   if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
   return { vad: deps.vad, stt, llm, tts, turnDetector: createTurnDetector(deps.inferenceExecutor) };
 }

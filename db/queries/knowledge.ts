@@ -1,4 +1,4 @@
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
 import { type KnowledgeDocument, knowledgeChunks, knowledgeDocuments } from '../schema.js';
 
@@ -289,4 +289,49 @@ export async function updateDocumentContent(
     .returning();
   if (row === undefined) throw new Error(`document ${params.id} does not exist`);
   return row;
+}
+
+/** How many of a character's documents are in each state. */
+export type DocumentCounts = Record<KnowledgeDocument['status'], number>;
+
+/** Document counts by state for each of `characterIds` (characters without any are absent). */
+export async function documentCountsByCharacter(
+  db: Executor,
+  characterIds: string[],
+): Promise<Map<string, DocumentCounts>> {
+  const counts = new Map<string, DocumentCounts>();
+  if (characterIds.length === 0) return counts;
+  const rows = await db
+    .select({
+      characterId: knowledgeDocuments.characterId,
+      status: knowledgeDocuments.status,
+      count: sql<number>`count(*)::int`,
+    })
+    .from(knowledgeDocuments)
+    .where(inArray(knowledgeDocuments.characterId, characterIds))
+    .groupBy(knowledgeDocuments.characterId, knowledgeDocuments.status);
+  for (const row of rows) {
+    const entry = counts.get(row.characterId) ?? { pending: 0, ready: 0, failed: 0 };
+    entry[row.status] = row.count;
+    counts.set(row.characterId, entry);
+  }
+  return counts;
+}
+
+/** Pending documents, oldest first; `updatedBefore` skips ones whose ingestion may be running. */
+export async function listPendingDocuments(
+  db: Executor,
+  params: { limit: number; updatedBefore?: Date },
+): Promise<KnowledgeDocument[]> {
+  const pending = eq(knowledgeDocuments.status, 'pending');
+  return db
+    .select()
+    .from(knowledgeDocuments)
+    .where(
+      params.updatedBefore === undefined
+        ? pending
+        : and(pending, lt(knowledgeDocuments.updatedAt, params.updatedBefore)),
+    )
+    .orderBy(asc(knowledgeDocuments.updatedAt), asc(knowledgeDocuments.id))
+    .limit(params.limit);
 }

@@ -2,6 +2,12 @@ import { eq } from 'drizzle-orm';
 import type { Executor } from '../client.js';
 import { type UserProfile, userProfiles } from '../schema.js';
 
+/**
+ * The profile that owns Parley's own rows (the example characters). It is nobody's account:
+ * no access token may name it (`auth-user.ts`), so nobody can act as it.
+ */
+export const SYSTEM_PROFILE_ID = '00000000-0000-0000-0000-000000000000';
+
 export interface ProfileSeed {
   id: string;
   displayName: string;

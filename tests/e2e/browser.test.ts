@@ -84,6 +84,8 @@ describe('the web page in Chromium, over direct WebRTC', () => {
     await page.click('#talk');
     await page.locator('#history li.character').first().waitFor({ timeout: 180_000 });
     const peak = Number(await page.locator('#level').getAttribute('data-peak'));
+    // The user's microphone (Chromium's fake one, playing the question) moved its own meter.
+    const micPeak = Number(await page.locator('#mic-level').getAttribute('data-peak'));
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'direct-call.png'), fullPage: true });
 
@@ -92,6 +94,7 @@ describe('the web page in Chromium, over direct WebRTC', () => {
     expect((await texts(page, '#history li.character'))[0]).toBe(exchange.answer);
     // The reply's audio reached the page and was loud (AnalyserNode RMS, 0..1, scaled x4).
     expect(peak).toBeGreaterThan(0.05);
+    expect(micPeak).toBeGreaterThan(0.05);
     expect(await page.locator('#agent-state').textContent()).not.toBe('offline');
 
     await page.click('#hang-up');

@@ -38,6 +38,8 @@ export interface TestAppOptions {
   embeddedAuth?: { host?: string; allowDevSessions?: boolean };
   /** Where logs go, at level info; silent when absent. */
   logDestination?: DestinationStream;
+  /** Extra environment for the brain (e.g. empty `OPENAI_*` for "no LLM configured"). */
+  brainEnv?: Record<string, string>;
 }
 
 /** The real app over a migrated test database, a fake Supabase and the real brain on an emulator. */
@@ -58,7 +60,7 @@ export interface TestApp {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const supabase = await startFakeSupabase();
   const database = await openTestDatabase();
-  const brain = await startTestBrain(database.db);
+  const brain = await startTestBrain(database.db, { env: options.brainEnv ?? {} });
   const livekitEnv = options.withoutLiveKit
     ? {}
     : {
@@ -88,6 +90,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     auth: await createAuth(config),
     conversation: brain.brain.conversation,
     knowledge: brain.brain,
+    providers: brain.brain.providers,
     ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
   });
   return {

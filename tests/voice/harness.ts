@@ -286,7 +286,7 @@ async function startSession(
 const MIC_WARMUP_MS = 1_000;
 
 async function closeModels(models: VoiceModels): Promise<void> {
-  await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm.aclose()]);
+  await Promise.allSettled([models.stt.close(), models.tts.close(), models.llm?.aclose()]);
 }
 
 /** Runs the cleanups last-in first-out; every one runs even if another fails. */

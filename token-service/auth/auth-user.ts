@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { SYSTEM_PROFILE_ID } from '../../db/queries/profiles.js';
 
 /** The caller behind a verified access token. */
 export interface AuthUser {
@@ -57,6 +58,10 @@ export function authUserFromClaims(claims: JWTPayload, policy: ClaimsPolicy): Au
   }
   if (typeof sub !== 'string' || !UUID.test(sub)) {
     throw new ClaimsRejected('subject', 'token subject is not a user id');
+  }
+  // Parley's own profile owns the example characters; no token may act as it.
+  if (sub.toLowerCase() === SYSTEM_PROFILE_ID) {
+    throw new ClaimsRejected('subject', 'token subject is a reserved profile');
   }
   if (isAnonymous !== undefined && typeof isAnonymous !== 'boolean') {
     throw new ClaimsRejected('claims', 'is_anonymous is not a boolean');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
+import { SYSTEM_PROFILE_ID } from '../../db/queries/profiles.js';
 import type { LocalIssuer } from './local-issuer.js';
 
 /**
@@ -44,6 +45,11 @@ export async function createDevSession(
     throw new AppError('AUTH.DEV_SESSIONS_DISABLED', 'Dev sessions are disabled on this server');
   }
   const id = request.user_id?.toLowerCase() ?? randomUUID();
+  if (id === SYSTEM_PROFILE_ID) {
+    throw new AppError('REQUEST.INVALID', 'This user id is reserved', {
+      details: [{ in: 'body', field: 'user_id', message: 'is reserved' }],
+    });
+  }
   const user =
     request.display_name === undefined ? { id } : { id, displayName: request.display_name };
   const token = await deps.issuer.issueAccessToken(user);

@@ -6,6 +6,7 @@ import {
   listVisibleCharacters,
   updateOwnCharacter,
 } from '../../db/queries/characters.js';
+import { documentCountsByCharacter } from '../../db/queries/knowledge.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
@@ -36,7 +37,11 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
     async (request) => {
       const user = requireUser(request);
       const rows = await listVisibleCharacters(db, user.id);
-      return rows.map((character) => toCharacterView(character, user.id));
+      const counts = await documentCountsByCharacter(
+        db,
+        rows.map((character) => character.id),
+      );
+      return rows.map((character) => toCharacterView(character, user.id, counts.get(character.id)));
     },
   );
 
@@ -77,7 +82,9 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
     },
     async (request) => {
       const user = requireUser(request);
-      return toCharacterView(await visibleCharacter(db, user.id, request.params.id), user.id);
+      const character = await visibleCharacter(db, user.id, request.params.id);
+      const counts = await documentCountsByCharacter(db, [character.id]);
+      return toCharacterView(character, user.id, counts.get(character.id));
     },
   );
 

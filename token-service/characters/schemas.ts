@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DocumentCounts } from '../../db/queries/knowledge.js';
 import type { Character } from '../../db/schema.js';
 
 const name = z.string().trim().min(1).max(100);
@@ -39,6 +40,9 @@ export const characterView = z
     language: z.string(),
     is_public: z.boolean(),
     is_own: z.boolean(),
+    knowledge: z
+      .object({ pending: z.number().int(), ready: z.number().int(), failed: z.number().int() })
+      .describe('How many of its knowledge documents are waiting, usable or failed'),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -46,7 +50,13 @@ export const characterView = z
 
 export type CharacterView = z.infer<typeof characterView>;
 
-export function toCharacterView(character: Character, viewerId: string): CharacterView {
+const NO_DOCUMENTS: DocumentCounts = { pending: 0, ready: 0, failed: 0 };
+
+export function toCharacterView(
+  character: Character,
+  viewerId: string,
+  knowledge: DocumentCounts = NO_DOCUMENTS,
+): CharacterView {
   const own = character.ownerId === viewerId;
   const view: CharacterView = {
     id: character.id,
@@ -57,6 +67,7 @@ export function toCharacterView(character: Character, viewerId: string): Charact
     language: character.language,
     is_public: character.isPublic,
     is_own: own,
+    knowledge: { ...knowledge },
     created_at: character.createdAt.toISOString(),
     updated_at: character.updatedAt.toISOString(),
   };

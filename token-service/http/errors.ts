@@ -28,6 +28,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   'SESSION.UNAVAILABLE': 503,
   'LIVEKIT.NOT_CONFIGURED': 503,
   'PROVIDER.UNAVAILABLE': 503,
+  'PROVIDER.NOT_CONFIGURED': 503,
   'PROVIDER.FAILED': 502,
   'DATABASE.UNAVAILABLE': 503,
   'CONFIG.INVALID': 500,
@@ -65,6 +66,20 @@ export const errorResponses = {
   429: errorResponseSchema,
   503: errorResponseSchema,
 };
+
+/**
+ * Server-side codes that are the operator's setup, not a fault: they answer 5xx but are
+ * logged as a refusal, without a stack trace, since nothing failed.
+ */
+const NOT_A_FAULT: ReadonlySet<ErrorCode> = new Set([
+  'PROVIDER.NOT_CONFIGURED',
+  'LIVEKIT.NOT_CONFIGURED',
+]);
+
+/** Whether an error is worth an error log line with its stack (a server fault). */
+export function isServerFault(error: AppError): boolean {
+  return HTTP_STATUS[error.code] >= 500 && !NOT_A_FAULT.has(error.code);
+}
 
 export function errorBody(error: AppError): ErrorBody {
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
@@ -111,7 +126,7 @@ function validationError(error: FastifyError): AppError {
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const appError = toAppError(error);
   const status = HTTP_STATUS[appError.code];
-  if (status >= 500) {
+  if (isServerFault(appError)) {
     request.log.error({ err: error, code: appError.code }, 'request failed');
   } else {
     request.log.info({ code: appError.code }, 'request refused');

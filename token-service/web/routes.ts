@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ProviderStatus } from '../../agent/providers/status.js';
 import type { AppConfig } from '../app-deps.js';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
@@ -19,12 +20,24 @@ export const clientConfigView = z
     dev_sessions: z.boolean(),
     /** Talk through LiveKit (`POST /api/token`) when set; otherwise over direct WebRTC. */
     livekit_url: z.string().nullable(),
+    /** What conversations can use; without an LLM the page says what to set, and how. */
+    providers: z.object({
+      llm: z.object({
+        configured: z.boolean(),
+        variable: z.string().meta({ example: 'OPENAI_API_KEY or OPENAI_BASE_URL' }),
+        alternative: z.string().meta({ example: 'npm run dev:providers' }),
+      }),
+      embeddings: z.object({ configured: z.boolean(), variable: z.string() }),
+      speech_to_text: z.enum(['openai', 'pocketsphinx']),
+      voices: z.enum(['cartesia', 'flite']),
+    }),
   })
   .meta({ id: 'ClientConfig' });
 
 export interface WebRoutesOptions {
   config: AppConfig;
   devSessionsEnabled: boolean;
+  providers: ProviderStatus;
 }
 
 /**
@@ -56,6 +69,16 @@ export const webRoutes: FastifyPluginAsyncZod<WebRoutesOptions> = async (app, op
       supabase_anon_key: auth.supabaseAnonKey ?? null,
       dev_sessions: options.devSessionsEnabled,
       livekit_url: livekit.url ?? null,
+      providers: providersView(options.providers),
     }),
   );
 };
+
+function providersView(status: ProviderStatus) {
+  return {
+    llm: { ...status.llm },
+    embeddings: { ...status.embeddings },
+    speech_to_text: status.speechToText,
+    voices: status.voices,
+  };
+}

@@ -7,7 +7,7 @@ import type { ConversationPort, WebSocketTuning } from '../app-deps.js';
 import type { AccessTokenVerifier } from '../auth/verifier.js';
 import type { BackgroundTasks } from '../background-tasks.js';
 import { chosenRoom, type RoomChoice } from '../chat-rooms/room-access.js';
-import { HTTP_STATUS, toAppError } from '../http/errors.js';
+import { isServerFault, toAppError } from '../http/errors.js';
 import type { EnsureProfile } from '../users/profile.js';
 import { type MessageFrame, parseClientFrame, type ServerFrame } from './frames.js';
 
@@ -177,7 +177,7 @@ class ChatSocketSession {
   /** Tells the client a frame or turn failed; the connection stays usable. */
   #report(error: unknown, clientId?: string): AppError {
     const appError = toAppError(error);
-    if (HTTP_STATUS[appError.code] >= 500) {
+    if (isServerFault(appError)) {
       this.handshake.log.error({ err: error, code: appError.code }, 'chat turn failed');
     }
     const frame: ServerFrame = { type: 'error', code: appError.code, message: appError.message };

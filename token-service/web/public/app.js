@@ -14,10 +14,38 @@ const shownMessageIds = new Set();
 
 async function main() {
   state.config = await auth.loadClientConfig();
+  showSetupNotice(state.config.providers);
   $('dev-sign-in').hidden = !state.config.dev_sessions;
   $('supabase-sign-in').hidden = !state.config.supabase_url;
   if (await auth.resume(state.config).catch(() => false)) await enter();
   else $('sign-in').hidden = false;
+}
+
+/** Without an LLM nobody can answer: say so first, with the exact setting and the local way. */
+function showSetupNotice(providers) {
+  if (!providers || providers.llm.configured) return;
+  $('setup-variable').textContent = providers.llm.variable;
+  $('setup-alternative').textContent = providers.llm.alternative;
+  $('setup-notice').hidden = false;
+}
+
+/** A character's picture: its initial on a coloured disc. */
+function avatar(name) {
+  const disc = document.createElement('span');
+  disc.className = 'avatar';
+  disc.setAttribute('aria-hidden', 'true');
+  disc.textContent = (name.trim()[0] ?? '?').toUpperCase();
+  return disc;
+}
+
+/** "1 document ready", or what still waits, from the character's document counts. */
+function knowledgeLine(knowledge) {
+  if (!knowledge) return '';
+  const parts = [];
+  if (knowledge.ready > 0) parts.push(`${knowledge.ready} ready`);
+  if (knowledge.pending > 0) parts.push(`${knowledge.pending} waiting to be embedded`);
+  if (knowledge.failed > 0) parts.push(`${knowledge.failed} failed`);
+  return parts.length === 0 ? '' : `Knowledge documents: ${parts.join(', ')}`;
 }
 
 async function enter() {
@@ -36,7 +64,7 @@ async function loadCharacters() {
     ...state.characters.map((character) => {
       const button = document.createElement('button');
       button.type = 'button';
-      button.textContent = character.name;
+      button.append(avatar(character.name), character.name);
       button.dataset.characterId = character.id;
       button.setAttribute('aria-current', String(character.id === state.character?.id));
       button.onclick = () => openRoom(character).catch(showRoomError);
@@ -63,6 +91,9 @@ async function openRoom(character) {
   }
   $('room').hidden = false;
   $('room-title').textContent = character.name;
+  $('room-avatar').textContent = avatar(character.name).textContent;
+  $('room-greeting').textContent = character.greeting ?? '';
+  $('room-knowledge').textContent = knowledgeLine(character.knowledge);
   $('room-error').textContent = '';
   showState('offline');
   shownMessageIds.clear();
@@ -128,11 +159,21 @@ async function talk() {
     preview: $('preview'),
     events: {
       onMessage: onCallMessage,
+      onLocalStream: (stream) => watchLevel(stream, $('mic-level')),
       onRemoteStream: (stream) => {
         $('remote-audio').srcObject = stream;
         watchLevel(stream, $('level'));
       },
-      onEnded: () => callEnded(),
+      onEnded: (reason) => {
+        callEnded();
+        if (reason === 'dropped') {
+          showRoomError(
+            new Error(
+              'The call dropped: the connection to the server was lost. Press Talk to call again.',
+            ),
+          );
+        }
+      },
     },
   };
   try {
@@ -144,8 +185,21 @@ async function talk() {
     $('talk').hidden = true;
   } catch (error) {
     $('talk').disabled = false;
-    showRoomError(error);
+    showRoomError(callError(error));
   }
+}
+
+/** What went wrong starting a call, in words a person can act on. */
+function callError(error) {
+  if (error?.name === 'NotAllowedError' || error?.name === 'SecurityError') {
+    return new Error(
+      'Microphone access was refused. Allow the microphone for this site in the browser, then press Talk again.',
+    );
+  }
+  if (error?.name === 'NotFoundError' || error?.name === 'OverconstrainedError') {
+    return new Error('No microphone was found. Connect one, then press Talk again.');
+  }
+  return error;
 }
 
 function callEnded() {

@@ -8,14 +8,16 @@ const GATHERING_LIMIT_MS = 3000;
 
 /**
  * Starts a call in `chatRoomId`. `events.onMessage` gets each data channel message,
- * `events.onRemoteStream` the character's voice, `events.onEnded` is called once when the
- * call is over. Returns `{ hangUp }`.
+ * `events.onLocalStream` the microphone, `events.onRemoteStream` the character's voice;
+ * `events.onEnded(reason)` is called once when the call is over: `'hung-up'`, or `'dropped'`
+ * when the connection was lost. Returns `{ hangUp }`.
  */
 export async function startDirectCall({ chatRoomId, camera, preview, events }) {
   const media = await navigator.mediaDevices.getUserMedia({
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     video: camera ? { width: 640, height: 480 } : false,
   });
+  events.onLocalStream?.(media);
   const pc = new RTCPeerConnection();
   pc.addTransceiver(media.getAudioTracks()[0], { direction: 'sendrecv', streams: [media] });
   for (const track of media.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
@@ -25,17 +27,19 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
 
   let ended = false;
   let location;
-  const end = () => {
+  const end = (reason) => {
     if (ended) return;
     ended = true;
     channel.close();
     pc.close();
     for (const track of media.getTracks()) track.stop();
-    events.onEnded();
+    events.onEnded(reason);
   };
   pc.onconnectionstatechange = () => {
-    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') end();
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') end('dropped');
   };
+  // The server closing the call (shutdown, or it stopped hearing us) closes the channel.
+  channel.onclose = () => end('dropped');
 
   try {
     await pc.setLocalDescription(await pc.createOffer());
@@ -48,7 +52,7 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
     location = response.headers.get('location');
     await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
   } catch (error) {
-    end();
+    end('hung-up');
     throw error;
   }
 
@@ -59,7 +63,7 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
 
   return {
     async hangUp() {
-      end();
+      end('hung-up');
       // The server notices a closed peer by itself; this makes it immediate.
       if (location) await api(location, { method: 'DELETE' }).catch(() => {});
     },
