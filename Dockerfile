@@ -8,12 +8,10 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-# onnxruntime-node (Silero VAD) ships its CPU build; skip its optional GPU download.
 ENV NODE_ENV=production \
-    ONNXRUNTIME_NODE_INSTALL=skip \
-    ONNXRUNTIME_NODE_INSTALL_CUDA=skip \
     NPM_CONFIG_UPDATE_NOTIFIER=false
-COPY package.json package-lock.json ./
+# .npmrc: onnxruntime-node (Silero VAD) skips its optional GPU download, as on any install.
+COPY .npmrc package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 # DATA_DIR (.data): the API's development signing key, and the embedded database when no
