@@ -1,8 +1,5 @@
 import { llm, voice } from '@livekit/agents';
-import type { Logger } from '../../core/logger.js';
 import type { TurnMetrics } from '../../db/schema.js';
-import { UtteranceLostError } from '../voice/reported-stt.js';
-import { APOLOGY } from './prompt.js';
 import { GREETING_CLIENT_ID } from './text-turn.js';
 import type { TranscriptWriter } from './transcript-writer.js';
 
@@ -10,7 +7,6 @@ export interface VoiceConversationParams {
   session: voice.AgentSession;
   writer: TranscriptWriter;
   chatRoomId: number;
-  logger: Logger;
   /** The greeting the agent says on entering, if it says one; stored once per room. */
   greeting?: string | undefined;
 }
@@ -39,11 +35,10 @@ export function toTurnMetrics(report: llm.MetricsReport | undefined): TurnMetric
 /**
  * Stores every committed user and character message of a voice session, exactly once (the
  * chat item id is the idempotency key), with the interrupted flag and the text actually
- * spoken; and answers a failed turn (words lost by speech-to-text, the LLM or speech synthesis
- * giving up) with a short apology instead of silence.
+ * spoken.
  */
 export function attachVoiceConversation(params: VoiceConversationParams): void {
-  const { session, writer, chatRoomId, logger } = params;
+  const { session, writer, chatRoomId } = params;
   let greetingPending = params.greeting;
 
   session.on(voice.AgentSessionEventTypes.ConversationItemAdded, ({ item }) => {
@@ -70,31 +65,4 @@ export function attachVoiceConversation(params: VoiceConversationParams): void {
       clientId,
     });
   });
-
-  let apology: voice.SpeechHandle | undefined;
-  session.on(voice.AgentSessionEventTypes.Error, ({ error }) => {
-    if (!leavesUserUnanswered(error)) return;
-    // Speech failing while the apology itself is said must not queue another.
-    if (apology !== undefined && !apology.done()) return;
-    logger.error({ err: error.error, kind: error.type, chatRoomId }, 'Turn failed; apologising');
-    try {
-      apology = session.say(APOLOGY);
-    } catch (err) {
-      logger.warn({ err, chatRoomId }, 'Session is closing; no apology');
-    }
-  });
-}
-
-type SessionError = voice.ErrorEvent['error'];
-
-/**
- * Failures after which the user would hear nothing: the LLM or the speech synthesis gave up
- * for good, or the user's words were lost before they became a turn.
- */
-function leavesUserUnanswered(
-  error: SessionError,
-): error is Extract<SessionError, { type: 'llm_error' | 'tts_error' | 'stt_error' }> {
-  if (error.type === 'stt_error') return error.error instanceof UtteranceLostError;
-  if (error.type === 'llm_error' || error.type === 'tts_error') return !error.recoverable;
-  return false;
 }

@@ -17,6 +17,7 @@ import { FliteTTS } from '../providers/local/flite-tts.js';
 import { PocketsphinxSTT } from '../providers/local/pocketsphinx-stt.js';
 import { createLLM, createSTT, llmConnectOptions } from '../providers/openai.js';
 import { openAIConfigured } from '../providers/openai-client.js';
+import { apologiseForFailedTurns } from './apology.js';
 import { reportFailedRecognitions } from './reported-stt.js';
 import { createTurnDetector } from './turn-detection.js';
 
@@ -141,8 +142,8 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
     session,
     writer: params.brain.writer,
     chatRoomId: params.agent.chatRoom.id,
-    logger: params.logger,
     greeting: params.agent.pendingGreeting,
   });
+  apologiseForFailedTurns({ session, chatRoomId: params.agent.chatRoom.id, logger: params.logger });
   return session;
 }
