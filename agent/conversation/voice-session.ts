@@ -1,5 +1,6 @@
 import { llm, voice } from '@livekit/agents';
 import type { TurnMetrics } from '../../db/schema.js';
+import { trackUnfinishedSpeeches } from '../voice/unfinished-speeches.js';
 import { GREETING_CLIENT_ID } from './text-turn.js';
 import type { TranscriptWriter } from './transcript-writer.js';
 
@@ -35,11 +36,12 @@ export function toTurnMetrics(report: llm.MetricsReport | undefined): TurnMetric
 /**
  * Stores every committed user and character message of a voice session, exactly once (the
  * chat item id is the idempotency key), with the interrupted flag and the text actually
- * spoken.
+ * spoken, in the order the words began.
  */
 export function attachVoiceConversation(params: VoiceConversationParams): void {
   const { session, writer, chatRoomId } = params;
   let greetingPending = params.greeting;
+  const afterTalkedOverReply = orderAfterTalkedOverReply(session);
 
   session.on(voice.AgentSessionEventTypes.ConversationItemAdded, ({ item }) => {
     if (!(item instanceof llm.ChatMessage)) return;
@@ -55,14 +57,48 @@ export function attachVoiceConversation(params: VoiceConversationParams): void {
       clientId = GREETING_CLIENT_ID;
       greetingPending = undefined;
     }
-    writer.enqueue({
+    const entry = {
       chatRoomId,
-      sender: item.role === 'user' ? 'user' : 'character',
+      sender: item.role === 'user' ? ('user' as const) : ('character' as const),
       text,
-      modality: 'voice',
+      modality: 'voice' as const,
       interrupted: item.interrupted,
       metrics: toTurnMetrics(item.metrics),
       clientId,
-    });
+    };
+    if (item.role === 'user') afterTalkedOverReply(() => writer.enqueue(entry));
+    else writer.enqueue(entry);
   });
+}
+
+/** Longest a user message waits for the reply it talked over; playout always ends sooner. */
+const TALKED_OVER_WAIT_MS = 30_000;
+
+/**
+ * A user who starts talking while the character speaks began after that reply did, so the
+ * reply is stored first. The framework adds the user's message when their turn ends, and only
+ * then cuts the reply it had paused at their first words and adds what was played of it; so a
+ * user message that talked over a reply waits until that reply's speech is done (bounded).
+ */
+function orderAfterTalkedOverReply(session: voice.AgentSession): (store: () => void) => void {
+  const unfinished = trackUnfinishedSpeeches(session);
+  let talkedOver: voice.SpeechHandle | undefined;
+  session.on(voice.AgentSessionEventTypes.UserStateChanged, ({ newState }) => {
+    if (newState === 'speaking' && session.agentState === 'speaking') {
+      talkedOver = unfinished.newest();
+    }
+  });
+  return (store) => {
+    const reply = talkedOver;
+    talkedOver = undefined;
+    if (reply === undefined || reply.done()) return store();
+    let stored = false;
+    const storeOnce = () => {
+      if (stored) return;
+      stored = true;
+      store();
+    };
+    reply.addDoneCallback(storeOnce);
+    setTimeout(storeOnce, TALKED_OVER_WAIT_MS).unref();
+  };
 }

@@ -2,6 +2,7 @@ import { voice } from '@livekit/agents';
 import type { Logger } from '../../core/logger.js';
 import { APOLOGY } from '../conversation/prompt.js';
 import { UtteranceLostError } from './reported-stt.js';
+import { trackUnfinishedSpeeches } from './unfinished-speeches.js';
 
 export interface ApologyParams {
   session: voice.AgentSession;
@@ -58,26 +59,6 @@ export function apologiseForFailedTurns(params: ApologyParams): void {
         owed = false;
       });
   });
-}
-
-/**
- * The speeches the session has created (scheduled, queued, or preemptive and not yet
- * scheduled) that are neither finished nor interrupted. A provider failure belongs to the
- * newest: the session generates one reply at a time, except while a new user turn replaces
- * the current reply, and then the new turn's reply answers the user either way.
- */
-function trackUnfinishedSpeeches(session: voice.AgentSession): {
-  newest(): voice.SpeechHandle | undefined;
-} {
-  const speeches = new Set<voice.SpeechHandle>();
-  const live = (handle: voice.SpeechHandle) => !handle.done() && !handle.interrupted;
-  session.on(voice.AgentSessionEventTypes.SpeechCreated, ({ speechHandle }) => {
-    // An interrupted speech that was never scheduled is only marked done by a watchdog.
-    for (const handle of speeches) if (!live(handle)) speeches.delete(handle);
-    speeches.add(speechHandle);
-    speechHandle.addDoneCallback(() => speeches.delete(speechHandle));
-  });
-  return { newest: () => [...speeches].filter(live).at(-1) };
 }
 
 type SessionError = voice.ErrorEvent['error'];
