@@ -22,6 +22,16 @@ export interface CharacterAgentParams {
   history: Message[];
   retriever: Retriever;
   vision?: VisionSource;
+  turns?: TurnGate;
+}
+
+/**
+ * Asked once per completed user turn, before the reply: a refusal (e.g. the user's turn budget
+ * is spent) skips the reply, and `onRefused` lets the transport tell the user why.
+ */
+export interface TurnGate {
+  allow(): { code: string; message: string } | undefined;
+  onRefused(refusal: { code: string; message: string }): void;
 }
 
 /**
@@ -35,6 +45,7 @@ export class CharacterAgent extends voice.Agent {
   readonly #retriever: Retriever;
   readonly #vision: VisionSource | undefined;
   readonly #isNewConversation: boolean;
+  readonly #turns: TurnGate | undefined;
 
   constructor(params: CharacterAgentParams, options: Partial<voice.AgentOptions<unknown>> = {}) {
     super({
@@ -47,6 +58,7 @@ export class CharacterAgent extends voice.Agent {
     this.#retriever = params.retriever;
     this.#vision = params.vision;
     this.#isNewConversation = params.history.length === 0;
+    this.#turns = params.turns;
   }
 
   /** The greeting to say on entering, only in a conversation that has not started. */
@@ -57,6 +69,13 @@ export class CharacterAgent extends voice.Agent {
   override async onEnter(): Promise<void> {
     const greeting = this.pendingGreeting;
     if (greeting) this.session.say(greeting);
+  }
+
+  override async onUserTurnCompleted(): Promise<void> {
+    const refusal = this.#turns?.allow();
+    if (refusal === undefined) return;
+    this.#turns?.onRefused(refusal);
+    throw new voice.StopResponse();
   }
 
   override async llmNode(
@@ -114,7 +133,11 @@ export interface LoadAgentDeps {
 export async function loadCharacterAgent(
   deps: LoadAgentDeps,
   chatRoomId: number,
-  extra: { vision?: VisionSource; options?: Partial<voice.AgentOptions<unknown>> } = {},
+  extra: {
+    vision?: VisionSource;
+    turns?: TurnGate;
+    options?: Partial<voice.AgentOptions<unknown>>;
+  } = {},
 ): Promise<CharacterAgent> {
   const chatRoom = await getChatRoom(deps.db, chatRoomId);
   if (chatRoom === undefined)
@@ -125,5 +148,6 @@ export async function loadCharacterAgent(
   const history = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
   const params: CharacterAgentParams = { character, chatRoom, history, retriever: deps.retriever };
   if (extra.vision !== undefined) params.vision = extra.vision;
+  if (extra.turns !== undefined) params.turns = extra.turns;
   return new CharacterAgent(params, extra.options);
 }

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'ROOM.NOT_FOUND'
   | 'CHARACTER.NOT_FOUND'
   | 'CHARACTER.FORBIDDEN'
+  /** The room exists and is the user's, but its character is no longer visible to them. */
+  | 'CHARACTER.UNAVAILABLE'
   | 'DOCUMENT.NOT_FOUND'
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'

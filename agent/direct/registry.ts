@@ -18,6 +18,8 @@ export interface StartedCall {
   id: string;
   answerSdp: string;
   chatRoomId: number;
+  /** Settles when the call is over and stored. */
+  ended: Promise<unknown>;
 }
 
 /**
@@ -56,6 +58,7 @@ export class DirectSessions {
     const starting = this.#start(this.deps, {
       offerSdp: input.offerSdp,
       chatRoomId: input.chatRoomId,
+      ...(input.allowTurn === undefined ? {} : { allowTurn: input.allowTurn }),
     });
     this.#starting.add(starting);
     let session: DirectSession;
@@ -67,7 +70,12 @@ export class DirectSessions {
     this.#sessions.set(session.id, { session, userId: input.userId });
     void session.ended.finally(() => this.#sessions.delete(session.id));
     if (this.#closing) void session.close();
-    return { id: session.id, answerSdp: session.answerSdp, chatRoomId: session.chatRoomId };
+    return {
+      id: session.id,
+      answerSdp: session.answerSdp,
+      chatRoomId: session.chatRoomId,
+      ended: session.ended,
+    };
   }
 
   /** Hangs up a call of `userId`'s; resolves once it is over and stored. */
@@ -78,6 +86,14 @@ export class DirectSessions {
       throw new AppError('SESSION.FORBIDDEN', 'Only the caller can end this call');
     }
     await entry.session.close();
+  }
+
+  /**
+   * Hangs up a call for a reason of the server's (its user may no longer talk in the room),
+   * telling the page why; a call that already ended is left alone.
+   */
+  async stop(id: string, reason: AppError): Promise<void> {
+    await this.#sessions.get(id)?.session.close({ code: reason.code, message: reason.message });
   }
 
   /** Refuses new calls, hangs up every call and waits until all are over and stored. */

@@ -5,6 +5,8 @@ import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import type { AppConfig } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
+import type { TurnBudget } from '../chat/turn-budget.js';
+import type { AccessWatch } from '../chat-rooms/access-watch.js';
 import { chosenRoom } from '../chat-rooms/room-access.js';
 import { chatRoomId } from '../chat-rooms/schemas.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
@@ -32,6 +34,10 @@ export interface RtcRoutesOptions {
   db: Executor;
   config: AppConfig;
   calls: DirectCallPort;
+  /** Ends a call whose user may no longer talk in its room. */
+  access: Pick<AccessWatch, 'watch'>;
+  /** Each user's turns a minute: every user turn in a call takes one. */
+  turns: Pick<TurnBudget, 'tryTake'>;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface RtcRoutesOptions {
  * location hangs up. Captions and state arrive on the data channel (`agent/direct/messages.ts`).
  */
 export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, options) => {
-  const { db, config, calls } = options;
+  const { db, config, calls, access, turns } = options;
   app.addContentTypeParser(
     SDP_TYPE,
     { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES },
@@ -81,7 +87,13 @@ export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, op
         userId: user.id,
         chatRoomId: room.id,
         offerSdp: request.body,
+        allowTurn: () => turns.tryTake(user.id),
       });
+      const unwatch = access.watch({ chatRoomId: room.id, userId: user.id }, (reason) => {
+        request.log.info({ code: reason.code, rtcSessionId: call.id }, 'call ended: no access');
+        void calls.stop(call.id, reason);
+      });
+      void call.ended.then(unwatch, unwatch);
       return reply
         .status(201)
         .header('content-type', SDP_TYPE)
