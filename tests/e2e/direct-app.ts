@@ -42,6 +42,8 @@ export interface DirectTestApp {
 export async function startDirectTestApp(options: {
   exchanges: readonly Exchange[];
   peer?: PeerOptions;
+  /** Settings over the defaults below (e.g. a small `RATE_LIMIT_PER_MINUTE`). */
+  env?: Record<string, string>;
 }): Promise<DirectTestApp> {
   const recognizer = phraseRecognizer(options.exchanges.map((e) => e.question));
   const transcripts: string[] = [];
@@ -66,6 +68,7 @@ export async function startDirectTestApp(options: {
     PROVIDER_MAX_RETRIES: '0',
     RATE_LIMIT_PER_MINUTE: '1000',
     DIRECT_MAX_CALLS: '20',
+    ...options.env,
   });
   const logger = createLogger({ level: process.env.E2E_LOG_LEVEL ?? 'silent' });
   const parley = await composeParley(config, {

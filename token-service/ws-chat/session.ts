@@ -147,10 +147,11 @@ class ChatSocketSession {
       this.socket.on('close', unwatch);
       this.#send({ type: 'ready', chat_room_id: room.id, character_id: room.characterId });
       if (greeting !== undefined) {
-        const { id, seq, text, clientId } = greeting;
+        const { id, seq, text } = greeting;
         this.#send({
           type: 'message',
-          client_id: clientId ?? '',
+          // No client message asked for it; '' is no client's id (client ids are non-empty).
+          client_id: '',
           id,
           seq,
           role: 'character',
