@@ -101,7 +101,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (request.user) await ensureProfile(request.user);
     });
     await api.register(characterRoutes, { db });
-    await api.register(knowledgeRoutes, { db, knowledge: deps.knowledge, background });
+    await api.register(knowledgeRoutes, {
+      db,
+      knowledge: deps.knowledge,
+      background,
+      limits: config.knowledge,
+    });
     await api.register(chatRoomRoutes, { db });
     await api.register(roomTokenRoutes, { db, config });
     await api.register(chatRoutes, { db, config, conversation: deps.conversation, turns });
