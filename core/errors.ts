@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'
   | 'SESSION.UNAVAILABLE'
+  /** The user already holds as many direct calls as one user may. */
+  | 'SESSION.TOO_MANY'
   | 'LIVEKIT.NOT_CONFIGURED'
   | 'PROVIDER.UNAVAILABLE'
   | 'PROVIDER.FAILED'

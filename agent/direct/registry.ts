@@ -9,6 +9,8 @@ import {
 export interface DirectSessionsOptions {
   /** Calls this process holds at once; more are refused with `SESSION.UNAVAILABLE`. Default 50. */
   maxSessions?: number;
+  /** Calls one user may hold at once; more are refused with `SESSION.TOO_MANY`. Default 2. */
+  maxPerUser?: number;
   /** How a session is started; tests may wrap it. Default {@link startDirectSession}. */
   start?: (deps: DirectSessionDeps, request: DirectSessionRequest) => Promise<DirectSession>;
 }
@@ -31,6 +33,9 @@ export class DirectSessions {
   readonly #sessions = new Map<string, { session: DirectSession; userId: string }>();
   readonly #starting = new Set<Promise<unknown>>();
   readonly #maxSessions: number;
+  readonly #maxPerUser: number;
+  /** Calls each user holds or is starting. */
+  readonly #perUser = new Map<string, number>();
   readonly #start: NonNullable<DirectSessionsOptions['start']>;
   #closing = false;
 
@@ -39,6 +44,7 @@ export class DirectSessions {
     options: DirectSessionsOptions = {},
   ) {
     this.#maxSessions = options.maxSessions ?? 50;
+    this.#maxPerUser = options.maxPerUser ?? 2;
     this.#start = options.start ?? startDirectSession;
   }
 
@@ -55,6 +61,13 @@ export class DirectSessions {
     if (this.#sessions.size + this.#starting.size >= this.#maxSessions) {
       throw new AppError('SESSION.UNAVAILABLE', 'This server holds as many calls as it can');
     }
+    const held = this.#perUser.get(input.userId) ?? 0;
+    if (held >= this.#maxPerUser) {
+      throw new AppError('SESSION.TOO_MANY', 'You already hold as many calls as one user may', {
+        details: { limit: this.#maxPerUser },
+      });
+    }
+    this.#count(input.userId, 1);
     const starting = this.#start(this.deps, {
       offerSdp: input.offerSdp,
       chatRoomId: input.chatRoomId,
@@ -64,11 +77,18 @@ export class DirectSessions {
     let session: DirectSession;
     try {
       session = await starting;
+    } catch (error) {
+      this.#count(input.userId, -1);
+      throw error;
     } finally {
       this.#starting.delete(starting);
     }
     this.#sessions.set(session.id, { session, userId: input.userId });
-    void session.ended.finally(() => this.#sessions.delete(session.id));
+    const leave = () => {
+      this.#sessions.delete(session.id);
+      this.#count(input.userId, -1);
+    };
+    void session.ended.then(leave, leave);
     if (this.#closing) void session.close();
     return {
       id: session.id,
@@ -76,6 +96,12 @@ export class DirectSessions {
       chatRoomId: session.chatRoomId,
       ended: session.ended,
     };
+  }
+
+  #count(userId: string, change: number): void {
+    const held = (this.#perUser.get(userId) ?? 0) + change;
+    if (held > 0) this.#perUser.set(userId, held);
+    else this.#perUser.delete(userId);
   }
 
   /** Hangs up a call of `userId`'s; resolves once it is over and stored. */

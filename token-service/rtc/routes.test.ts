@@ -152,4 +152,20 @@ describe('POST /api/rtc/offer and DELETE /api/rtc/sessions/:id', () => {
       code: 'CHARACTER.UNAVAILABLE',
     });
   });
+
+  it('refuses an offer with more media sections than a call uses, before making a peer', async () => {
+    // The offer’s own audio section, 40 more times under new mids (the body limit stops more):
+    // valid SDP that a peer would answer with 40 more transceivers and their sockets.
+    const audio = /m=audio[\s\S]*?(?=m=|$)/.exec(offerSdp)?.[0] ?? '';
+    expect(audio).toContain('a=mid:');
+    const extra = Array.from({ length: 40 }, (_, i) =>
+      audio.replace(/a=mid:.*\r\n/, `a=mid:extra${i}\r\n`),
+    );
+    const response = await offer(`character_id=${characterId}`, {
+      token: owner.token,
+      body: `${offerSdp}${extra.join('')}`,
+    });
+    expect(await errorCode(response)).toEqual([400, 'REQUEST.INVALID']);
+    expect(parley.calls.size).toBe(0);
+  });
 });

@@ -18,6 +18,11 @@ const SDP_TYPE = 'application/sdp';
 /** A browser offer with audio, video and a data channel is 3-8 kB; this leaves room. */
 const MAX_OFFER_BYTES = 64 * 1024;
 const tags = ['webrtc'];
+/**
+ * A call uses audio, an optional camera and the data channel: three media sections. Each one
+ * costs the server a peer transceiver and ICE sockets, so more are refused before any is made.
+ */
+const MAX_MEDIA_SECTIONS = 3;
 
 const offerQuery = z
   .object({
@@ -79,6 +84,7 @@ export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, op
     },
     async (request, reply) => {
       const user = requireUser(request);
+      checkMediaSections(request.body);
       const room = await chosenRoom(db, user.id, {
         chatRoomId: request.query.chat_room_id,
         characterId: request.query.character_id,
@@ -121,6 +127,18 @@ export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, op
     },
   );
 };
+
+/** Refuses an offer with more media sections (`m=` lines) than a call uses. */
+function checkMediaSections(sdp: string): void {
+  const sections = sdp.match(/^m=/gm)?.length ?? 0;
+  if (sections > MAX_MEDIA_SECTIONS) {
+    throw new AppError(
+      'REQUEST.INVALID',
+      `An offer may have at most ${MAX_MEDIA_SECTIONS} media sections (audio, video, data)`,
+      { details: [{ in: 'body', field: '', message: `${sections} m= lines` }] },
+    );
+  }
+}
 
 /** Refuses anything but an SDP body before it is parsed, with a message that says so. */
 async function requireSdp(request: FastifyRequest): Promise<void> {
