@@ -23,6 +23,16 @@ export interface CharacterAgentParams {
   history: Message[];
   retriever: Retriever;
   vision?: VisionSource;
+  turns?: TurnGate;
+}
+
+/**
+ * Asked once per completed user turn, before the reply: a refusal (e.g. the user's turn budget
+ * is spent) skips the reply, and `onRefused` lets the transport tell the user why.
+ */
+export interface TurnGate {
+  allow(): { code: string; message: string } | undefined;
+  onRefused(refusal: { code: string; message: string }): void;
 }
 
 /**
@@ -36,6 +46,7 @@ export class CharacterAgent extends voice.Agent {
   readonly #retriever: Retriever;
   readonly #vision: VisionSource | undefined;
   readonly #isNewConversation: boolean;
+  readonly #turns: TurnGate | undefined;
 
   constructor(params: CharacterAgentParams, options: Partial<voice.AgentOptions<unknown>> = {}) {
     super({
@@ -48,6 +59,7 @@ export class CharacterAgent extends voice.Agent {
     this.#retriever = params.retriever;
     this.#vision = params.vision;
     this.#isNewConversation = params.history.length === 0;
+    this.#turns = params.turns;
   }
 
   /** The greeting to say on entering, only in a conversation that has not started. */
@@ -61,13 +73,19 @@ export class CharacterAgent extends voice.Agent {
   }
 
   /**
-   * A session without an LLM (none configured) says what is missing instead of answering,
-   * and keeps neither the turn nor that sentence in the conversation: nothing failed, and
-   * nothing pretends to be the character's answer.
+   * Before the reply. A session without an LLM (none configured) says what is missing instead
+   * of answering, and keeps neither the turn nor that sentence in the conversation: nothing
+   * failed, and nothing pretends to be the character's answer. A refusal from the turn gate
+   * (e.g. the user's turn budget is spent) skips the reply and lets the transport say why.
    */
   override async onUserTurnCompleted(): Promise<void> {
-    if (this.session.llm !== undefined) return;
-    this.session.say(LLM_MISSING_SPEECH, { addToChatCtx: false });
+    if (this.session.llm === undefined) {
+      this.session.say(LLM_MISSING_SPEECH, { addToChatCtx: false });
+      throw new voice.StopResponse();
+    }
+    const refusal = this.#turns?.allow();
+    if (refusal === undefined) return;
+    this.#turns?.onRefused(refusal);
     throw new voice.StopResponse();
   }
 
@@ -126,7 +144,11 @@ export interface LoadAgentDeps {
 export async function loadCharacterAgent(
   deps: LoadAgentDeps,
   chatRoomId: number,
-  extra: { vision?: VisionSource; options?: Partial<voice.AgentOptions<unknown>> } = {},
+  extra: {
+    vision?: VisionSource;
+    turns?: TurnGate;
+    options?: Partial<voice.AgentOptions<unknown>>;
+  } = {},
 ): Promise<CharacterAgent> {
   const chatRoom = await getChatRoom(deps.db, chatRoomId);
   if (chatRoom === undefined)
@@ -137,5 +159,6 @@ export async function loadCharacterAgent(
   const history = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
   const params: CharacterAgentParams = { character, chatRoom, history, retriever: deps.retriever };
   if (extra.vision !== undefined) params.vision = extra.vision;
+  if (extra.turns !== undefined) params.turns = extra.turns;
   return new CharacterAgent(params, extra.options);
 }

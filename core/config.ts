@@ -42,6 +42,7 @@ const envSchema = z.object({
   AGENT_HTTP_PORT: port.default(8081),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
   TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
+  DIRECT_MAX_CALLS_PER_USER: positiveInt.max(1_000).default(2),
 
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: url.optional(),
@@ -58,6 +59,8 @@ const envSchema = z.object({
   RAG_TOP_K: positiveInt.max(50).default(5),
   RAG_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.3),
   HISTORY_MESSAGES: positiveInt.max(500).default(30),
+  KNOWLEDGE_MAX_DOCUMENT_CHARS: positiveInt.default(200_000),
+  KNOWLEDGE_MAX_CHARS_PER_USER: positiveInt.default(2_000_000),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -95,7 +98,13 @@ export interface Config {
     workerHttpPort: number;
   };
   /** Direct WebRTC calls: past `maxCalls` at once, a new call is refused, not squeezed in. */
-  direct: { maxCalls: number };
+  direct: {
+    maxCalls: number;
+    /** Calls one user may hold at once, so one user cannot take every slot. */
+    maxCallsPerUser: number;
+  };
+  /** Knowledge uploads: the longest document, and the most text one user's characters hold. */
+  knowledge: { maxDocumentChars: number; maxCharsPerUser: number };
   /**
    * How a voice session decides the user's turn is over: `vad` after a fixed silence, `model`
    * with LiveKit's on-device end-of-turn model (agent/voice/turn-detection.ts).
@@ -172,7 +181,11 @@ function toConfig(env: Env): Config {
       tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
       workerHttpPort: env.AGENT_HTTP_PORT,
     },
-    direct: { maxCalls: env.DIRECT_MAX_CALLS },
+    direct: { maxCalls: env.DIRECT_MAX_CALLS, maxCallsPerUser: env.DIRECT_MAX_CALLS_PER_USER },
+    knowledge: {
+      maxDocumentChars: env.KNOWLEDGE_MAX_DOCUMENT_CHARS,
+      maxCharsPerUser: env.KNOWLEDGE_MAX_CHARS_PER_USER,
+    },
     voice: { turnDetection: env.TURN_DETECTION },
     openai: {
       apiKey: env.OPENAI_API_KEY,

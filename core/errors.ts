@@ -17,10 +17,14 @@ export type ErrorCode =
   | 'ROOM.NOT_FOUND'
   | 'CHARACTER.NOT_FOUND'
   | 'CHARACTER.FORBIDDEN'
+  /** The room exists and is the user's, but its character is no longer visible to them. */
+  | 'CHARACTER.UNAVAILABLE'
   | 'DOCUMENT.NOT_FOUND'
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'
   | 'SESSION.UNAVAILABLE'
+  /** The user already holds as many direct calls as one user may. */
+  | 'SESSION.TOO_MANY'
   | 'LIVEKIT.NOT_CONFIGURED'
   | 'PROVIDER.UNAVAILABLE'
   | 'PROVIDER.NOT_CONFIGURED'

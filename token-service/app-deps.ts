@@ -60,7 +60,7 @@ export interface WebSocketTuning {
   authTimeoutMs: number;
 }
 
-export type AppConfig = Pick<Config, 'http' | 'livekit' | 'auth'>;
+export type AppConfig = Pick<Config, 'http' | 'livekit' | 'auth' | 'knowledge'>;
 
 export interface AppDeps {
   config: AppConfig;

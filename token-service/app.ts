@@ -17,6 +17,8 @@ import { authPlugin, selectWebSocketProtocol } from './auth/fastify-auth.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { characterRoutes } from './characters/routes.js';
 import { chatRoutes } from './chat/routes.js';
+import { TurnBudget } from './chat/turn-budget.js';
+import { AccessWatch } from './chat-rooms/access-watch.js';
 import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -76,6 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   const db = database.db;
+  const access = new AccessWatch({ db, logger: deps.logger });
+  const turns = new TurnBudget({ perMinute: config.http.rateLimitPerMinute });
+  app.addHook('onClose', async () => access.close());
   const ensureProfile = createProfileEnsurer(db);
   await app.register(healthRoutes, { database });
   await app.register(devAuthRoutes, { auth: deps.auth });
@@ -91,6 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     conversation: deps.conversation,
     background,
     tuning: { ...DEFAULT_WS_TUNING, ...deps.webSocket },
+    access,
+    turns,
   });
   await app.register(async (api) => {
     await api.register(authPlugin, { verifier: deps.auth.verifier });
@@ -98,11 +105,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (request.user) await ensureProfile(request.user);
     });
     await api.register(characterRoutes, { db });
-    await api.register(knowledgeRoutes, { db, knowledge: deps.knowledge, background });
+    await api.register(knowledgeRoutes, {
+      db,
+      knowledge: deps.knowledge,
+      background,
+      limits: config.knowledge,
+    });
     await api.register(chatRoomRoutes, { db });
     await api.register(roomTokenRoutes, { db, config });
-    await api.register(chatRoutes, { db, config, conversation: deps.conversation });
-    if (deps.rtc !== undefined) await api.register(rtcRoutes, { db, config, calls: deps.rtc });
+    await api.register(chatRoutes, { db, config, conversation: deps.conversation, turns });
+    if (deps.rtc !== undefined)
+      await api.register(rtcRoutes, { db, config, calls: deps.rtc, access, turns });
   });
   return app as unknown as App;
 }

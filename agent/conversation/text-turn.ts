@@ -6,6 +6,7 @@ import type { AppendResult } from '../../db/queries/messages.js';
 import { findMessageByClientId, recentMessages } from '../../db/queries/messages.js';
 import type { ChatRoom, Message } from '../../db/schema.js';
 import { CharacterCache } from './character-cache.js';
+import { clientKey, GREETING_KEY, replyKey } from './message-keys.js';
 import {
   generateReply,
   llmRequestId,
@@ -38,10 +39,6 @@ export interface TextTurnResult {
   aiMessage: Message;
 }
 
-/** The client id of the character's reply to a user message. */
-const replyKey = (clientId: string) => `${clientId}:reply`;
-/** A room's greeting is stored once, whichever way the user arrives first. */
-export const GREETING_CLIENT_ID = 'greeting';
 /** A character edit reaches text turns within this. */
 const CHARACTER_TTL_MS = 5_000;
 /**
@@ -76,7 +73,8 @@ export function createConversation(deps: ConversationDeps) {
   async function runTextTurn(input: TextTurnInput): Promise<TextTurnResult> {
     const started = performance.now();
     const character = await characters.get(input.chatRoom.characterId);
-    const clientId = input.clientId ?? randomUUID();
+    // The stored key: a client's id in the client namespace, never one of the server's keys.
+    const clientId = clientKey(input.clientId ?? randomUUID());
     const turn: Turn = {
       input,
       clientId,
@@ -164,7 +162,7 @@ export function createConversation(deps: ConversationDeps) {
       sender: 'character',
       text: character.greeting,
       modality: 'text',
-      clientId: GREETING_CLIENT_ID,
+      clientId: GREETING_KEY,
     });
     if (!result.created) return undefined;
     rooms.append(result.message);

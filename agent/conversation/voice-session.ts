@@ -1,7 +1,7 @@
 import { llm, voice } from '@livekit/agents';
 import type { TurnMetrics } from '../../db/schema.js';
 import { trackUnfinishedSpeeches } from '../voice/unfinished-speeches.js';
-import { GREETING_CLIENT_ID } from './text-turn.js';
+import { GREETING_KEY } from './message-keys.js';
 import type { TranscriptWriter } from './transcript-writer.js';
 
 export interface VoiceConversationParams {
@@ -48,13 +48,15 @@ export function attachVoiceConversation(params: VoiceConversationParams): void {
     if (item.role !== 'user' && item.role !== 'assistant') return;
     const text = (item.textContent ?? '').trim();
     if (text === '') return;
+    // The chat item id: a server key (`item_…`), never in the clients' `c:` namespace.
+    // The chat item id: a server key (`item_…`), never in the clients' `c:` namespace.
     let clientId = item.id;
     if (
       item.role === 'assistant' &&
       greetingPending !== undefined &&
       greetingPending.startsWith(text)
     ) {
-      clientId = GREETING_CLIENT_ID;
+      clientId = GREETING_KEY;
       greetingPending = undefined;
     }
     const entry = {

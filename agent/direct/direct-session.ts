@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type ipc, type VAD, voice } from '@livekit/agents';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
@@ -46,6 +47,8 @@ export interface DirectSessionRequest {
   offerSdp: string;
   /** A room the caller was already allowed into (the HTTP layer checks access). */
   chatRoomId: number;
+  /** Asked before each reply: a refusal (the user's turn budget is spent) skips the reply. */
+  allowTurn?: () => { code: string; message: string } | undefined;
 }
 
 /** One browser talking to one character over a direct WebRTC peer. */
@@ -56,8 +59,11 @@ export interface DirectSession {
   readonly answerSdp: string;
   /** Settles when the call is over, everything is released and its messages are stored. */
   readonly ended: Promise<CloseReason>;
-  /** Hangs up; resolves like {@link DirectSession.ended}. */
-  close(): Promise<CloseReason>;
+  /**
+   * Hangs up; resolves like {@link DirectSession.ended}. With a reason, the page is told it
+   * (an `ended` message on the data channel) before the peer closes.
+   */
+  close(reason?: { code: string; message: string }): Promise<CloseReason>;
 }
 
 /**
@@ -79,6 +85,13 @@ export async function startDirectSession(
   const id = randomUUID();
   const logger = deps.logger.child({ rtcSessionId: id, chatRoomId: request.chatRoomId });
   const vision = new CameraVision(logger);
+  // The agent exists before the peer: a refused turn is reported once the channel does.
+  let tell: (message: ServerMessage) => void = () => {};
+  const allow = request.allowTurn;
+  const turns = allow && {
+    allow,
+    onRefused: (refusal: { code: string; message: string }) => tell({ type: 'error', ...refusal }),
+  };
   const agent = await loadCharacterAgent(
     {
       db: deps.db,
@@ -86,12 +99,13 @@ export async function startDirectSession(
       historyMessages: deps.config.rag.historyMessages,
     },
     request.chatRoomId,
-    { vision },
+    turns === undefined ? { vision } : { vision, turns },
   );
   const { answerSdp, session: peer } = await answerOffer(request.offerSdp, {
     ...deps.peer,
     logger,
   });
+  tell = (message) => void peer.data.send(message);
   let teardown: () => Promise<void> = async () => {};
   const ended = peer.closed.then(async (reason) => {
     await teardown();
@@ -113,7 +127,12 @@ export async function startDirectSession(
     chatRoomId: request.chatRoomId,
     answerSdp,
     ended,
-    async close() {
+    async close(reason) {
+      if (reason !== undefined && peer.data.send({ type: 'ended', ...reason })) {
+        // werift's close() neither flushes the data channel nor tells the browser: give the
+        // message a moment on the wire, or the page only sees the call go silent.
+        await delay(ENDED_MESSAGE_GRACE_MS);
+      }
       await peer.close();
       return ended;
     },
@@ -171,6 +190,9 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
   };
   return { session, teardown };
 }
+
+/** How long a hang-up's `ended` message gets to leave before the peer closes. */
+const ENDED_MESSAGE_GRACE_MS = 250;
 
 /** Longest a voice session may take to close (commit what was said) before it is left behind. */
 const SESSION_CLOSE_LIMIT_MS = 5_000;

@@ -11,6 +11,11 @@
  * - `{"type":"caption","role":"user"|"character","text":"…","final":true}` — a message as it
  *   is stored, exactly once per message: for an interrupted reply, the part that was spoken.
  *
+ * - `{"type":"error","code":"REQUEST.RATE_LIMITED","message":"…"}` — the user's last turn got
+ *   no reply for this reason; the call goes on.
+ * - `{"type":"ended","code":"CHARACTER.UNAVAILABLE","message":"…"}` — the server is ending the
+ *   call for this reason (an error code of `core/errors.ts`); the peer closes right after.
+ *
  * The server ignores anything the page sends on the channel.
  */
 export const DATA_CHANNEL_LABEL = 'parley';
@@ -27,5 +32,11 @@ export type CaptionMessage = {
   final: boolean;
 };
 
+/** The server hangs up, and says why. */
+export type EndedMessage = { type: 'ended'; code: string; message: string };
+
+/** A user turn was refused (no reply); the call goes on. */
+export type ErrorMessage = { type: 'error'; code: string; message: string };
+
 /** Server to page. */
-export type ServerMessage = StateMessage | CaptionMessage;
+export type ServerMessage = StateMessage | CaptionMessage | ErrorMessage | EndedMessage;

@@ -25,10 +25,11 @@ function fakeCall(id: string, chatRoomId: number) {
 // The registry never looks into its deps: it hands them to `start`.
 const deps = {} as DirectSessionDeps;
 
-function registry(maxSessions = 5) {
+function registry(maxSessions = 5, maxPerUser = 5) {
   const calls: ReturnType<typeof fakeCall>[] = [];
   const sessions = new DirectSessions(deps, {
     maxSessions,
+    maxPerUser,
     start: async (_deps, request) => {
       const call = fakeCall(`call-${calls.length + 1}`, request.chatRoomId);
       calls.push(call);
@@ -44,7 +45,7 @@ describe('DirectSessions', () => {
   it('only lets the caller hang up their call, and forgets a call once it ended', async () => {
     const { sessions, calls } = registry();
     const started = await sessions.start(offer('ada', 7));
-    expect(started).toEqual({ id: 'call-1', answerSdp: 'answer-call-1', chatRoomId: 7 });
+    expect(started).toMatchObject({ id: 'call-1', answerSdp: 'answer-call-1', chatRoomId: 7 });
     await expect(sessions.end('call-1', 'bob')).rejects.toMatchObject({
       code: 'SESSION.FORBIDDEN',
     });
@@ -71,5 +72,19 @@ describe('DirectSessions', () => {
     await expect(sessions.start(offer('ada'))).rejects.toMatchObject({
       code: 'SESSION.UNAVAILABLE',
     });
+  });
+
+  it('refuses a user more calls than their share, so one user cannot hold every slot', async () => {
+    const { sessions } = registry(5, 2);
+    const first = await sessions.start(offer('ada'));
+    await sessions.start(offer('ada'));
+    await expect(sessions.start(offer('ada'))).rejects.toMatchObject({
+      code: 'SESSION.TOO_MANY',
+      details: { limit: 2 },
+    });
+    await sessions.start(offer('bob'));
+    await sessions.end(first.id, 'ada');
+    await sessions.start(offer('ada'));
+    expect(sessions.size).toBe(3);
   });
 });

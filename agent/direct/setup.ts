@@ -25,7 +25,7 @@ export async function startDirectCalls(
   const logger = deps.logger.child({ part: 'rtc' });
   return new DirectSessions(
     { ...deps, config, vad, inferenceExecutor, logger },
-    { maxSessions: config.direct.maxCalls, ...options },
+    { maxSessions: config.direct.maxCalls, maxPerUser: config.direct.maxCallsPerUser, ...options },
   );
 }
 

@@ -4,6 +4,8 @@ import { type Config, loadConfig } from '../../core/config.js';
 import { AppError, isAppError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
+import { AccessWatch } from '../../token-service/chat-rooms/access-watch.js';
+import { talkRoom } from '../../token-service/chat-rooms/room-access.js';
 import { type Brain, createBrain } from '../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../character-agent.js';
 import { LatestFrameVision } from '../vision/latest-frame.js';
@@ -24,7 +26,13 @@ interface Conversation {
 }
 
 /** Errors that mean "this dispatch names no conversation this agent may hold". */
-const DISPATCH_ERRORS = new Set(['REQUEST.INVALID', 'ROOM.NOT_FOUND', 'CHARACTER.NOT_FOUND']);
+const DISPATCH_ERRORS = new Set([
+  'REQUEST.INVALID',
+  'ROOM.NOT_FOUND',
+  'ROOM.FORBIDDEN',
+  'CHARACTER.NOT_FOUND',
+  'CHARACTER.UNAVAILABLE',
+]);
 
 /**
  * One LiveKit job: the character's voice conversation with one user. Resolves the dispatch
@@ -47,7 +55,8 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     });
     const brain = createBrain(config, { db: database.db, logger });
     const vision = new LatestFrameVision(logger);
-    ctx.addShutdownCallback(() => release({ brain, database, vision }));
+    const access = new AccessWatch({ db: database.db, logger });
+    ctx.addShutdownCallback(() => release({ brain, database, vision, access }));
 
     const conversation = await resolveConversation(
       ctx,
@@ -62,6 +71,12 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
       },
       'dispatch accepted',
     );
+    // A room token cannot be taken back, but the conversation can end: when the user may no
+    // longer talk in the room (the character was made private), the job stops.
+    access.watch(dispatch, (refusal) => {
+      logger.info({ code: refusal.code }, 'access withdrawn; ending the conversation');
+      ctx.shutdown(refusal.code);
+    });
     followParticipantCamera(ctx.room, dispatch.userId, vision);
     await ctx.connect();
     await startVoiceSession(ctx, { config, brain, logger }, conversation);
@@ -97,6 +112,9 @@ async function resolveConversation(
     chatRoom: agent.chatRoom,
     character: agent.character,
   });
+  // The same access rule as every way in: a token issued before a character was made private
+  // still reaches LiveKit, but no agent answers it.
+  await talkRoom(deps.database.db, dispatch.userId, dispatch.chatRoomId);
   return { dispatch, agent };
 }
 
@@ -131,8 +149,10 @@ async function release(held: {
   brain: Brain;
   database: DatabaseHandle;
   vision: LatestFrameVision;
+  access: AccessWatch;
 }): Promise<void> {
   held.vision.stop();
+  held.access.close();
   try {
     await held.brain.close();
   } finally {

@@ -1,6 +1,11 @@
 import { and, asc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../client.js';
-import { type KnowledgeDocument, knowledgeChunks, knowledgeDocuments } from '../schema.js';
+import {
+  characters,
+  type KnowledgeDocument,
+  knowledgeChunks,
+  knowledgeDocuments,
+} from '../schema.js';
 
 export type NewDocument = Pick<
   KnowledgeDocument,
@@ -62,6 +67,54 @@ function vectorSql(embedding: number[]): SQL {
   const scale = 2 ** exponent;
   const mantissas = `{${embedding.map((x) => Math.round(x * scale)).join(',')}}`;
   return sql`(${mantissas}::int4[]::vector * array_fill(${2 ** -exponent}::real, array[${embedding.length}::int])::vector)`;
+}
+
+/** Removes a document's chunks (before it is ingested again, or after ingestion failed). */
+export async function deleteDocumentChunks(db: Executor, documentId: string): Promise<void> {
+  await db.delete(knowledgeChunks).where(eq(knowledgeChunks.documentId, documentId));
+}
+
+/**
+ * Inserts some of a document's chunks, numbered from `firstIndex`, in one short statement:
+ * ingestion stores a large document as many of these, so no single one holds the database
+ * (or, embedded, the event loop) for long.
+ */
+export async function insertDocumentChunks(
+  db: Executor,
+  params: { documentId: string; characterId: string; firstIndex: number; chunks: ChunkInput[] },
+): Promise<void> {
+  if (params.chunks.length === 0) return;
+  await db.insert(knowledgeChunks).values(
+    params.chunks.map((chunk, offset) => ({
+      documentId: params.documentId,
+      characterId: params.characterId,
+      chunkIndex: params.firstIndex + offset,
+      content: chunk.content,
+      embedding: vectorSql(chunk.embedding),
+    })),
+  );
+}
+
+/** Marks a document whose chunks are all stored as ready. */
+export async function markDocumentReady(
+  db: Executor,
+  id: string,
+  chunkCount: number,
+): Promise<void> {
+  await db
+    .update(knowledgeDocuments)
+    .set({ status: 'ready', chunkCount, error: null, updatedAt: sql`now()` })
+    .where(eq(knowledgeDocuments.id, id));
+}
+
+/** Characters of document text all of a user's characters hold: the per-user upload budget. */
+export async function knowledgeCharsOfOwner(db: Executor, ownerId: string): Promise<number> {
+  const [row] = await db
+    .select({ chars: sql<number>`coalesce(sum(length(${knowledgeDocuments.content})), 0)::int` })
+    .from(knowledgeDocuments)
+    .innerJoin(characters, eq(characters.id, knowledgeDocuments.characterId))
+    .where(eq(characters.ownerId, ownerId));
+  return row?.chars ?? 0;
 }
 
 /** Rows per INSERT: large enough to amortise round trips, small enough for parameter limits. */

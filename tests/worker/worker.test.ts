@@ -5,6 +5,7 @@ import { JobType } from '@livekit/protocol';
 import { dispose, Room } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
+import { getOrCreateChatRoom } from '../../db/queries/chat-rooms.js';
 import { appendMessage } from '../../db/queries/messages.js';
 import type { Character, ChatRoom, UserProfile } from '../../db/schema.js';
 import { createRoomToken, roomNameOf } from '../../token-service/room-tokens/room-token.js';
@@ -30,6 +31,8 @@ let worker: WorkerProcess;
 let serverSide: FakeWorker;
 let mira: { user: UserProfile; character: Character; room: ChatRoom };
 let other: { user: UserProfile; character: Character; room: ChatRoom };
+/** Other's room with Mira's character, which is private: other may no longer talk there. */
+let hiddenRoom: ChatRoom;
 
 function workerEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -56,6 +59,10 @@ beforeAll(async () => {
   database = await openDatabase({ url: wire.url, dataDir, poolSize: 1 });
   mira = await makeConversation(database.db);
   other = await makeConversation(database.db);
+  hiddenRoom = await getOrCreateChatRoom(database.db, {
+    userId: other.user.id,
+    characterId: mira.character.id,
+  });
   await appendMessage(database.db, {
     chatRoomId: mira.room.id,
     sender: 'user',
@@ -151,6 +158,12 @@ describe('the Parley agent worker (npm run agent) against a LiveKit server', () 
         metadata: metadataFor(mira.room.id, mira.character.id, other.user.id),
         code: 'REQUEST.INVALID',
         detail: 'user_id: not the chat room’s user',
+      },
+      {
+        // A token issued while the character was public still dispatches: nobody answers.
+        metadata: metadataFor(hiddenRoom.id, mira.character.id, other.user.id),
+        roomName: roomNameOf(hiddenRoom.id),
+        code: 'CHARACTER.UNAVAILABLE',
       },
     ];
     const results = await Promise.all(

@@ -8,6 +8,7 @@ import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';
 import { MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS } from './limits.js';
+import type { TurnBudget } from './turn-budget.js';
 
 /** The original design's `ChatRequest`, plus an optional idempotency key. */
 export const chatBody = z
@@ -38,12 +39,14 @@ export interface ChatRoutesOptions {
   db: Executor;
   config: AppConfig;
   conversation: ConversationPort;
+  /** Each user's turns a minute, shared with every other way in. */
+  turns: Pick<TurnBudget, 'take'>;
 }
 
 /** `POST /api/chat`: one text turn, answered when the reply is stored. */
 export const chatRoutes: FastifyPluginAsyncZod<ChatRoutesOptions> = async (
   app,
-  { db, config, conversation },
+  { db, config, conversation, turns },
 ) => {
   app.post(
     '/api/chat',
@@ -64,6 +67,7 @@ export const chatRoutes: FastifyPluginAsyncZod<ChatRoutesOptions> = async (
         chatRoomId: body.chat_room_id,
         characterId: body.character_id,
       });
+      turns.take(user.id);
       const { userMessage, aiMessage } = await conversation.runTextTurn({
         chatRoom,
         text: body.message,

@@ -7,14 +7,15 @@ import {
   createDocument,
   deleteDocument,
   getDocument,
+  knowledgeCharsOfOwner,
   listDocuments,
 } from '../../db/queries/knowledge.js';
 import type { KnowledgeDocument } from '../../db/schema.js';
-import type { KnowledgePort } from '../app-deps.js';
+import type { AppConfig, KnowledgePort } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import type { BackgroundTasks } from '../background-tasks.js';
 import { ownCharacter } from '../characters/character-access.js';
-import { errorResponses } from '../http/errors.js';
+import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import {
   documentDetailView,
@@ -28,6 +29,7 @@ export interface KnowledgeRoutesOptions {
   db: Executor;
   knowledge: KnowledgePort;
   background: BackgroundTasks;
+  limits: AppConfig['knowledge'];
 }
 
 const tags = ['knowledge'];
@@ -37,7 +39,7 @@ const documentParams = characterParams.extend({ documentId: z.uuid() });
 /** Documents that teach the caller's own characters; ingestion runs after the upload returns. */
 export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = async (
   app,
-  { db, knowledge, background },
+  { db, knowledge, background, limits },
 ) => {
   app.post(
     '/api/characters/:characterId/documents',
@@ -49,12 +51,13 @@ export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = as
         security: BEARER_SECURITY,
         params: characterParams,
         body: uploadDocumentBody,
-        response: { 202: documentView, ...errorResponses },
+        response: { 202: documentView, ...errorResponses, 413: errorResponseSchema },
       },
     },
     async (request, reply) => {
       const user = requireUser(request);
       const character = await ownCharacter(db, user.id, request.params.characterId);
+      await checkSize(db, limits, user.id, request.body.content.length);
       const document = await createDocument(db, {
         characterId: character.id,
         title: request.body.title,
@@ -127,6 +130,34 @@ export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = as
     },
   );
 };
+
+/**
+ * Refuses a document longer than the per-document limit, or one that would take the user's
+ * characters past the per-user total (checked before storing; two uploads at the same moment
+ * may both pass once).
+ */
+async function checkSize(
+  db: Executor,
+  limits: AppConfig['knowledge'],
+  userId: string,
+  chars: number,
+): Promise<void> {
+  if (chars > limits.maxDocumentChars) {
+    throw new AppError(
+      'REQUEST.TOO_LARGE',
+      `A document may have at most ${limits.maxDocumentChars} characters`,
+      { details: { limit_chars: limits.maxDocumentChars, document_chars: chars } },
+    );
+  }
+  const used = await knowledgeCharsOfOwner(db, userId);
+  if (used + chars > limits.maxCharsPerUser) {
+    throw new AppError(
+      'REQUEST.TOO_LARGE',
+      `Your characters' documents may hold at most ${limits.maxCharsPerUser} characters in all`,
+      { details: { limit_chars: limits.maxCharsPerUser, used_chars: used, document_chars: chars } },
+    );
+  }
+}
 
 function notFound(): AppError {
   return new AppError('DOCUMENT.NOT_FOUND', 'No such document for this character');

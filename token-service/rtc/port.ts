@@ -1,8 +1,12 @@
+import type { AppError } from '../../core/errors.js';
+
 /** A started direct call: where the browser's answer comes from and which room it talks in. */
 export interface StartedDirectCall {
   id: string;
   answerSdp: string;
   chatRoomId: number;
+  /** Settles when the call is over. */
+  ended: Promise<unknown>;
 }
 
 /**
@@ -15,7 +19,11 @@ export interface DirectCallPort {
     userId: string;
     chatRoomId: number;
     offerSdp: string;
+    /** Asked before each reply to a user turn; a refusal skips the reply and tells the page. */
+    allowTurn?: () => AppError | undefined;
   }): Promise<StartedDirectCall>;
   /** Hangs up; `SESSION.NOT_FOUND` for an unknown id, `SESSION.FORBIDDEN` for someone else's. */
   end(id: string, userId: string): Promise<void>;
+  /** Hangs up for the server's `reason`, telling the caller; nothing if the call is over. */
+  stop(id: string, reason: AppError): Promise<void>;
 }

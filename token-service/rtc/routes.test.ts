@@ -118,4 +118,54 @@ describe('POST /api/rtc/offer and DELETE /api/rtc/sessions/:id', () => {
     await browser.close();
     await until('the server ended the call', () => parley.calls.size === 0, 10_000);
   });
+
+  it('ends a running call, with the reason, once its character is made private', async () => {
+    const publicId = await createCharacter(parley.baseUrl, owner.token, 'Public for now');
+    const setPublic = (isPublic: boolean) =>
+      fetch(`${parley.baseUrl}/api/characters/${publicId}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
+        body: JSON.stringify({ is_public: isPublic }),
+      });
+    expect((await setPublic(true)).status).toBe(200);
+    const browser = new TestBrowser();
+    browsers.push(browser);
+    const response = await offer(`character_id=${publicId}`, {
+      token: stranger.token,
+      body: await browser.offer(),
+    });
+    expect(response.status).toBe(201);
+    const chatRoomId = Number(response.headers.get('parley-chat-room-id'));
+    await browser.accept(await response.text());
+    await until('the call is up', () => browser.pc.connectionState === 'connected', 10_000);
+
+    expect((await setPublic(false)).status).toBe(200);
+    const again = await offer(`chat_room_id=${chatRoomId}`, { token: stranger.token });
+    expect(await errorCode(again)).toEqual([403, 'CHARACTER.UNAVAILABLE']);
+    await until('the server ended the call', () => parley.calls.size === 0, 20_000);
+    await until(
+      'the page was told why',
+      () => browser.messages.some((m) => (m as { type: string }).type === 'ended'),
+      10_000,
+    );
+    expect(browser.messages.find((m) => (m as { type: string }).type === 'ended')).toMatchObject({
+      code: 'CHARACTER.UNAVAILABLE',
+    });
+  });
+
+  it('refuses an offer with more media sections than a call uses, before making a peer', async () => {
+    // The offer’s own audio section, 40 more times under new mids (the body limit stops more):
+    // valid SDP that a peer would answer with 40 more transceivers and their sockets.
+    const audio = /m=audio[\s\S]*?(?=m=|$)/.exec(offerSdp)?.[0] ?? '';
+    expect(audio).toContain('a=mid:');
+    const extra = Array.from({ length: 40 }, (_, i) =>
+      audio.replace(/a=mid:.*\r\n/, `a=mid:extra${i}\r\n`),
+    );
+    const response = await offer(`character_id=${characterId}`, {
+      token: owner.token,
+      body: `${offerSdp}${extra.join('')}`,
+    });
+    expect(await errorCode(response)).toEqual([400, 'REQUEST.INVALID']);
+    expect(parley.calls.size).toBe(0);
+  });
 });

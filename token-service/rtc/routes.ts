@@ -5,6 +5,8 @@ import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import type { AppConfig } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
+import type { TurnBudget } from '../chat/turn-budget.js';
+import type { AccessWatch } from '../chat-rooms/access-watch.js';
 import { chosenRoom } from '../chat-rooms/room-access.js';
 import { chatRoomId } from '../chat-rooms/schemas.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
@@ -16,6 +18,11 @@ const SDP_TYPE = 'application/sdp';
 /** A browser offer with audio, video and a data channel is 3-8 kB; this leaves room. */
 const MAX_OFFER_BYTES = 64 * 1024;
 const tags = ['webrtc'];
+/**
+ * A call uses audio, an optional camera and the data channel: three media sections. Each one
+ * costs the server a peer transceiver and ICE sockets, so more are refused before any is made.
+ */
+const MAX_MEDIA_SECTIONS = 3;
 
 const offerQuery = z
   .object({
@@ -32,6 +39,10 @@ export interface RtcRoutesOptions {
   db: Executor;
   config: AppConfig;
   calls: DirectCallPort;
+  /** Ends a call whose user may no longer talk in its room. */
+  access: Pick<AccessWatch, 'watch'>;
+  /** Each user's turns a minute: every user turn in a call takes one. */
+  turns: Pick<TurnBudget, 'tryTake'>;
 }
 
 /**
@@ -41,7 +52,7 @@ export interface RtcRoutesOptions {
  * location hangs up. Captions and state arrive on the data channel (`agent/direct/messages.ts`).
  */
 export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, options) => {
-  const { db, config, calls } = options;
+  const { db, config, calls, access, turns } = options;
   app.addContentTypeParser(
     SDP_TYPE,
     { parseAs: 'string', bodyLimit: MAX_OFFER_BYTES },
@@ -73,6 +84,7 @@ export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, op
     },
     async (request, reply) => {
       const user = requireUser(request);
+      checkMediaSections(request.body);
       const room = await chosenRoom(db, user.id, {
         chatRoomId: request.query.chat_room_id,
         characterId: request.query.character_id,
@@ -81,7 +93,13 @@ export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, op
         userId: user.id,
         chatRoomId: room.id,
         offerSdp: request.body,
+        allowTurn: () => turns.tryTake(user.id),
       });
+      const unwatch = access.watch({ chatRoomId: room.id, userId: user.id }, (reason) => {
+        request.log.info({ code: reason.code, rtcSessionId: call.id }, 'call ended: no access');
+        void calls.stop(call.id, reason);
+      });
+      void call.ended.then(unwatch, unwatch);
       return reply
         .status(201)
         .header('content-type', SDP_TYPE)
@@ -109,6 +127,18 @@ export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, op
     },
   );
 };
+
+/** Refuses an offer with more media sections (`m=` lines) than a call uses. */
+function checkMediaSections(sdp: string): void {
+  const sections = sdp.match(/^m=/gm)?.length ?? 0;
+  if (sections > MAX_MEDIA_SECTIONS) {
+    throw new AppError(
+      'REQUEST.INVALID',
+      `An offer may have at most ${MAX_MEDIA_SECTIONS} media sections (audio, video, data)`,
+      { details: [{ in: 'body', field: '', message: `${sections} m= lines` }] },
+    );
+  }
+}
 
 /** Refuses anything but an SDP body before it is parsed, with a message that says so. */
 async function requireSdp(request: FastifyRequest): Promise<void> {

@@ -17,7 +17,8 @@
  * - `{"type":"ready","chat_room_id":1,"character_id":"<uuid>"}` — authenticated; send messages.
  * - `{"type":"delta","client_id":"…","text":"Hel"}` — the reply as it is generated.
  * - `{"type":"message","client_id":"…","id":7,"seq":3,"role":"user"|"character","text":"…"}`
- *   — a message as stored: first the user's, then the character's.
+ *   — a message as stored: first the user's, then the character's. The character's greeting,
+ *   which no client message asked for, has `"client_id":""`.
  * - `{"type":"error","code":"REQUEST.INVALID","message":"…","client_id"?:"…"}` — the frame or
  *   turn failed; the connection stays open unless it is closed right after.
  *

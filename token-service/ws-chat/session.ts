@@ -6,6 +6,8 @@ import type { ChatRoom } from '../../db/schema.js';
 import type { ConversationPort, WebSocketTuning } from '../app-deps.js';
 import type { AccessTokenVerifier } from '../auth/verifier.js';
 import type { BackgroundTasks } from '../background-tasks.js';
+import type { TurnBudget } from '../chat/turn-budget.js';
+import type { AccessWatch } from '../chat-rooms/access-watch.js';
 import { chosenRoom, type RoomChoice } from '../chat-rooms/room-access.js';
 import { isServerFault, toAppError } from '../http/errors.js';
 import type { EnsureProfile } from '../users/profile.js';
@@ -19,6 +21,10 @@ export interface ChatSocketDeps {
   /** Turns are tracked here so shutdown waits for replies still being stored. */
   background: BackgroundTasks;
   tuning: WebSocketTuning;
+  /** Ends a conversation whose user may no longer talk in its room. */
+  access: Pick<AccessWatch, 'watch'>;
+  /** Each user's turns a minute, shared with every other way in. */
+  turns: Pick<TurnBudget, 'tryTake'>;
 }
 
 export interface ChatSocketHandshake {
@@ -36,6 +42,7 @@ const CLOSE_CODES: Partial<Record<ErrorCode, number>> = {
   'ROOM.FORBIDDEN': 4403,
   'ROOM.NOT_FOUND': 4404,
   'CHARACTER.NOT_FOUND': 4404,
+  'CHARACTER.UNAVAILABLE': 4403,
 };
 
 /** Frames received but not yet handled; beyond this a client is sending faster than replies. */
@@ -57,6 +64,7 @@ export function serveChatSocket(
 
 class ChatSocketSession {
   #room: ChatRoom | undefined;
+  #userId = '';
   /** Set once the connection is being closed by us; later frames are ignored. */
   #finished = false;
   #queued = 0;
@@ -86,7 +94,8 @@ class ChatSocketSession {
 
   #enqueue(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#queued >= MAX_QUEUED_FRAMES) {
-      this.#report(new AppError('REQUEST.RATE_LIMITED', 'Too many frames waiting; slow down'));
+      const error = new AppError('REQUEST.RATE_LIMITED', 'Too many frames waiting; slow down');
+      this.#report(error, refusedClientId(data, isBinary));
       return;
     }
     this.#queued += 1;
@@ -131,12 +140,18 @@ class ChatSocketSession {
       // stored before `ready`, so a message sent on `ready` always comes after it.
       const greeting = await this.deps.conversation.greet(room);
       this.#room = room;
+      this.#userId = user.id;
+      const unwatch = this.deps.access.watch({ chatRoomId: room.id, userId: user.id }, (error) =>
+        this.#end(error),
+      );
+      this.socket.on('close', unwatch);
       this.#send({ type: 'ready', chat_room_id: room.id, character_id: room.characterId });
       if (greeting !== undefined) {
-        const { id, seq, text, clientId } = greeting;
+        const { id, seq, text } = greeting;
         this.#send({
           type: 'message',
-          client_id: clientId ?? '',
+          // No client message asked for it; '' is no client's id (client ids are non-empty).
+          client_id: '',
           id,
           seq,
           role: 'character',
@@ -150,6 +165,8 @@ class ChatSocketSession {
 
   async #turn(chatRoom: ChatRoom, frame: MessageFrame): Promise<void> {
     const clientId = frame.client_id;
+    const overBudget = this.deps.turns.tryTake(this.#userId);
+    if (overBudget !== undefined) return void this.#report(overBudget, clientId);
     const deltas = deltaSender((text) => this.#send({ type: 'delta', client_id: clientId, text }));
     const work = this.deps.conversation.runTextTurn({
       chatRoom,
@@ -222,6 +239,13 @@ function deltaSender(send: (text: string) => void) {
     timer ??= setImmediate(flush);
   };
   return { push, flush };
+}
+
+/** The client id of a message frame that is refused before it is handled, if it has one. */
+function refusedClientId(data: WebSocket.RawData, isBinary: boolean): string | undefined {
+  if (isBinary) return undefined;
+  const parsed = parseClientFrame(rawText(data));
+  return parsed.ok && parsed.frame.type === 'message' ? parsed.frame.client_id : undefined;
 }
 
 function invalid(message: string): AppError {

@@ -36,7 +36,7 @@ describe('/ws/chat', () => {
     const deltas = client.frames.filter(ofType('delta')).map((f) => f.text);
     expect(deltas.length).toBeGreaterThan(1);
     expect(deltas.join('')).toBe('Io is the most volcanic body we know.');
-    const greeting = client.frames.find(ofType('message', { client_id: 'greeting' }));
+    const greeting = client.frames.find(ofType('message', { client_id: '' }));
     expect(greeting).toMatchObject({
       role: 'character',
       text: 'Hello! Ask me anything about the sky.',

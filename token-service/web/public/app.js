@@ -141,6 +141,7 @@ function onChatFrame(frame) {
 /** Messages from the call's data channel (or the LiveKit equivalents). */
 function onCallMessage(message) {
   if (message.type === 'state') showState(message.state);
+  if (message.type === 'ended') showRoomError(new Error(message.message));
   if (message.type !== 'caption') return;
   if (message.final) {
     showCaption(message.role, '');
