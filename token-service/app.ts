@@ -21,6 +21,7 @@ import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { handleError, handleNotFound } from './http/errors.js';
+import { rejectNul } from './http/nul-guard.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
@@ -49,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  app.addHook('preValidation', rejectNul);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

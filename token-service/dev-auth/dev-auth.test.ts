@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getProfile } from '../../db/queries/profiles.js';
 import { bearer, startTestApp, type TestApp } from '../../tests/http/test-app.js';
+import { openLocalIssuer } from '../auth/local-issuer.js';
+import { serverBaseUrl } from '../auth-setup.js';
 
 describe('embedded issuer on loopback', () => {
   let t: TestApp;
@@ -45,6 +48,32 @@ describe('embedded issuer on loopback', () => {
     expect(JSON.stringify(keys)).not.toContain('"d"');
     const { payload } = await jwtVerify(session.access_token, createLocalJWKSet(keys));
     expect(payload.sub).toBe(session.user.id);
+  });
+
+  it('refuses a NUL in the display name, naming the field', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/auth/dev/session',
+      payload: { display_name: 'Li\u0000n' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.details).toContainEqual(
+      expect.objectContaining({ in: 'body', field: 'display_name' }),
+    );
+  });
+
+  it('serves a token whose display name carries control characters (issued before the check)', async () => {
+    const issuer = await openLocalIssuer({
+      dataDir: t.config.dataDir,
+      issuerBaseUrl: serverBaseUrl(t.config),
+      sessionTtlMs: 60_000,
+    });
+    const { accessToken } = await issuer.issueAccessToken({
+      id: randomUUID(),
+      displayName: 'Li\u0000n\u001b',
+    });
+    const rooms = await t.app.inject({ url: '/api/chat-rooms', headers: bearer(accessToken) });
+    expect(rooms.statusCode, rooms.body).toBe(200);
   });
 
   it('validates the session request', async () => {
