@@ -20,6 +20,7 @@ import { chatRoutes } from './chat/routes.js';
 import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { handleClientError, requestTimeouts } from './http/client-errors.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { rejectNul } from './http/nul-guard.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -45,6 +46,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: config.http.bodyLimitBytes,
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    ...requestTimeouts(config.http.requestTimeoutMs),
+    clientErrorHandler: handleClientError,
+    // A URL that does not decode (`/%c0%ae`) goes through the one error handler too.
+    frameworkErrors: handleError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
