@@ -25,6 +25,7 @@ import { handleError, handleNotFound } from './http/errors.js';
 import { rejectNul } from './http/nul-guard.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
+import { requestLoggerFactory } from './http/request-log.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
 import { rtcRoutes } from './rtc/routes.js';
@@ -47,6 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     ...requestTimeouts(config.http.requestTimeoutMs),
+    childLoggerFactory: requestLoggerFactory,
     clientErrorHandler: handleClientError,
     // A URL that does not decode (`/%c0%ae`) goes through the one error handler too.
     frameworkErrors: handleError,
