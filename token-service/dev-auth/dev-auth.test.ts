@@ -87,6 +87,73 @@ describe('embedded issuer on loopback', () => {
   });
 });
 
+describe('embedded issuer behind a proxy', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ embeddedAuth: {} });
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['x-forwarded-for', '203.0.113.5'],
+    ['forwarded', 'for=203.0.113.5'],
+    ['x-real-ip', '203.0.113.5'],
+  ])('refuses a request a loopback proxy forwarded (%s)', async (header, value) => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/auth/dev/session',
+      headers: { [header]: value },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error.code).toBe('AUTH.DEV_SESSIONS_DISABLED');
+  });
+
+  it('refuses a caller that is not on loopback', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/auth/dev/session',
+      remoteAddress: '203.0.113.5',
+    });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+describe('embedded issuer published at a public URL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      embeddedAuth: {},
+      env: { PUBLIC_URL: 'https://parley.example.com' },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('refuses dev sessions even from loopback unless the operator opts in', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/auth/dev/session' });
+    expect(response.statusCode).toBe(403);
+    const config = await t.app.inject({ url: '/api/client-config' });
+    expect(config.json().dev_sessions).toBe(false);
+  });
+});
+
+describe('embedded issuer with ALLOW_DEV_SESSIONS', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ embeddedAuth: { host: '0.0.0.0', allowDevSessions: true } });
+  });
+  afterAll(() => t.close());
+
+  it('issues dev sessions to forwarded and remote callers', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/auth/dev/session',
+      remoteAddress: '203.0.113.5',
+      headers: { 'x-forwarded-for': '198.51.100.7' },
+    });
+    expect(response.statusCode).toBe(200);
+  });
+});
+
 describe('embedded issuer on a public address', () => {
   let t: TestApp;
   beforeAll(async () => {
