@@ -26,6 +26,7 @@ import { rejectNul } from './http/nul-guard.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { requestLoggerFactory } from './http/request-log.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
 import { rtcRoutes } from './rtc/routes.js';
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     exposedHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
   });
+  await registerSecurityHeaders(app as unknown as FastifyInstance, config);
   await registerRateLimit(app);
   await registerOpenApi(app);
   await app.register(websocket, {
