@@ -18,6 +18,7 @@ const envSchema = z.object({
   PUBLIC_URL: url.optional(),
   CORS_ORIGINS: z.string().default(''),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  REQUEST_TIMEOUT_MS: positiveInt.min(1_000).default(30_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(60),
 
   DATA_DIR: z.string().min(1).default('.data'),
@@ -76,6 +77,8 @@ export interface Config {
     publicUrl: string | undefined;
     corsOrigins: string[];
     bodyLimitBytes: number;
+    /** Longest a client may take to send a whole request (headers and body). */
+    requestTimeoutMs: number;
     rateLimitPerMinute: number;
   };
   dataDir: string;
@@ -161,6 +164,7 @@ function toConfig(env: Env): Config {
         .map((origin) => origin.trim())
         .filter((origin) => origin !== ''),
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     },
     dataDir: env.DATA_DIR,

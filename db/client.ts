@@ -2,8 +2,7 @@
  * One `Database` type over two drivers: postgres.js against PostgreSQL/Supabase when
  * `DATABASE_URL` is set, embedded PGlite (with pgvector) in the data directory otherwise.
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { sql } from 'drizzle-orm';
@@ -14,6 +13,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { AppError } from '../core/errors.js';
+import { lockDataDir, makePrivate, preparePrivateDataDir } from './data-dir.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -52,8 +52,33 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 }
 
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {
-  const location = dataDir === 'memory://' ? dataDir : pgliteDirectory(dataDir);
-  const client = await PGlite.create(location, { extensions: { vector } });
+  if (dataDir === 'memory://') return pgliteHandle(await createPglite(dataDir));
+  // Private and exclusive before PGlite writes anything: see data-dir.ts.
+  const dir = await preparePrivateDataDir(dataDir);
+  const lock = await lockDataDir(dir);
+  try {
+    const location = join(dir, 'pglite');
+    const client = await createPglite(location);
+    await makePrivate(location);
+    return pgliteHandle(client, async () => {
+      try {
+        await makePrivate(location);
+      } finally {
+        lock.release();
+      }
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+function createPglite(location: string): Promise<PGlite> {
+  return PGlite.create(location, { extensions: { vector } });
+}
+
+/** `afterClose` runs once the client has closed, whether or not that went well. */
+function pgliteHandle(client: PGlite, afterClose?: () => Promise<void>): DatabaseHandle {
   const pglite = drizzlePglite({ client, schema, casing: 'snake_case' });
   const db = pglite as unknown as Database;
   return {
@@ -61,14 +86,14 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     driver: 'pglite',
     ping: () => pingWith(db, 'the embedded database'),
     migrate: () => migrating(() => migratePglite(pglite, { migrationsFolder: MIGRATIONS_FOLDER })),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        await afterClose?.();
+      }
+    },
   };
-}
-
-function pgliteDirectory(dataDir: string): string {
-  const dir = resolve(dataDir, 'pglite');
-  mkdirSync(dir, { recursive: true });
-  return dir;
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {

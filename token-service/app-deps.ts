@@ -50,6 +50,8 @@ export interface AuthDeps {
   localIssuer?: LocalIssuer | undefined;
   /** Whether `POST /auth/dev/session` may issue tokens (embedded mode, loopback or opted in). */
   devSessionsEnabled: boolean;
+  /** `ALLOW_DEV_SESSIONS`: also for callers that are not this machine (else loopback only). */
+  devSessionsFromAnyCaller?: boolean;
 }
 
 /** Timings of the WebSocket chat; tests shorten them. */

@@ -22,9 +22,13 @@ import { AccessWatch } from './chat-rooms/access-watch.js';
 import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { handleClientError, requestTimeouts } from './http/client-errors.js';
 import { handleError, handleNotFound } from './http/errors.js';
+import { rejectNul } from './http/nul-guard.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
+import { requestLoggerFactory } from './http/request-log.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
 import { rtcRoutes } from './rtc/routes.js';
@@ -46,11 +50,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: config.http.bodyLimitBytes,
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    ...requestTimeouts(config.http.requestTimeoutMs),
+    childLoggerFactory: requestLoggerFactory,
+    clientErrorHandler: handleClientError,
+    // A URL that does not decode (`/%c0%ae`) goes through the one error handler too.
+    frameworkErrors: handleError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  app.addHook('preValidation', rejectNul);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -65,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     exposedHeaders: ['retry-after', 'x-request-id'],
     maxAge: 600,
   });
+  await registerSecurityHeaders(app as unknown as FastifyInstance, config);
   await registerRateLimit(app);
   await registerOpenApi(app);
   await app.register(websocket, {

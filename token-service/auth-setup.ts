@@ -36,6 +36,11 @@ export async function createAuth(config: AuthConfig): Promise<AuthDeps> {
   return {
     verifier: createAccessTokenVerifier(localVerifierOptions(localIssuer)),
     localIssuer,
-    devSessionsEnabled: devSessionsAllowed(config.http.host, auth.allowDevSessions),
+    devSessionsEnabled: devSessionsAllowed(
+      config.http.host,
+      auth.allowDevSessions,
+      config.http.publicUrl,
+    ),
+    devSessionsFromAnyCaller: auth.allowDevSessions,
   };
 }

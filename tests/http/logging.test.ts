@@ -5,6 +5,7 @@ import { connectChat, ofType } from './ws-client.js';
 
 /** The app's logs at info level, read back: requests carry an id, secrets never appear. */
 let t: TestApp;
+let base: string | undefined;
 const lines: string[] = [];
 
 beforeAll(async () => {
@@ -37,7 +38,7 @@ describe('logs', () => {
     });
     secrets.push(issued.json().participant_token);
 
-    const base = await t.listen();
+    base = await t.listen();
     const viaProtocol = connectChat(`${base}/ws/chat?character_id=${mira.id}`, { token });
     await viaProtocol.next(ofType('ready'));
     viaProtocol.socket.close();
@@ -59,5 +60,20 @@ describe('logs', () => {
       expect(log).not.toContain(signature);
     }
     expect(log).not.toContain(t.config.livekit.apiSecret ?? 'no secret configured');
+  });
+
+  it('never carry a token sent in a URL, which is refused', async () => {
+    const token = await t.token();
+    const signature = token.split('.')[2] as string;
+    const mira = await makeCharacter(t.db, await makeUser(t.db), { isPublic: true });
+    const before = lines.length;
+    const refused = await t.app.inject({ url: `/api/characters?access_token=${token}` });
+    expect(refused.statusCode).toBe(401);
+    base ??= await t.listen();
+    const chat = connectChat(`${base}/ws/chat?character_id=${mira.id}&token=${token}`);
+    await chat.closed;
+    const log = lines.slice(before).join('');
+    expect(log).toContain('access_token=');
+    expect(log).not.toContain(signature);
   });
 });

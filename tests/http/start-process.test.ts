@@ -59,6 +59,18 @@ async function finish(child: ChildProcess): Promise<{ code: number | null; stder
   return { code, stderr };
 }
 
+/** The URL the server prints once it serves; rejects if it exits first. */
+function ready(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      const match = /^Parley is ready: open (\S+) in a browser$/.exec(line);
+      if (match?.[1] !== undefined) resolve(match[1]);
+    });
+    child.on('close', () => reject(new Error('npm start exited before it was ready')));
+  });
+}
+
 describe('npm start', () => {
   it('exits 1 with one line when DATABASE_URL cannot be reached', {
     timeout: 120_000,
@@ -95,14 +107,7 @@ describe('npm start', () => {
     dirs.push(dataDir);
     const child = start({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' }, 'node');
     const finished = finish(child);
-    const url = await new Promise<string>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-      lines.on('line', (line) => {
-        const match = /^Parley is ready: open (\S+) in a browser$/.exec(line);
-        if (match?.[1] !== undefined) resolve(match[1]);
-      });
-      child.on('close', () => reject(new Error('npm start exited before it was ready')));
-    });
+    const url = await ready(child);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(await (await fetch(new URL('/ready', url))).json()).toEqual({ status: 'ready' });
     const refused = await fetch(new URL('/api/characters', url));
@@ -111,5 +116,49 @@ describe('npm start', () => {
     const { code, stderr } = await finished;
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+
+  it('refuses a second server on the same DATA_DIR with one line naming the first', {
+    timeout: 180_000,
+  }, async () => {
+    const dataDir = await copyTemplate();
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+    const first = start(env, 'node');
+    const url = await ready(first);
+    const second = start(env, 'node');
+    // Without the lock the second one serves too: fail fast then, not at the timeout.
+    const served = ready(second).then(
+      () => ({ code: 'served' as const, stderr: '' }),
+      () => new Promise<never>(() => {}),
+    );
+    const { code, stderr } = await Promise.race([finish(second), served]);
+    expect(code).toBe(1);
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^parley: The embedded database in \S+ is in use by another process/);
+    expect(lines[0]).toContain(`(pid ${first.pid})`);
+    // The first one never noticed.
+    expect((await fetch(new URL('/ready', url))).status).toBe(200);
+    signalGroup(first, 'SIGTERM');
+    expect((await finish(first)).code).toBe(0);
+  });
+
+  it('starts on a DATA_DIR whose last server was killed with SIGKILL', {
+    timeout: 180_000,
+  }, async () => {
+    const dataDir = await copyTemplate();
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+    const crashed = start(env, 'node');
+    await ready(crashed);
+    const gone = finish(crashed);
+    signalGroup(crashed, 'SIGKILL');
+    await gone;
+    const next = start(env, 'node');
+    const url = await ready(next);
+    expect(await (await fetch(new URL('/ready', url))).json()).toEqual({ status: 'ready' });
+    signalGroup(next, 'SIGTERM');
+    expect((await finish(next)).code).toBe(0);
   });
 });

@@ -46,6 +46,8 @@ const KEY_ROLES = new Set(['anon', 'service_role']);
 
 const DISPLAY_NAME_CLAIMS = ['display_name', 'full_name', 'name'] as const;
 const MAX_DISPLAY_NAME = 100;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 
 /**
  * Turns the claims of a token whose signature, issuer, audience and lifetime were already
@@ -81,9 +83,9 @@ function displayNameFrom(metadata: unknown): string | undefined {
   if (typeof metadata !== 'object' || metadata === null) return undefined;
   for (const claim of DISPLAY_NAME_CLAIMS) {
     const value: unknown = (metadata as Record<string, unknown>)[claim];
-    if (typeof value === 'string' && value.trim() !== '') {
-      return value.trim().slice(0, MAX_DISPLAY_NAME);
-    }
+    // User-editable: control characters (a NUL cannot even be stored) are dropped.
+    const name = typeof value === 'string' ? value.replace(CONTROL_CHARACTERS, '').trim() : '';
+    if (name !== '') return name.slice(0, MAX_DISPLAY_NAME);
   }
   return undefined;
 }

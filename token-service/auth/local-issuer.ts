@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { type JSONWebKeySet, SignJWT } from 'jose';
 import { loadOrCreateSigningKey } from './signing-key-file.js';
@@ -96,11 +97,37 @@ loopback.addAddress('::1', 'ipv6');
 
 /**
  * Dev sessions hand a token to anyone who asks, so they are only safe where only this machine
- * can ask: a loopback listen host. Anywhere else the operator must opt in (`ALLOW_DEV_SESSIONS`).
+ * can ask: a loopback listen host, and no public URL (a server published through a proxy is
+ * reached from elsewhere even on loopback). Anywhere else the operator must opt in
+ * (`ALLOW_DEV_SESSIONS`).
  */
-export function devSessionsAllowed(host: string, allowDevSessions: boolean): boolean {
+export function devSessionsAllowed(
+  host: string,
+  allowDevSessions: boolean,
+  publicUrl?: string,
+): boolean {
   if (allowDevSessions) return true;
+  if (publicUrl !== undefined && !isLoopbackHost(new URL(publicUrl).hostname)) return false;
   return isLoopbackHost(host);
+}
+
+/** Headers a proxy adds: a request carrying one came from elsewhere, whatever its peer. */
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'via',
+];
+
+/**
+ * Whether a request comes straight from this machine: a loopback peer that forwards nobody.
+ * Reads the socket, never `request.ip`, which a trusted proxy's headers could set.
+ */
+export function isDirectLoopbackCaller(request: IncomingMessage): boolean {
+  if (FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
+  return isLoopbackHost(request.socket.remoteAddress ?? '');
 }
 
 function isLoopbackHost(host: string): boolean {

@@ -97,6 +97,14 @@ describe('valid tokens', () => {
 const forgeries: [string, () => Promise<string>][] = [
   ['expired', () => supabase.signAccessToken({ expiresInSec: -60 })],
   [
+    'issued an hour in the future (iat)',
+    () => supabase.signAccessToken({ iat: Math.floor(Date.now() / 1000) + 3600 }),
+  ],
+  [
+    'a legacy HS256 token issued an hour in the future (iat)',
+    () => supabase.signLegacyHs256(undefined, { iat: Math.floor(Date.now() / 1000) + 3600 }),
+  ],
+  [
     'not yet valid (nbf)',
     () => supabase.signAccessToken({ nbf: Math.floor(Date.now() / 1000) + 60 }),
   ],

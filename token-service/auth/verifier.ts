@@ -43,7 +43,7 @@ export interface AccessTokenVerifierOptions {
   legacySecret?: string;
   /** Accept Supabase anonymous sign-ins (`is_anonymous: true`). Default true; see README. */
   allowAnonymousUsers?: boolean;
-  /** Allowed clock skew for `exp` and `nbf`. Default 5 s. */
+  /** Allowed clock skew for `exp`, `nbf` and `iat`. Default 5 s. */
   clockToleranceSec?: number;
   /**
    * How long a verified token is remembered (never past its `exp`, and only while the key that
@@ -116,10 +116,11 @@ export function createAccessTokenVerifier(
 ): AccessTokenVerifier {
   const keySet = keyResolver(options.keys);
   const secret = legacySecretKey(options.legacySecret);
+  const toleranceSec = options.clockToleranceSec ?? 5;
   const checks: JWTVerifyOptions = {
     issuer: options.issuer,
     audience: AUDIENCE,
-    clockTolerance: options.clockToleranceSec ?? 5,
+    clockTolerance: toleranceSec,
     requiredClaims: ['exp', 'sub'],
   };
   const policy = { allowAnonymousUsers: options.allowAnonymousUsers ?? true };
@@ -169,6 +170,7 @@ export function createAccessTokenVerifier(
         const known = await remembered(token);
         if (known !== undefined) return known;
         const { claims, ...keys } = await verifiedClaims(token);
+        rejectFutureIssue(claims, toleranceSec);
         const user = authUserFromClaims(claims, policy);
         // requiredClaims makes `exp` present; jose has checked it is a number.
         verified.remember(token, { user, ...keys, expSec: Number(claims.exp) });
@@ -178,6 +180,22 @@ export function createAccessTokenVerifier(
       }
     },
   };
+}
+
+/**
+ * jose checks `exp` and `nbf` but lets `iat` lie in the future; a token issued later than
+ * now (beyond the clock skew allowed) was not issued by an honest issuer with a sane clock.
+ */
+function rejectFutureIssue(claims: JWTPayload, toleranceSec: number): void {
+  const nowSec = Math.floor(Date.now() / 1000);
+  if (typeof claims.iat === 'number' && claims.iat > nowSec + toleranceSec) {
+    throw new errors.JWTClaimValidationFailed(
+      '"iat" claim timestamp check failed (in the future)',
+      claims,
+      'iat',
+      'check_failed',
+    );
+  }
 }
 
 function keyResolver(keys: VerificationKeys): JWTVerifyGetKey {

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { ChatRoom, Message } from '../../db/schema.js';
 
-export const chatRoomId = z.coerce.number().int().positive().max(2_147_483_647);
+/** PostgreSQL's `integer`: ids and sequence numbers past it are a client error, not a 500. */
+export const PG_INT_MAX = 2_147_483_647;
+
+export const chatRoomId = z.coerce.number().int().positive().max(PG_INT_MAX);
 
 export const chatRoomView = z
   .object({
@@ -33,6 +36,7 @@ export const messagePageQuery = z.object({
     .number()
     .int()
     .positive()
+    .max(PG_INT_MAX)
     .optional()
     .describe('Only messages older than this seq: pass the previous page’s next_before'),
 });

@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.js';
 import type { AppConfig, ConversationPort } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { chosenRoom } from '../chat-rooms/room-access.js';
+import { PG_INT_MAX } from '../chat-rooms/schemas.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';
@@ -14,7 +15,13 @@ import type { TurnBudget } from './turn-budget.js';
 export const chatBody = z
   .object({
     message: z.string().trim().min(1).max(MAX_MESSAGE_CHARS),
-    chat_room_id: z.number().int().positive().optional().describe('One of your rooms'),
+    chat_room_id: z
+      .number()
+      .int()
+      .positive()
+      .max(PG_INT_MAX)
+      .optional()
+      .describe('One of your rooms'),
     character_id: z.uuid().optional().describe('Or a character: your room with it is used'),
     client_id: z
       .string()

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
 import type { AuthDeps } from '../app-deps.js';
 import { createDevSession, devSessionRequestSchema } from '../auth/dev-session.js';
+import { isDirectLoopbackCaller } from '../auth/local-issuer.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 
 const tags = ['auth'];
@@ -33,7 +34,8 @@ export const devAuthRoutes: FastifyPluginAsyncZod<{ auth: AuthDeps }> = async (a
         summary: 'A short-lived access token for a local user (embedded issuer only)',
         description:
           'Send the returned `user.id` back as `user_id` to stay the same user. Refused unless ' +
-          'the server listens on loopback or ALLOW_DEV_SESSIONS is set, and always when ' +
+          'the server listens on loopback, has no public URL and the caller is this machine ' +
+          '(no proxy headers), or ALLOW_DEV_SESSIONS is set; and always when ' +
           'Supabase is configured.',
         // Absent when the client posts nothing: a new user with no name.
         body: devSessionRequestSchema.nullish(),
@@ -47,8 +49,11 @@ export const devAuthRoutes: FastifyPluginAsyncZod<{ auth: AuthDeps }> = async (a
           'This server signs in with Supabase; dev sessions are off',
         );
       }
+      // Decided by the caller, not the listen address: a proxy on loopback is not this machine.
+      const callerAllowed =
+        auth.devSessionsFromAnyCaller === true || isDirectLoopbackCaller(request.raw);
       return createDevSession(
-        { issuer: localIssuer, devSessionsEnabled: auth.devSessionsEnabled },
+        { issuer: localIssuer, devSessionsEnabled: auth.devSessionsEnabled && callerAllowed },
         request.body ?? {},
       );
     },

@@ -28,6 +28,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import { MAX_CLIENT_ID_CHARS, MAX_MESSAGE_CHARS } from '../chat/limits.js';
+import { fieldWithNul } from '../http/nul-guard.js';
 
 /** Incoming frames larger than this close the connection with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -82,6 +83,11 @@ export function parseClientFrame(
     json = JSON.parse(raw);
   } catch {
     return { ok: false, message: 'Frames must be JSON objects' };
+  }
+  const nul = fieldWithNul(json);
+  if (nul !== undefined) {
+    const details = [{ field: nul, message: 'must not contain a NUL character' }];
+    return { ok: false, message: `Invalid frame: ${nul}: ${details[0]?.message}`, details };
   }
   const parsed = clientFrame.safeParse(json);
   if (parsed.success) return { ok: true, frame: parsed.data };
