@@ -48,6 +48,9 @@ export class Rooms implements RoomLink {
       room = { sid: roomSid, name, participants: [] };
       this.#rooms.set(name, room);
     }
+    // As LiveKit does, a second join with the same identity replaces the first (an SDK that
+    // reconnects from scratch joins again before its old connection has timed out).
+    for (const old of room.participants) if (old.identity === claims.sub) old.leave();
     const participant = new Participant(socket, participantInfo(claims), this);
     const others = room.participants.filter((p) => p.connected);
     room.participants.push(participant);
