@@ -105,4 +105,38 @@ describe('the test LiveKit server serves rooms to @livekit/rtc-node', () => {
     await pump;
     expect(loudest).toBeGreaterThan(4000);
   }, 60_000);
+
+  it('delivers data packets, and a track published after data still reaches the others', async () => {
+    const alice = await join('alice', 'room-data');
+    const bob = await join('bob', 'room-data');
+    await server.waitUntil(
+      () => (alice.remoteParticipants.has('bob') ? true : undefined),
+      'alice to see bob',
+    );
+    const received = new Promise<{ payload: Uint8Array; from: string | undefined }>((resolve) => {
+      bob.on(RoomEvent.DataReceived, (payload, participant) =>
+        resolve({ payload, from: participant?.identity }),
+      );
+    });
+    await alice.localParticipant?.publishData(new Uint8Array([7, 8, 9]), { reliable: true });
+    expect(await received).toEqual({ payload: new Uint8Array([7, 8, 9]), from: 'alice' });
+
+    // Publishing now renegotiates alice's publisher connection: a second offer, answered in
+    // the same session (a failed answer would make the SDK rejoin under a new sid).
+    const sid = alice.localParticipant?.sid;
+    const subscribed = new Promise<RemoteTrack>((resolve) => {
+      bob.on(RoomEvent.TrackSubscribed, (track) => resolve(track));
+    });
+    const options = new TrackPublishOptions();
+    options.source = TrackSource.SOURCE_MICROPHONE;
+    const source = new AudioSource(48_000, 1);
+    await alice.localParticipant?.publishTrack(
+      LocalAudioTrack.createAudioTrack('mic', source),
+      options,
+    );
+    await source.captureFrame(toneFrame(0));
+    const track = await subscribed;
+    expect(track.sid).toMatch(/^TR_/);
+    expect(bob.remoteParticipants.get('alice')?.sid).toBe(sid);
+  }, 60_000);
 });

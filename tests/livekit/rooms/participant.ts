@@ -15,7 +15,12 @@ import {
   TrackType,
   type UpdateParticipantMetadata,
 } from '@livekit/protocol';
-import { MediaStreamTrack, type RTCDataChannel, type RTCTrackEvent } from 'werift';
+import {
+  MediaStreamTrack,
+  type RTCDataChannel,
+  type RTCPeerConnection,
+  type RTCTrackEvent,
+} from 'werift';
 import { type RawData, WebSocket } from 'ws';
 import { newId } from '../jobs.js';
 import {
@@ -193,6 +198,7 @@ export class Participant {
     await this.#publisher.setRemoteDescription({ type: 'offer', sdp });
     const answer = await this.#publisher.createAnswer();
     await this.#publisher.setLocalDescription(answer);
+    keepInactiveSections(this.#publisher);
     const local = keepBundled(this.#publisher.localDescription?.sdp ?? answer.sdp);
     this.send('answer', description('answer', local));
   }
@@ -281,6 +287,18 @@ export class Participant {
       packet.participantSid = this.sid;
       this.#room.deliverData(this, packet, kind);
     });
+  }
+}
+
+/**
+ * werift recycles a transceiver whose current direction is inactive for the next remote
+ * section it has no transceiver for, renaming its mid; the client still offers the old mid
+ * and werift then cannot answer. rtc-node's publisher offers six receive-only sections (left
+ * from its `/rtc/v1` attempt), so its second offer (a track after data) always hit this.
+ */
+function keepInactiveSections(pc: RTCPeerConnection): void {
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.currentDirection === 'inactive') transceiver.usedForSender = true;
   }
 }
 
