@@ -12,6 +12,7 @@ import {
   SignalTarget,
   TrackInfo,
   TrackPublishedResponse,
+  TrackSubscribed,
   TrackType,
   type UpdateParticipantMetadata,
 } from '@livekit/protocol';
@@ -138,6 +139,9 @@ export class Participant {
       if (!this.#gone) local.writeRtp(rtp.clone());
     });
     void this.negotiateSubscriber();
+    // The publisher learns that someone receives its track: agents wait for this before
+    // they play anything (a track nobody hears is not spoken into).
+    owner.send('trackSubscribed', new TrackSubscribed({ trackSid: track.info.sid }));
   }
 
   /** Sends a data packet down this participant's subscriber data channel of that kind. */
