@@ -1,16 +1,21 @@
 import { rm } from 'node:fs/promises';
 import {
+  AudioSource,
   AudioStream,
   dispose,
+  LocalAudioTrack,
   type RemoteTrack,
   Room,
   RoomEvent,
   TrackKind,
+  TrackPublishOptions,
+  TrackSource,
 } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import type { Character, ChatRoom, UserProfile } from '../../db/schema.js';
 import { createRoomToken } from '../../token-service/room-tokens/room-token.js';
+import { playInRealTime, silenceFrames, speechFrames } from '../audio/speech.js';
 import { copyTemplate, serveOverWire, type WireServer } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
 import { type CartesiaEmulator, startCartesiaEmulator } from '../providers/cartesia-emulator.js';
@@ -117,4 +122,64 @@ describe('a mobile app (rtc-node) talks to a character through a LiveKit room', 
     const loud = await loudFrames(track, (frames) => frames >= 50);
     expect(loud).toBeGreaterThanOrEqual(50);
   }, 100_000);
+
+  it('hears a spoken question and answers it with audio and lk.transcription captions', async () => {
+    const room = rooms[0];
+    if (room === undefined) throw new Error('the first test did not join');
+    const captions: { text: string; attributes: Record<string, string>; from: string }[] = [];
+    room.registerTextStreamHandler('lk.transcription', (reader, participant) => {
+      void reader.readAll().then((text) =>
+        captions.push({
+          text,
+          attributes: reader.info.attributes ?? {},
+          from: participant.identity,
+        }),
+      );
+    });
+    const agentState = () =>
+      server.rooms
+        .flatMap((r) => r.participants)
+        .find((p) => p.connected && p.info.attributes['lk.agent.state'] !== undefined)?.info
+        .attributes['lk.agent.state'];
+    await server.waitUntil(() => (agentState() === 'listening' ? true : undefined), 'listening');
+    const question = 'What is the brightest planet tonight?';
+    const answer = 'Venus is the brightest planet tonight, low in the west after sunset.';
+    openai.enqueueTranscript(question);
+    openai.enqueueReply(answer);
+
+    const source = new AudioSource(48_000, 1);
+    const options = new TrackPublishOptions();
+    options.source = TrackSource.SOURCE_MICROPHONE;
+    await room.localParticipant?.publishTrack(
+      LocalAudioTrack.createAudioTrack('mic', source),
+      options,
+    );
+    const format = { sampleRate: 48_000, frameMs: 10 };
+    const frames = [...(await speechFrames(question, format)), ...silenceFrames(1500, format)];
+    await playInRealTime(frames, (frame) => void source.captureFrame(frame));
+
+    const track = [...room.remoteParticipants.values()]
+      .flatMap((p) => [...p.trackPublications.values()])
+      .find((pub) => pub.track?.kind === TrackKind.KIND_AUDIO)?.track;
+    if (track === undefined) throw new Error('no agent track');
+    const loud = await loudFrames(track, (n) => n >= 150);
+    expect(loud).toBeGreaterThanOrEqual(150);
+    // Captions for both sides: the user's words (interim, then final) and the answer.
+    const caption = (words: string, final?: 'true') =>
+      server.waitUntil(
+        () =>
+          captions.find(
+            (c) =>
+              c.text.includes(words) &&
+              (final === undefined || c.attributes['lk.transcription_final'] === final),
+          ),
+        `a caption with "${words}"`,
+      );
+    const heard = await caption('brightest planet tonight?', 'true');
+    const answered = await caption('Venus is the brightest planet');
+    expect(heard.attributes['lk.segment_id']).toMatch(/^SG_/);
+    expect(answered.attributes['lk.segment_id']).toMatch(/^SG_/);
+    expect(answered.attributes['lk.transcribed_track_id']).toMatch(/^TR_/);
+    expect(heard.attributes['lk.segment_id']).not.toBe(answered.attributes['lk.segment_id']);
+  }, 120_000);
 });
