@@ -3,6 +3,7 @@ import { FakeLiveKit } from './fake-livekit.js';
 import type { JobReport } from './job-report.js';
 import type { DispatchJobInput } from './jobs.js';
 import type { RoomJoinAttempt } from './room-join.js';
+import type { RoomState } from './rooms/rooms.js';
 import type { FakeWorker } from './worker-session.js';
 
 export { type JobReport, postJobReport } from './job-report.js';
@@ -18,6 +19,11 @@ export interface FakeLiveKitServerOptions {
   availabilityTimeoutMs?: number;
   /** Bound on every `waitFor…` helper, so a missing event fails a test. Default 30 s. */
   waitTimeoutMs?: number;
+  /**
+   * Serve room joins on `/rtc` (signalling, WebRTC media and data between participants).
+   * Default false: joins are verified, recorded and refused, as before rooms existed.
+   */
+  rooms?: boolean;
 }
 
 /** The outcome of one dispatch, as the fake server saw it. */
@@ -70,6 +76,8 @@ export interface FakeLiveKitServer {
   readonly jobReports: readonly JobReport[];
   /** Explicit dispatches created over Twirp (`AgentDispatchClient.createDispatch`). */
   readonly agentDispatches: readonly AgentDispatch[];
+  /** The live rooms and their participants (only with `rooms: true`). */
+  readonly rooms: readonly RoomState[];
   /**
    * Offers a job to each connected, available worker registered under `agentName` for the
    * job type, in turn, until one accepts; then mints its room token and sends the assignment.

@@ -26,6 +26,8 @@ import {
   refuseJoin,
   refuseUpgrade,
 } from './room-join.js';
+import type { RoomState } from './rooms/rooms.js';
+import { Rooms } from './rooms/rooms.js';
 import { Waiters } from './waiters.js';
 import { type FakeWorker, WorkerSession } from './worker-session.js';
 
@@ -52,6 +54,7 @@ export class FakeLiveKit implements FakeLiveKitServer {
     () => this.#waiters.changed(),
   );
   readonly #routes: HttpRoutes;
+  readonly #rooms: Rooms | undefined;
   #port = 0;
   #closed = false;
 
@@ -60,6 +63,7 @@ export class FakeLiveKit implements FakeLiveKitServer {
     this.#verifier = new TokenVerifier(options.apiKey, options.apiSecret);
     this.#availabilityTimeoutMs = options.availabilityTimeoutMs ?? 10_000;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 30_000;
+    this.#rooms = options.rooms === true ? new Rooms(() => this.#waiters.changed()) : undefined;
     this.#routes = {
       verifier: this.#verifier,
       dispatches: this.#agentDispatches,
@@ -101,6 +105,9 @@ export class FakeLiveKit implements FakeLiveKitServer {
   }
   get agentDispatches(): readonly AgentDispatch[] {
     return this.#agentDispatches.all;
+  }
+  get rooms(): readonly RoomState[] {
+    return this.#rooms?.all ?? [];
   }
 
   async dispatchJob(input: DispatchJobInput): Promise<DispatchResult> {
@@ -176,6 +183,7 @@ export class FakeLiveKit implements FakeLiveKitServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiters.close('the fake LiveKit server was closed');
+    this.#rooms?.close();
     for (const worker of this.#sessions) if (worker.connected) worker.close(1001, 'going away');
     this.#wss.close();
     this.#http.closeAllConnections();
@@ -194,6 +202,11 @@ export class FakeLiveKit implements FakeLiveKitServer {
   async #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', this.httpUrl);
     if (url.pathname === '/agent') return this.#acceptWorker(request, socket, head, url);
+    // The single-PeerConnection protocol (`/rtc/v1`) is not served: a 404 makes the SDKs fall
+    // back to `/rtc`, with a publisher and a subscriber PeerConnection.
+    if (this.#rooms !== undefined && url.pathname === '/rtc/v1') {
+      return refuseUpgrade(socket, 404, 'use /rtc');
+    }
     if (url.pathname === '/rtc' || url.pathname.startsWith('/rtc/')) {
       const attempt = await readJoinAttempt(request, url, this.#verifier, (token) =>
         this.#jobIdByToken.get(token),
@@ -201,7 +214,14 @@ export class FakeLiveKit implements FakeLiveKitServer {
       this.#joinAttempts.push(attempt);
       this.#dispatchRoomAgents(attempt);
       this.#waiters.changed();
-      return refuseJoin(socket, attempt);
+      const rooms = this.#rooms;
+      const claims = attempt.claims;
+      if (rooms === undefined || claims?.video?.roomJoin !== true || !attempt.roomName) {
+        return refuseJoin(socket, attempt);
+      }
+      const roomSid = this.#roomSid(attempt.roomName);
+      this.#wss.handleUpgrade(request, socket, head, (ws) => rooms.join(ws, claims, roomSid));
+      return;
     }
     refuseUpgrade(socket, 404, 'no such WebSocket endpoint');
   }

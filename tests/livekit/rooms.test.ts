@@ -1,0 +1,142 @@
+import {
+  AudioFrame,
+  AudioSource,
+  AudioStream,
+  dispose,
+  LocalAudioTrack,
+  type RemoteTrack,
+  Room,
+  RoomEvent,
+  TrackPublishOptions,
+  TrackSource,
+} from '@livekit/rtc-node';
+import { AccessToken } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
+
+const apiKey = 'rooms-test-key';
+const apiSecret = 'rooms-test-secret-that-is-long-enough';
+
+let server: FakeLiveKitServer;
+const rooms: Room[] = [];
+
+beforeAll(async () => {
+  server = await startFakeLiveKitServer({ apiKey, apiSecret, rooms: true, waitTimeoutMs: 60_000 });
+});
+
+afterAll(async () => {
+  for (const room of rooms) await room.disconnect().catch(() => undefined);
+  await server?.close();
+  await dispose();
+});
+
+async function tokenFor(identity: string, roomName: string): Promise<string> {
+  const token = new AccessToken(apiKey, apiSecret, { identity, name: identity, ttl: '10m' });
+  token.addGrant({ roomJoin: true, room: roomName, canPublish: true, canSubscribe: true });
+  return token.toJwt();
+}
+
+async function join(identity: string, roomName: string): Promise<Room> {
+  const room = new Room();
+  rooms.push(room);
+  await room.connect(server.url, await tokenFor(identity, roomName), {
+    autoSubscribe: true,
+    dynacast: false,
+  });
+  return room;
+}
+
+/** 10 ms frames of a 440 Hz tone at 48 kHz, mono. */
+function toneFrame(index: number): AudioFrame {
+  const samples = new Int16Array(480);
+  for (let i = 0; i < samples.length; i++) {
+    samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (index * 480 + i)) / 48_000));
+  }
+  return new AudioFrame(samples, 48_000, 1, samples.length);
+}
+
+describe('the test LiveKit server serves rooms to @livekit/rtc-node', () => {
+  it('lets a client join: join response, then its PeerConnection connects', async () => {
+    const room = await join('ada', 'room-join');
+
+    expect(room.isConnected).toBe(true);
+    expect(room.name).toBe('room-join');
+    expect(room.localParticipant?.identity).toBe('ada');
+    expect(room.localParticipant?.sid).toMatch(/^PA_/);
+    const state = server.rooms.find((r) => r.name === 'room-join');
+    expect(state?.participants.map((p) => p.identity)).toEqual(['ada']);
+  }, 60_000);
+
+  it('forwards one participant’s audio to another, who sees the track published', async () => {
+    const alice = await join('alice', 'room-media');
+    const bob = await join('bob', 'room-media');
+    await server.waitUntil(
+      () => (alice.remoteParticipants.has('bob') ? true : undefined),
+      'alice to see bob',
+    );
+    const subscribed = new Promise<RemoteTrack>((resolve) => {
+      bob.on(RoomEvent.TrackSubscribed, (track) => resolve(track));
+    });
+
+    const source = new AudioSource(48_000, 1);
+    const track = LocalAudioTrack.createAudioTrack('mic', source);
+    const options = new TrackPublishOptions();
+    options.source = TrackSource.SOURCE_MICROPHONE;
+    await alice.localParticipant?.publishTrack(track, options);
+    let index = 0;
+    let sending = true;
+    const pump = (async () => {
+      while (sending) await source.captureFrame(toneFrame(index++));
+    })();
+
+    const remote = await subscribed;
+    expect(bob.remoteParticipants.get('alice')?.trackPublications.size).toBe(1);
+    let loudest = 0;
+    let frames = 0;
+    const reader = new AudioStream(remote, 48_000, 1).getReader();
+    // Playout starts with silence until the first packets arrive: wait for the tone.
+    while (loudest <= 4000 && frames++ < 1000) {
+      const { value: frame, done } = await reader.read();
+      if (done) break;
+      for (const sample of frame.data) loudest = Math.max(loudest, Math.abs(sample));
+    }
+    reader.releaseLock();
+    sending = false;
+    await pump;
+    expect(loudest).toBeGreaterThan(4000);
+  }, 60_000);
+
+  it('delivers data packets, and a track published after data still reaches the others', async () => {
+    const alice = await join('alice', 'room-data');
+    const bob = await join('bob', 'room-data');
+    await server.waitUntil(
+      () => (alice.remoteParticipants.has('bob') ? true : undefined),
+      'alice to see bob',
+    );
+    const received = new Promise<{ payload: Uint8Array; from: string | undefined }>((resolve) => {
+      bob.on(RoomEvent.DataReceived, (payload, participant) =>
+        resolve({ payload, from: participant?.identity }),
+      );
+    });
+    await alice.localParticipant?.publishData(new Uint8Array([7, 8, 9]), { reliable: true });
+    expect(await received).toEqual({ payload: new Uint8Array([7, 8, 9]), from: 'alice' });
+
+    // Publishing now renegotiates alice's publisher connection: a second offer, answered in
+    // the same session (a failed answer would make the SDK rejoin under a new sid).
+    const sid = alice.localParticipant?.sid;
+    const subscribed = new Promise<RemoteTrack>((resolve) => {
+      bob.on(RoomEvent.TrackSubscribed, (track) => resolve(track));
+    });
+    const options = new TrackPublishOptions();
+    options.source = TrackSource.SOURCE_MICROPHONE;
+    const source = new AudioSource(48_000, 1);
+    await alice.localParticipant?.publishTrack(
+      LocalAudioTrack.createAudioTrack('mic', source),
+      options,
+    );
+    await source.captureFrame(toneFrame(0));
+    const track = await subscribed;
+    expect(track.sid).toMatch(/^TR_/);
+    expect(bob.remoteParticipants.get('alice')?.sid).toBe(sid);
+  }, 60_000);
+});

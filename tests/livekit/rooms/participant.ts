@@ -1,0 +1,322 @@
+import {
+  type AddTrackRequest,
+  DataPacket,
+  DataPacket_Kind,
+  type ParticipantInfo,
+  ParticipantInfo_State,
+  Pong,
+  RequestResponse,
+  RequestResponse_Reason,
+  SignalRequest,
+  SignalResponse,
+  SignalTarget,
+  TrackInfo,
+  TrackPublishedResponse,
+  TrackSubscribed,
+  TrackType,
+  type UpdateParticipantMetadata,
+} from '@livekit/protocol';
+import {
+  MediaStreamTrack,
+  type RTCDataChannel,
+  type RTCPeerConnection,
+  type RTCTrackEvent,
+} from 'werift';
+import { type RawData, WebSocket } from 'ws';
+import { newId } from '../jobs.js';
+import {
+  addForwardedTrack,
+  addTrickledCandidate,
+  description,
+  newServerPeer,
+  trackIdsByMid,
+  trickleCandidates,
+} from './sfu-peer.js';
+
+/** What a participant asks of its room: fan-out of updates, media and data. */
+export interface RoomLink {
+  /** Every other participant currently in the room. */
+  others(self: Participant): Participant[];
+  /** Tells every participant (but `self` unless `includeSelf`) that `self` changed. */
+  broadcastUpdate(self: Participant, includeSelf?: boolean): void;
+  /** Hands a track that started receiving media to every other participant. */
+  trackReady(self: Participant, track: PublishedTrack): void;
+  /** Delivers a data packet from `self` to its destinations (everyone else when none). */
+  deliverData(self: Participant, packet: DataPacket, kind: DataPacket_Kind): void;
+  left(self: Participant): void;
+}
+
+/** A track a participant published, with the media it receives once the client sends it. */
+export interface PublishedTrack {
+  info: TrackInfo;
+  media: MediaStreamTrack;
+}
+
+/**
+ * One participant's session: its signalling WebSocket (binary `SignalRequest` in,
+ * `SignalResponse` out) and its two PeerConnections. Knows its own state; the room decides
+ * who hears about it.
+ */
+export class Participant {
+  readonly info: ParticipantInfo;
+  readonly published = new Map<string, PublishedTrack>();
+  readonly #socket: WebSocket;
+  readonly #room: RoomLink;
+  readonly #publisher = newServerPeer();
+  readonly #subscriber = newServerPeer();
+  readonly #subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
+  /** `AddTrackRequest`s waiting for their media, by client track id (`cid`). */
+  readonly #pending = new Map<string, TrackInfo>();
+  #trackIdsByMid = new Map<string, string>();
+  #queue: Promise<void> = Promise.resolve();
+  #negotiating = false;
+  #negotiateAgain = false;
+  #gone = false;
+
+  constructor(socket: WebSocket, info: ParticipantInfo, room: RoomLink) {
+    this.#socket = socket;
+    this.info = info;
+    this.#room = room;
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) return;
+      // One request at a time, in order: a trickled candidate must not overtake its offer.
+      this.#queue = this.#queue
+        .then(() => this.#onRequest(toBytes(data)))
+        .catch(() => this.leave());
+    });
+    socket.on('close', () => this.leave());
+    socket.on('error', () => undefined);
+    trickleCandidates(this.#publisher, SignalTarget.PUBLISHER, (t) => this.send('trickle', t));
+    trickleCandidates(this.#subscriber, SignalTarget.SUBSCRIBER, (t) => this.send('trickle', t));
+    this.#publisher.ontrack = (event) => this.#onPublisherTrack(event);
+    this.#publisher.onDataChannel.subscribe((channel) => this.#onClientChannel(channel));
+    const reliable = this.#subscriber.createDataChannel('_reliable', { ordered: true });
+    const lossy = this.#subscriber.createDataChannel('_lossy', {
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    this.#subscriberChannels.set(DataPacket_Kind.RELIABLE, reliable);
+    this.#subscriberChannels.set(DataPacket_Kind.LOSSY, lossy);
+  }
+
+  get sid(): string {
+    return this.info.sid;
+  }
+  get identity(): string {
+    return this.info.identity;
+  }
+  get connected(): boolean {
+    return !this.#gone;
+  }
+
+  send<C extends NonNullable<SignalResponse['message']['case']>>(
+    kind: C,
+    value: Extract<SignalResponse['message'], { case: C }>['value'],
+  ): void {
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    const message = { case: kind, value } as SignalResponse['message'];
+    this.#socket.send(new SignalResponse({ message }).toBinary());
+  }
+
+  /** Sends the subscriber offer (data channels, forwarded tracks); later changes re-offer. */
+  async negotiateSubscriber(): Promise<void> {
+    if (this.#gone) return;
+    if (this.#negotiating) {
+      this.#negotiateAgain = true;
+      return;
+    }
+    this.#negotiating = true;
+    const offer = await this.#subscriber.createOffer();
+    await this.#subscriber.setLocalDescription(offer);
+    this.send('offer', description('offer', this.#subscriber.localDescription?.sdp ?? offer.sdp));
+  }
+
+  /** Starts forwarding another participant's track to this one. */
+  subscribe(owner: Participant, track: PublishedTrack): void {
+    const local = new MediaStreamTrack({ kind: track.media.kind });
+    addForwardedTrack(this.#subscriber, local, owner.sid, track.info.sid);
+    track.media.onReceiveRtp.subscribe((rtp) => {
+      if (!this.#gone) local.writeRtp(rtp.clone());
+    });
+    void this.negotiateSubscriber();
+    // The publisher learns that someone receives its track: agents wait for this before
+    // they play anything (a track nobody hears is not spoken into).
+    owner.send('trackSubscribed', new TrackSubscribed({ trackSid: track.info.sid }));
+  }
+
+  /** Sends a data packet down this participant's subscriber data channel of that kind. */
+  receiveData(packet: DataPacket, kind: DataPacket_Kind): void {
+    const channel = this.#subscriberChannels.get(kind);
+    if (channel?.readyState !== 'open') return;
+    channel.send(Buffer.from(packet.toBinary()));
+  }
+
+  leave(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.info.state = ParticipantInfo_State.DISCONNECTED;
+    this.#room.left(this);
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000, 'left');
+    void this.#publisher.close().catch(() => undefined);
+    void this.#subscriber.close().catch(() => undefined);
+  }
+
+  async #onRequest(bytes: Uint8Array): Promise<void> {
+    const { message } = SignalRequest.fromBinary(bytes);
+    switch (message.case) {
+      case 'offer':
+        return this.#answerPublisher(message.value.sdp);
+      case 'answer':
+        return this.#onSubscriberAnswer(message.value.sdp);
+      case 'trickle': {
+        const pc =
+          message.value.target === SignalTarget.SUBSCRIBER ? this.#subscriber : this.#publisher;
+        return addTrickledCandidate(pc, message.value.candidateInit);
+      }
+      case 'addTrack':
+        return this.#addTrack(message.value);
+      case 'mute':
+        return this.#mute(message.value.sid, message.value.muted);
+      case 'updateMetadata':
+        return this.#updateMetadata(message.value);
+      case 'ping':
+        return this.send('pong', BigInt(Date.now()));
+      case 'pingReq': {
+        const pong = new Pong({
+          lastPingTimestamp: message.value.timestamp,
+          timestamp: BigInt(Date.now()),
+        });
+        return this.send('pongResp', pong);
+      }
+      case 'leave':
+        return this.leave();
+      default:
+        // Subscriptions (everyone is subscribed to everything), track settings, layers and
+        // sync state are accepted and ignored.
+        return;
+    }
+  }
+
+  async #answerPublisher(sdp: string): Promise<void> {
+    this.#trackIdsByMid = trackIdsByMid(sdp);
+    await this.#publisher.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await this.#publisher.createAnswer();
+    await this.#publisher.setLocalDescription(answer);
+    keepInactiveSections(this.#publisher);
+    const local = keepBundled(this.#publisher.localDescription?.sdp ?? answer.sdp);
+    this.send('answer', description('answer', local));
+  }
+
+  async #onSubscriberAnswer(sdp: string): Promise<void> {
+    await this.#subscriber.setRemoteDescription({ type: 'answer', sdp });
+    this.#negotiating = false;
+    if (this.#negotiateAgain) {
+      this.#negotiateAgain = false;
+      await this.negotiateSubscriber();
+    }
+  }
+
+  #addTrack(request: AddTrackRequest): void {
+    const info = new TrackInfo({
+      sid: newId('TR_'),
+      type: request.type,
+      name: request.name,
+      muted: request.muted,
+      width: request.width,
+      height: request.height,
+      source: request.source,
+      stereo: request.stereo,
+      disableDtx: request.disableDtx,
+      stream: request.stream,
+      mimeType: request.type === TrackType.AUDIO ? 'audio/opus' : 'video/VP8',
+    });
+    this.#pending.set(request.cid, info);
+    this.send('trackPublished', new TrackPublishedResponse({ cid: request.cid, track: info }));
+  }
+
+  #onPublisherTrack(event: RTCTrackEvent): void {
+    const mid = event.transceiver.mid ?? '';
+    const cid = this.#trackIdsByMid.get(mid);
+    const info = cid === undefined ? undefined : this.#pending.get(cid);
+    if (info === undefined || cid === undefined) return;
+    this.#pending.delete(cid);
+    info.mid = mid;
+    const track = { info, media: event.track };
+    this.published.set(info.sid, track);
+    this.info.tracks.push(info);
+    this.info.isPublisher = true;
+    this.info.version += 1;
+    this.#room.broadcastUpdate(this, true);
+    this.#room.trackReady(this, track);
+  }
+
+  #mute(trackSid: string, muted: boolean): void {
+    const track = this.info.tracks.find((t) => t.sid === trackSid);
+    if (track === undefined) return;
+    track.muted = muted;
+    this.info.version += 1;
+    this.#room.broadcastUpdate(this, true);
+  }
+
+  #updateMetadata(update: UpdateParticipantMetadata): void {
+    if (update.name !== '') this.info.name = update.name;
+    if (update.metadata !== '') this.info.metadata = update.metadata;
+    for (const [key, value] of Object.entries(update.attributes)) {
+      if (value === '') delete this.info.attributes[key];
+      else this.info.attributes[key] = value;
+    }
+    this.info.version += 1;
+    this.#room.broadcastUpdate(this, true);
+    if (update.requestId !== 0) {
+      const reply = new RequestResponse({
+        requestId: update.requestId,
+        reason: RequestResponse_Reason.OK,
+      });
+      this.send('requestResponse', reply);
+    }
+  }
+
+  #onClientChannel(channel: RTCDataChannel): void {
+    const kind = channel.label === '_lossy' ? DataPacket_Kind.LOSSY : DataPacket_Kind.RELIABLE;
+    if (channel.label !== '_lossy' && channel.label !== '_reliable') return;
+    channel.onMessage.subscribe((data) => {
+      if (typeof data === 'string') return;
+      let packet: DataPacket;
+      try {
+        packet = DataPacket.fromBinary(data);
+      } catch {
+        return;
+      }
+      packet.participantIdentity = this.identity;
+      packet.participantSid = this.sid;
+      this.#room.deliverData(this, packet, kind);
+    });
+  }
+}
+
+/**
+ * werift recycles a transceiver whose current direction is inactive for the next remote
+ * section it has no transceiver for, renaming its mid; the client still offers the old mid
+ * and werift then cannot answer. rtc-node's publisher offers six receive-only sections (left
+ * from its `/rtc/v1` attempt), so its second offer (a track after data) always hit this.
+ */
+function keepInactiveSections(pc: RTCPeerConnection): void {
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.currentDirection === 'inactive') transceiver.usedForSender = true;
+  }
+}
+
+/**
+ * werift answers the receive-only sections it has nothing for with port 0 (rejected), also
+ * the first one that the BUNDLE group is tagged by, and libwebrtc then never connects. Such a
+ * section is only inactive: say so with a bundled port.
+ */
+function keepBundled(sdp: string): string {
+  return sdp.replace(/^m=(audio|video) 0 /gm, 'm=$1 9 ');
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

@@ -1,0 +1,111 @@
+import { SessionDescription, type SignalTarget, TrickleRequest } from '@livekit/protocol';
+import {
+  MediaStream,
+  type MediaStreamTrack,
+  RTCIceCandidate,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpSender,
+} from 'werift';
+
+/**
+ * The server's WebRTC side of one participant, as LiveKit's SFU has it: a publisher
+ * PeerConnection that receives what the client publishes (the client offers) and a subscriber
+ * PeerConnection that carries other participants' tracks and the server's data channels to
+ * the client (the server offers).
+ */
+export function newServerPeer(): RTCPeerConnection {
+  return new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv6: false,
+    codecs: {
+      audio: [
+        new RTCRtpCodecParameters({
+          mimeType: 'audio/opus',
+          clockRate: 48_000,
+          channels: 2,
+          payloadType: 111,
+        }),
+      ],
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/VP8',
+          clockRate: 90_000,
+          payloadType: 96,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+        }),
+      ],
+    },
+  });
+}
+
+/** The JSON the SDKs put in `TrickleRequest.candidateInit` (RTCIceCandidateInit). */
+interface CandidateInit {
+  candidate: string;
+  sdpMid?: string;
+  sdpMLineIndex?: number;
+}
+
+/** Sends every local ICE candidate of `pc` to the client as a `trickle` for `target`. */
+export function trickleCandidates(
+  pc: RTCPeerConnection,
+  target: SignalTarget,
+  send: (trickle: TrickleRequest) => void,
+): void {
+  pc.onIceCandidate.subscribe((candidate) => {
+    if (candidate === undefined) return;
+    const init: CandidateInit = {
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? '0',
+      sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
+    };
+    send(new TrickleRequest({ candidateInit: JSON.stringify(init), target }));
+  });
+}
+
+/** Adds a client's trickled candidate; a malformed one is dropped, as a browser would. */
+export async function addTrickledCandidate(pc: RTCPeerConnection, json: string): Promise<void> {
+  let init: CandidateInit;
+  try {
+    init = JSON.parse(json) as CandidateInit;
+  } catch {
+    return;
+  }
+  if (!init.candidate) return;
+  await pc.addIceCandidate(new RTCIceCandidate(init)).catch(() => undefined);
+}
+
+export function description(type: 'offer' | 'answer', sdp: string): SessionDescription {
+  return new SessionDescription({ type, sdp });
+}
+
+/**
+ * The track ids the client announced per media section (`a=mid` and `a=msid:<stream> <track>`):
+ * a published track's `AddTrackRequest.cid` is its track id, and `ontrack` only says the mid.
+ */
+export function trackIdsByMid(sdp: string): Map<string, string> {
+  const byMid = new Map<string, string>();
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
+    const trackId = /\r?\na=msid:\S+ (\S+)/.exec(section)?.[1];
+    if (mid !== undefined && trackId !== undefined) byMid.set(mid, trackId);
+  }
+  return byMid;
+}
+
+/**
+ * Puts a forwarded track on a subscriber connection with the ids LiveKit clients read: the
+ * stream id `<participant sid>|<track sid>` and the track id `<track sid>`.
+ */
+export function addForwardedTrack(
+  pc: RTCPeerConnection,
+  track: MediaStreamTrack,
+  participantSid: string,
+  trackSid: string,
+): RTCRtpSender {
+  const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
+  // werift's sender track id is a random UUID, declared readonly but writable at run time.
+  (transceiver.sender as { trackId: string }).trackId = trackSid;
+  transceiver.sender.setStreams([new MediaStream({ id: `${participantSid}|${trackSid}` })]);
+  return transceiver.sender;
+}
