@@ -11,7 +11,13 @@ const postgres = findPostgres();
 const projects: TestProjectInlineConfiguration[] = [
   {
     extends: true,
-    test: { name: 'pglite', include: ['**/*.test.ts'], provide: { databaseDriver: 'pglite' } },
+    test: {
+      name: 'pglite',
+      include: ['**/*.test.ts'],
+      // Tests of several processes on one server need a real one.
+      exclude: ['node_modules/**', '.data/**', 'tests/postgres/**'],
+      provide: { databaseDriver: 'pglite' },
+    },
   },
 ];
 if ('binDir' in postgres) {
@@ -19,7 +25,7 @@ if ('binDir' in postgres) {
     extends: true,
     test: {
       name: 'postgres',
-      include: databaseTestFiles(import.meta.dirname),
+      include: [...databaseTestFiles(import.meta.dirname), 'tests/postgres/**/*.test.ts'],
       provide: { databaseDriver: 'postgres', postgresBinDir: postgres.binDir },
     },
   });
