@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -5,19 +6,37 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import postgres from 'postgres';
 import { inject } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
+import { freePort } from './ports.js';
+import { POSTGRES_TEMPLATE } from './postgres-server.js';
+
+export { freePort };
 
 export type TestDriver = 'pglite' | 'postgres';
 
 export interface TestDatabase extends DatabaseHandle {
   /** The data directory of this copy (the embedded database lives below it). */
   dataDir: string;
+  /** With the `postgres` driver: a URL other processes can open (empty for embedded PGlite). */
+  url: string;
   /**
-   * With the `postgres` driver: the server drops every connection and refuses new ones for
-   * `ms`, then serves again on the same port (a restart or network blip). Resolves when back.
+   * With the `postgres` driver: the network between Parley and the server drops every
+   * connection and refuses new ones for `ms`, then serves again on the same port (a blip
+   * between an app and its database). Resolves when back.
    */
   outage(ms: number): Promise<void>;
+}
+
+export interface TestDatabaseOptions {
+  /** Connections this handle's postgres.js pool may open. */
+  poolSize?: number;
+  /**
+   * Connections PGlite served over the wire accepts (default `poolSize`): more when other
+   * processes open the URL too. A real PostgreSQL accepts plenty.
+   */
+  serverConnections?: number;
 }
 
 /** A private copy of the migrated template, in its own temporary directory. */
@@ -28,11 +47,15 @@ export async function copyTemplate(): Promise<string> {
 }
 
 /**
- * Opens a migrated database for one test file through the production driver named:
- * `pglite` in-process, or `postgres` (postgres.js) against PGlite served over the
- * PostgreSQL wire protocol.
+ * Opens a migrated database for one test file. The driver is the test project's
+ * (`pglite` or `postgres`, see vitest.config.ts) unless named. `postgres` is postgres.js
+ * against the suite's real PostgreSQL, a fresh database copied from the migrated template;
+ * where the suite has no PostgreSQL, against PGlite served over the wire protocol.
  */
-export async function openTestDatabase(driver: TestDriver = 'pglite'): Promise<TestDatabase> {
+export async function openTestDatabase(
+  driver: TestDriver = inject('databaseDriver'),
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const dataDir = await copyTemplate();
   if (driver === 'pglite') {
     const handle = await openDatabase({ dataDir });
@@ -43,8 +66,12 @@ export async function openTestDatabase(driver: TestDriver = 'pglite'): Promise<T
     };
     return withCleanup(handle, dataDir, noServer);
   }
-  const server = await serveOverWire(dataDir);
-  const handle = await openDatabase({ url: server.url, dataDir, poolSize: 1 });
+  const postgresUrl = inject('postgresUrl');
+  const server =
+    postgresUrl === undefined
+      ? await serveOverWire(dataDir, options.serverConnections ?? options.poolSize ?? 1)
+      : await createFromTemplate(postgresUrl);
+  const handle = await openDatabase({ url: server.url, dataDir, poolSize: options.poolSize ?? 1 });
   return withCleanup(handle, dataDir, server);
 }
 
@@ -52,11 +79,40 @@ function withCleanup(handle: DatabaseHandle, dataDir: string, server: WireServer
   return {
     ...handle,
     dataDir,
+    url: server.url,
     outage: server.outage,
     close: async () => {
       await handle.close();
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A new database on the suite's PostgreSQL, copied from the migrated template (a file copy:
+ * milliseconds, where migrating costs a second), behind a cuttable proxy; dropped on stop.
+ */
+async function createFromTemplate(adminUrl: string): Promise<WireServer> {
+  const name = `parley_${randomUUID().replaceAll('-', '')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name} template ${POSTGRES_TEMPLATE} strategy file_copy`);
+  } catch (error) {
+    await admin.end();
+    throw error;
+  }
+  const target = new URL(adminUrl);
+  const proxy = await startProxy(Number(target.port));
+  target.port = String(proxy.port);
+  target.pathname = `/${name}`;
+  return {
+    url: target.toString(),
+    outage: proxy.outage,
+    stop: async () => {
+      await proxy.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
     },
   };
 }
@@ -131,12 +187,7 @@ async function startProxy(target: number) {
   };
 }
 
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+/** The rows of a raw `db.execute`: PGlite answers `{ rows }`, postgres.js the rows array. */
+export function rowsOf<Row>(result: unknown): Row[] {
+  return Array.isArray(result) ? [...result] : (result as { rows: Row[] }).rows;
 }

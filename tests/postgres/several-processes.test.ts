@@ -1,0 +1,274 @@
+import { rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../helpers/ports.js';
+import { type PostgresServer, startPostgresServer } from '../helpers/postgres-server.js';
+import { type ChatClient, connectChat, ofType } from '../http/ws-client.js';
+import { type FakeLiveKitServer, startFakeLiveKitServer } from '../livekit/fake-livekit-server.js';
+import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
+import { type ApiProcess, sharedKeyDataDirs, startApiProcess } from './api-process.js';
+
+/**
+ * Two API processes and one agent worker on one PostgreSQL, as a deployment past one machine
+ * runs them: appends to one room from both, caches of one against changes through the
+ * other, and the database restarting under them. Counts are small and bounded; every wait
+ * polls with a deadline, and the only clock in an assertion is the README's 5 s promise.
+ */
+const livekitKey = { apiKey: 'several-key', apiSecret: 'several-secret-long-enough-for-hs256' };
+const agentName = 'parley-several';
+/** The README: an edit or a visibility switch reaches every turn and token within 5 s. */
+const PROPAGATION_MS = 5_000;
+
+let pg: PostgresServer;
+let sql: postgres.Sql;
+let emulator: OpenAIEmulator;
+let livekit: FakeLiveKitServer;
+let dirs: string[] = [];
+let a: ApiProcess;
+let b: ApiProcess;
+let owner: { token: string; userId: string };
+let characterId: string;
+const clients: ChatClient[] = [];
+
+beforeAll(async () => {
+  const binDir = inject('postgresBinDir');
+  if (binDir === undefined) throw new Error('the postgres project provides postgresBinDir');
+  // Its own cluster, durable (fsync on): this file restarts it.
+  pg = await startPostgresServer({ binDir, fast: false });
+  sql = postgres(pg.url(), { max: 2, onnotice: () => {} });
+  await sql`create database parley`;
+  await sql.end();
+  sql = postgres(pg.url('parley'), { max: 2, onnotice: () => {} });
+  emulator = await startOpenAIEmulator();
+  livekit = await startFakeLiveKitServer({ ...livekitKey, waitTimeoutMs: 240_000 });
+  dirs = await sharedKeyDataDirs(2);
+  const common = {
+    DATABASE_URL: pg.url('parley'),
+    DATABASE_POOL_SIZE: '5',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    OPENAI_API_KEY: 'test-key',
+    OPENAI_BASE_URL: emulator.baseURL,
+  };
+  // With LiveKit configured, `npm start` runs the agent worker as its child: process A has it.
+  const livekitEnv = {
+    LIVEKIT_URL: livekit.url,
+    LIVEKIT_API_KEY: livekitKey.apiKey,
+    LIVEKIT_API_SECRET: livekitKey.apiSecret,
+    LIVEKIT_AGENT_NAME: agentName,
+    // AGENT_HTTP_PORT=0 is not honoured (the worker binds 8081): a free port instead.
+    AGENT_HTTP_PORT: String(await freePort()),
+  };
+  // Both start at once on an empty database: both migrate.
+  [a, b] = await Promise.all([
+    startApiProcess({ ...common, ...livekitEnv, DATA_DIR: dirs[0] ?? '' }),
+    startApiProcess({ ...common, DATA_DIR: dirs[1] ?? '' }),
+  ]);
+  owner = await devSession(a);
+  characterId = await createCharacter(b, owner.token);
+}, 300_000);
+
+afterAll(async () => {
+  for (const client of clients) client.socket.terminate();
+  await Promise.all([a?.stop(), b?.stop()]);
+  await sql?.end();
+  await pg?.stop();
+  await livekit?.close();
+  await emulator?.close();
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+}, 120_000);
+
+async function devSession(api: ApiProcess): Promise<{ token: string; userId: string }> {
+  const response = await fetch(`${api.base}/auth/dev/session`, { method: 'POST' });
+  const body = (await response.json()) as { access_token: string; user: { id: string } };
+  return { token: body.access_token, userId: body.user.id };
+}
+
+async function call(api: ApiProcess, token: string, method: string, path: string, body?: object) {
+  return fetch(`${api.base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function createCharacter(api: ApiProcess, token: string): Promise<string> {
+  const response = await call(api, token, 'POST', '/api/characters', {
+    name: 'Mira',
+    instructions: 'You are Mira, a patient astronomy guide.',
+    is_public: true,
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+function chat(api: ApiProcess, token: string): ChatClient {
+  const client = connectChat(
+    `${api.base.replace('http', 'ws')}/ws/chat?character_id=${characterId}`,
+    {
+      token,
+    },
+  );
+  clients.push(client);
+  return client;
+}
+
+/** Sends one message and resolves with the stored user message and reply (or an error frame). */
+async function turn(client: ChatClient, clientId: string, text: string) {
+  client.send({ type: 'message', client_id: clientId, text });
+  const reply = client.next(ofType('message', { role: 'character', client_id: clientId }));
+  const failed = client.next(ofType('error', { client_id: clientId }));
+  const first = await Promise.race([reply, failed]);
+  if (first.type === 'error') return { error: first };
+  const user = await client.next(ofType('message', { role: 'user', client_id: clientId }));
+  return { user, reply: first };
+}
+
+interface StoredRow {
+  id: number;
+  seq: number;
+  sender: string;
+  text: string;
+  client_id: string | null;
+}
+
+async function roomRows(chatRoomId: number): Promise<StoredRow[]> {
+  return sql<StoredRow[]>`select id::int as id, seq, sender, text, client_id from messages
+                          where chat_room_id = ${chatRoomId} order by seq`;
+}
+
+/**
+ * The last chat request the emulator got for a user message with this text: the one whose
+ * reply was kept (a process whose remembered history turned out stale abandons its early
+ * request and asks again with the history read from the database).
+ */
+function promptFor(text: string) {
+  return emulator.requests.chatCompletions.findLast((request) =>
+    request.messages.some((m) => m.role === 'user' && String(m.content).includes(text)),
+  );
+}
+
+describe('two API processes and an agent worker on one PostgreSQL', () => {
+  it('keeps seq gapless and client ids unique when both processes append to one room', async () => {
+    const perProcess = 4;
+    const sides = [a, b].flatMap((api, p) =>
+      Array.from({ length: perProcess }, (_, c) => ({ client: chat(api, owner.token), p, c })),
+    );
+    const ready = await Promise.all(sides.map((side) => side.client.next(ofType('ready'))));
+    const chatRoomId = Number(ready[0]?.chat_room_id);
+    expect(new Set(ready.map((frame) => frame.chat_room_id))).toEqual(new Set([chatRoomId]));
+    // Every client sends three messages; each client id is then sent again on the OTHER process.
+    await Promise.all(
+      sides.map(async ({ client, p, c }) => {
+        for (let m = 0; m < 3; m++) {
+          const result = await turn(
+            client,
+            `p${p}-c${c}-m${m}`,
+            `process ${p} client ${c} says ${m}`,
+          );
+          expect(result.error).toBeUndefined();
+        }
+      }),
+    );
+    const before = await roomRows(chatRoomId);
+    const again = await Promise.all(
+      sides.map(({ p, c }) => {
+        const other = sides.find((side) => side.p !== p && side.c === c);
+        return turn(other?.client as ChatClient, `p${p}-c${c}-m0`, 'sent twice');
+      }),
+    );
+    for (const [i, { p, c }] of sides.entries()) {
+      const stored = before.find((row) => row.client_id === `p${p}-c${c}-m0`);
+      expect(again[i]?.user?.id).toBe(stored?.id);
+    }
+    const rows = await roomRows(chatRoomId);
+    expect(rows).toEqual(before);
+    // 24 user messages and 24 replies (the character has no greeting), numbered 1 to 48.
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+    expect(rows.filter((row) => row.sender === 'user')).toHaveLength(24);
+    const clientIds = rows.map((row) => row.client_id);
+    expect(new Set(clientIds).size).toBe(clientIds.length);
+  }, 300_000);
+
+  it('serves a turn on one process with the history and persona the other changed', async () => {
+    const onA = chat(a, owner.token);
+    const onB = chat(b, owner.token);
+    await Promise.all([onA.next(ofType('ready')), onB.next(ofType('ready'))]);
+    // B has the room's history and the character in memory after a turn of its own.
+    expect((await turn(onB, 'history-1', 'first on B')).error).toBeUndefined();
+    expect((await turn(onA, 'history-2', 'the comet from A')).error).toBeUndefined();
+    expect((await turn(onB, 'history-3', 'second on B')).error).toBeUndefined();
+    const history = promptFor('second on B')?.messages.map((m) => String(m.content)) ?? [];
+    expect(history.some((content) => content.includes('the comet from A'))).toBe(true);
+
+    const edited = await call(a, owner.token, 'PATCH', `/api/characters/${characterId}`, {
+      instructions: 'You are Zed, a terse comet hunter.',
+    });
+    expect(edited.status).toBe(200);
+    await sleep(PROPAGATION_MS + 250);
+    expect((await turn(onB, 'persona-1', 'who are you now')).error).toBeUndefined();
+    const system = promptFor('who are you now')?.messages.find((m) => m.role === 'system');
+    expect(String(system?.content)).toContain('You are Zed, a terse comet hunter.');
+  }, 180_000);
+
+  it('refuses a room token on one process once the other made the character private', async () => {
+    const guest = await devSession(b);
+    const asGuest = () => call(a, guest.token, 'POST', '/api/token', { character_id: characterId });
+    // Process A now remembers the character as public.
+    expect((await asGuest()).status).toBe(201);
+    const hidden = await call(b, owner.token, 'PATCH', `/api/characters/${characterId}`, {
+      is_public: false,
+    });
+    expect(hidden.status).toBe(200);
+    await sleep(PROPAGATION_MS + 250);
+    expect((await asGuest()).status).toBe(404);
+  }, 120_000);
+
+  it('loses no acknowledged message across a PostgreSQL restart, and every process recovers', async () => {
+    const sides = [a, b].flatMap((api, p) =>
+      Array.from({ length: 3 }, (_, c) => ({ client: chat(api, owner.token), p, c })),
+    );
+    const ready = await Promise.all(sides.map((side) => side.client.next(ofType('ready'))));
+    const chatRoomId = Number(ready[0]?.chat_room_id);
+    const acknowledged: Record<string, unknown>[] = [];
+    let restarted: Promise<void> | undefined;
+    await Promise.all(
+      sides.map(async ({ client, p, c }) => {
+        for (let m = 0; m < 4; m++) {
+          const clientId = `restart-p${p}-c${c}-m${m}`;
+          // The first client to finish a message restarts the server under everyone else.
+          if (m === 1) restarted ??= pg.restart();
+          // A turn the outage broke is sent again with its client id, as a client retries.
+          for (let attempt = 0; attempt < 60; attempt++) {
+            const result = await turn(client, clientId, `restart ${p} ${c} ${m}`);
+            if (result.error === undefined) {
+              acknowledged.push(result.user, result.reply);
+              break;
+            }
+            await sleep(500);
+          }
+        }
+      }),
+    );
+    await restarted;
+    expect(acknowledged).toHaveLength(sides.length * 4 * 2);
+    const rows = await roomRows(chatRoomId);
+    for (const frame of acknowledged) {
+      expect(rows.find((row) => row.id === frame.id)).toMatchObject({
+        seq: frame.seq,
+        text: frame.text,
+      });
+    }
+    expect(rows.map((row) => row.seq)).toEqual(rows.map((_, i) => i + 1));
+    // Both processes answer and store on their own, with no restart of theirs.
+    for (const api of [a, b]) {
+      expect((await fetch(`${api.base}/ready`)).status).toBe(200);
+      const client = chat(api, owner.token);
+      await client.next(ofType('ready'));
+      expect((await turn(client, `after-${api.base}`, 'still there?')).error).toBeUndefined();
+    }
+  }, 300_000);
+});
