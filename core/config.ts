@@ -41,6 +41,7 @@ const envSchema = z.object({
   LIVEKIT_AGENT_NAME: z.string().min(1).default('parley-character'),
   ROOM_TOKEN_TTL_MS: positiveInt.default(10 * 60_000),
   AGENT_HTTP_PORT: port.default(8081),
+  AGENT_WORKER: z.enum(['auto', 'off']).default('auto'),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
   TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
   DIRECT_MAX_CALLS_PER_USER: positiveInt.max(1_000).default(2),
@@ -99,6 +100,11 @@ export interface Config {
     tokenTtlMs: number;
     /** The agent worker's health endpoint. */
     workerHttpPort: number;
+    /**
+     * `auto`: `npm start` also runs an agent worker when LiveKit and `DATABASE_URL` are set;
+     * `off`: it serves the API alone, and workers run as `npm run agent`.
+     */
+    apiRunsWorker: boolean;
   };
   /** Direct WebRTC calls: past `maxCalls` at once, a new call is refused, not squeezed in. */
   direct: {
@@ -184,6 +190,7 @@ function toConfig(env: Env): Config {
       agentName: env.LIVEKIT_AGENT_NAME,
       tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
       workerHttpPort: env.AGENT_HTTP_PORT,
+      apiRunsWorker: env.AGENT_WORKER === 'auto',
     },
     direct: { maxCalls: env.DIRECT_MAX_CALLS, maxCallsPerUser: env.DIRECT_MAX_CALLS_PER_USER },
     knowledge: {

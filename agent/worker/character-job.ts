@@ -12,7 +12,7 @@ import { LatestFrameVision } from '../vision/latest-frame.js';
 import { followParticipantCamera } from '../vision/room-camera.js';
 import { createVoiceSession, voiceModels } from '../voice/session.js';
 import { checkDispatch, type Dispatch, parseDispatchMetadata } from './dispatch.js';
-import { requireDatabaseUrl } from './options.js';
+import { jobDatabasePoolSize, requireDatabaseUrl } from './options.js';
 
 /** What `prewarm` leaves in each job process for the job it will run. */
 export interface WorkerProcessData {
@@ -51,7 +51,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     const database = await openDatabase({
       url: requireDatabaseUrl(config),
       dataDir: config.dataDir,
-      poolSize: config.database.poolSize,
+      poolSize: jobDatabasePoolSize(config),
     });
     const brain = createBrain(config, { db: database.db, logger });
     const vision = new LatestFrameVision(logger);

@@ -37,4 +37,17 @@ describe('the LiveKit worker started by npm start', () => {
       msg: expect.stringContaining('DATABASE_URL is not'),
     });
   });
+
+  it('is not started with AGENT_WORKER=off, which serves the API alone', () => {
+    const { logger, lines } = capturingLogger();
+    const config = loadConfig({
+      ...livekit,
+      DATABASE_URL: 'postgres://parley:pw@127.0.0.1:1/parley',
+      AGENT_WORKER: 'off',
+    });
+    expect(startWorkerProcess(config, logger)).toBeUndefined();
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 30, msg: expect.stringContaining('API only') }),
+    ]);
+  });
 });

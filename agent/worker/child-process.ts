@@ -16,7 +16,8 @@ export interface WorkerProcess {
 }
 
 /**
- * With LiveKit configured, `npm start` also runs an agent worker, as a child process: the
+ * With LiveKit configured, `npm start` also runs an agent worker, as a child process, unless
+ * `AGENT_WORKER=off` (the API alone, with workers run as `npm run agent` elsewhere). The
  * worker runs each conversation in a process of its own, so it cannot share the server's
  * embedded database and needs `DATABASE_URL`. Without one, it says so and starts nothing.
  */
@@ -25,6 +26,10 @@ export function startWorkerProcess(
   logger: Logger,
 ): WorkerProcess | undefined {
   if (config.livekit.url === undefined) return undefined;
+  if (!config.livekit.apiRunsWorker) {
+    logger.info('AGENT_WORKER=off: serving the API only; run agent workers with npm run agent');
+    return undefined;
+  }
   if (config.database.url === undefined) {
     logger.warn(
       'LIVEKIT_URL is set but DATABASE_URL is not: the LiveKit agent worker needs a PostgreSQL ' +
@@ -41,7 +46,10 @@ export function startWorkerProcess(
   child.once('exit', (code, signal) => {
     if (!stopping) logger.error({ code, signal }, 'the LiveKit agent worker exited');
   });
-  logger.info({ agentName: config.livekit.agentName }, 'LiveKit agent worker started');
+  logger.info(
+    { agentName: config.livekit.agentName, pid: child.pid },
+    'LiveKit agent worker started (AGENT_WORKER=off serves the API alone)',
+  );
   return { stop: () => stopChild(child, () => (stopping = true)) };
 }
 

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
-import { DRAIN_TIMEOUT_MS, JOB_FILE, requireDatabaseUrl, workerOptions } from './options.js';
+import {
+  DRAIN_TIMEOUT_MS,
+  JOB_FILE,
+  jobDatabasePoolSize,
+  requireDatabaseUrl,
+  workerOptions,
+} from './options.js';
 
 const livekit = {
   LIVEKIT_URL: 'wss://parley.livekit.cloud',
@@ -22,6 +28,11 @@ describe('workerOptions', () => {
       drainTimeout: DRAIN_TIMEOUT_MS,
     });
     expect(existsSync(options.agent)).toBe(true);
+  });
+
+  it('binds the health endpoint to HOST, as the API does', () => {
+    const options = workerOptions(loadConfig({ ...livekit, HOST: '10.1.2.3' }));
+    expect(options).toMatchObject({ host: '10.1.2.3', port: 8081 });
   });
 
   it('uses the default agent name the token service dispatches', () => {
@@ -51,5 +62,13 @@ describe('requireDatabaseUrl', () => {
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'CONFIG.INVALID' });
     expect((error as AppError).message).toMatch(/DATABASE_URL is not set.*own process/);
+  });
+});
+
+describe('jobDatabasePoolSize', () => {
+  it('holds a job process to two connections, whatever the API pool is', () => {
+    expect(jobDatabasePoolSize(loadConfig({}))).toBe(2);
+    expect(jobDatabasePoolSize(loadConfig({ DATABASE_POOL_SIZE: '40' }))).toBe(2);
+    expect(jobDatabasePoolSize(loadConfig({ DATABASE_POOL_SIZE: '1' }))).toBe(1);
   });
 });

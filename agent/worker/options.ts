@@ -24,13 +24,15 @@ export const DRAIN_TIMEOUT_MS = 8 * 60_000;
  */
 const INITIALIZE_PROCESS_TIMEOUT_MS = 30_000;
 
-export type WorkerConfig = Pick<Config, 'livekit' | 'logLevel'>;
+export type WorkerConfig = Pick<Config, 'livekit' | 'logLevel'> & {
+  http: Pick<Config['http'], 'host'>;
+};
 
 /**
  * The worker's options: explicit dispatch under the configured agent name (LiveKit sends it
  * only the jobs a token or a dispatch names it for), LiveKit's URL and keys. `cli.runApp`
  * adds production defaults for the rest (idle job processes); the health server listens on
- * `AGENT_HTTP_PORT`.
+ * `HOST`:`AGENT_HTTP_PORT`, like the API on `HOST`.
  */
 export function workerOptions(config: WorkerConfig, agentFile: string = JOB_FILE): ServerOptions {
   const { url, apiKey, apiSecret, agentName } = config.livekit;
@@ -49,6 +51,7 @@ export function workerOptions(config: WorkerConfig, agentFile: string = JOB_FILE
     drainTimeout: DRAIN_TIMEOUT_MS,
     initializeProcessTimeout: INITIALIZE_PROCESS_TIMEOUT_MS,
     logLevel: config.logLevel,
+    host: config.http.host,
     port: config.livekit.workerHttpPort,
   });
 }
@@ -66,4 +69,17 @@ export function requireDatabaseUrl(config: Pick<Config, 'database'>): string {
       'PostgreSQL (with pgvector) database the API uses.',
     { details: ['DATABASE_URL: required by the agent worker'] },
   );
+}
+
+/**
+ * Connections one job process may hold. Every conversation runs in its own process with its
+ * own pool, so a pool of `DATABASE_POOL_SIZE` (10) each would make 50 conversations need 500
+ * connections. A conversation queries one thing at a time (history, retrieval, a transcript
+ * write); two leave room for a transcript write during a retrieval.
+ */
+export const JOB_DATABASE_POOL_SIZE = 2;
+
+/** The pool size of a job process: `DATABASE_POOL_SIZE`, at most {@link JOB_DATABASE_POOL_SIZE}. */
+export function jobDatabasePoolSize(config: Pick<Config, 'database'>): number {
+  return Math.min(config.database.poolSize, JOB_DATABASE_POOL_SIZE);
 }

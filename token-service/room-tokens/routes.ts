@@ -8,13 +8,14 @@ import { chosenRoom } from '../chat-rooms/room-access.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';
+import { requestedCharacter, roomConfigBody } from './requested-character.js';
 import { createRoomLookup, type RoomLookup, type RoomRef } from './room-lookup.js';
 import { chatRoomIdOf, createRoomToken, liveKitCredentials } from './room-token.js';
 
 /**
  * LiveKit's standard token endpoint request (what `TokenSourceEndpoint` sends), plus Parley's
- * `character_id`. The server decides identity, grants and agent dispatch: a client's
- * `room_config` is accepted for compatibility and ignored.
+ * `character_id`. The server decides identity, grants and agent dispatch: of a client's
+ * `room_config`, only the character named in an agent's metadata is read.
  */
 export const roomTokenBody = z.object({
   room_name: z.string().max(100).optional().describe('parley-chat-<chat_room_id> of your room'),
@@ -29,7 +30,7 @@ export const roomTokenBody = z.object({
     .record(z.string().max(100), z.string().max(1_000))
     .refine((attributes) => Object.keys(attributes).length <= 20, 'at most 20 attributes')
     .optional(),
-  room_config: z.looseObject({}).optional(),
+  room_config: roomConfigBody.optional(),
 });
 
 export const roomTokenResponse = z
@@ -75,7 +76,8 @@ export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = as
           details: [{ in: 'body', field: 'participant_identity', message: 'is not your user id' }],
         });
       }
-      const room = await roomFor(db, lookup, user.id, body);
+      const characterId = requestedCharacter(body);
+      const room = await roomFor(db, lookup, user.id, { ...body, character_id: characterId });
       const participantName = body.participant_name ?? (await lookup.displayName(user));
       const token = createRoomToken(livekit, {
         userId: user.id,
