@@ -13,7 +13,7 @@ import { loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
-import { checkHealthPortFree } from './worker/health-port.js';
+import { healthPort } from './worker/health-port.js';
 import { requireDatabaseUrl, workerOptions } from './worker/options.js';
 
 const logger = createLogger({ level: 'info', name: 'parley-agent' });
@@ -21,7 +21,7 @@ const logger = createLogger({ level: 'info', name: 'parley-agent' });
 try {
   const config = loadConfig();
   const options = workerOptions(config);
-  await checkHealthPortFree(options.host, options.port);
+  options.port = await healthPort(options.host, options.port);
   // Fail here, once, rather than in every job: the database must be reachable and migrated.
   const database = await openDatabase({
     url: requireDatabaseUrl(config),

@@ -3,17 +3,19 @@ import { createServer } from 'node:net';
 import { AppError } from '../../core/errors.js';
 
 /**
- * Fails with one clear `CONFIG.INVALID` when the worker's health port is taken. agents binds
- * it without an error listener, so a conflict would otherwise crash the worker with an
- * unhandled `EADDRINUSE` stack, typically because `npm start` already runs a worker here.
- * Port 0 (any free port) cannot conflict.
+ * The worker's health port, checked free. Fails with one clear `CONFIG.INVALID` when it is
+ * taken: agents binds it without an error listener, so a conflict would otherwise crash the
+ * worker with an unhandled `EADDRINUSE` stack, typically because `npm start` already runs a
+ * worker here. Port 0 means any free port, which agents cannot express (it reads 0 as its
+ * default, 8081), so a free one is picked here.
  */
-export async function checkHealthPortFree(host: string, port: number): Promise<void> {
-  if (port === 0) return;
+export async function healthPort(host: string, port: number): Promise<number> {
   const probe = createServer();
   try {
     probe.listen(port, host);
     await once(probe, 'listening');
+    const address = probe.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw new AppError(

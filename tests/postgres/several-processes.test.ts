@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clientKey } from '../../agent/conversation/message-keys.js';
 import { freePort } from '../helpers/ports.js';
 import { type PostgresServer, startPostgresServer } from '../helpers/postgres-server.js';
 import { type ChatClient, connectChat, ofType } from '../http/ws-client.js';
@@ -181,7 +182,7 @@ describe('two API processes and an agent worker on one PostgreSQL', () => {
       }),
     );
     for (const [i, { p, c }] of sides.entries()) {
-      const stored = before.find((row) => row.client_id === `p${p}-c${c}-m0`);
+      const stored = before.find((row) => row.client_id === clientKey(`p${p}-c${c}-m0`));
       expect(again[i]?.user?.id).toBe(stored?.id);
     }
     const rows = await roomRows(chatRoomId);

@@ -61,6 +61,20 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * The health endpoint's status once it says healthy, or its last one after 60 s: it answers
+ * 503 until the worker is registered and its inference process is up, which on a loaded
+ * machine can be a few seconds after the port opens.
+ */
+async function healthStatus(port: number): Promise<number> {
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const { status } = await fetch(`http://127.0.0.1:${port}/`);
+    if (status === 200 || performance.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 describe('the agent worker process (npm run agent)', () => {
   it('says in one line that its health port is taken, and exits 1', async () => {
     const port = await freePort();
@@ -81,6 +95,25 @@ describe('the agent worker process (npm run agent)', () => {
     }
   }, 120_000);
 
+  it('takes any free health port with AGENT_HTTP_PORT=0, even with 8081 taken', async () => {
+    // agents reads port 0 as its default 8081; hold 8081 (if free) so that reading fails.
+    const squatter = await listen(8081, '127.0.0.1').catch(() => undefined);
+    try {
+      const worker = start(workerEnv({ AGENT_HTTP_PORT: '0' }));
+      const listening = await worker.waitForLog(
+        (l) => /^Server is listening on port \d+$/.test(String(l.msg)),
+        'listening',
+      );
+      const port = Number(String(listening.msg).split(' ').at(-1));
+      expect(port).not.toBe(8081);
+      expect(await healthStatus(port)).toBe(200);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited()).toBe(143);
+    } finally {
+      if (squatter !== undefined) await closeServer(squatter);
+    }
+  }, 120_000);
+
   it('binds its health endpoint to HOST and, idle, drains in seconds on SIGTERM', async () => {
     const port = await freePort();
     const worker = start(workerEnv({ AGENT_HTTP_PORT: String(port) }));
@@ -90,8 +123,7 @@ describe('the agent worker process (npm run agent)', () => {
     // Bound to 127.0.0.1 only: the same port on another loopback address is still free.
     const elsewhere = await listen(port, '127.0.0.2');
     await closeServer(elsewhere);
-    const health = await fetch(`http://127.0.0.1:${port}/`);
-    expect(health.status).toBe(200);
+    expect(await healthStatus(port)).toBe(200);
 
     // SIGTERM while the job processes are still starting, as a user who stops it at once does.
     worker.child.kill('SIGTERM');

@@ -25,12 +25,18 @@ export interface WorkerProcess {
 /**
  * Starts the worker exactly as docker-compose.yml does (`node --import tsx agent/main.ts
  * start`; `npm run agent` runs the same entry), with only the given environment plus PATH
- * and HOME, so nothing from the test runner leaks in.
+ * and HOME, so nothing from the test runner leaks in; its health endpoint on any free port
+ * unless the test names one, so workers of tests running side by side never collide.
  */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', 'start'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      AGENT_HTTP_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
