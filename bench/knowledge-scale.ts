@@ -55,6 +55,8 @@ async function ingestUpTo(corpus: Corpus, target: number) {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = await corpus.store.serverCpuMs();
   const first = corpus.loaded;
   while (corpus.loaded < target) {
     const document = await createDocument(db, {
@@ -66,9 +68,13 @@ async function ingestUpTo(corpus: Corpus, target: number) {
     corpus.loaded += (await ingestDocument(deps, document)).chunks;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverMs = (await corpus.store.serverCpuMs()) - serverBefore;
   loop.disable();
+  const chunks = corpus.loaded - first;
   return {
-    rate: (corpus.loaded - first) / seconds,
+    rate: chunks / seconds,
+    cpuMsPerChunk: ((cpu.user + cpu.system) / 1000 + serverMs) / chunks,
     loopP99Ms: loop.percentile(99) / 1e6,
     loopMaxMs: loop.max / 1e6,
   };
@@ -90,6 +96,14 @@ async function queryAtSize(corpus: Corpus, count: number) {
     hits += found.filter((chunk) => exact.has(chunk.content)).length;
   }
   return { wall: summarize(wallMs), recall: hits / (count * TOP_K) };
+}
+
+/** CPU per chunk, bench process and database server together, and the rate one core gives. */
+function cpuRow(what: string, msPerChunk: number): ResultRow {
+  return {
+    metric: `${what}: CPU per chunk (bench process with PGlite's thread, plus PostgreSQL's processes)`,
+    value: `${fmt(msPerChunk)} ms = ${fmt(1000 / msPerChunk)} chunks/s per core`,
+  };
 }
 
 function progress(message: string): void {
@@ -115,6 +129,7 @@ async function measureStore(kind: StoreKind, options: KnowledgeScaleOptions) {
         value: `${fmt(live.rate)} chunks/s`,
         ...(kind === 'postgres' ? { target: '>= 500 chunks/s', met: live.rate >= 500 } : {}),
       },
+      cpuRow(`${label}: ingestion, index live`, live.cpuMsPerChunk),
       {
         metric: `${label}: event-loop delay p99 / max during that ingestion`,
         value: `${fmt(live.loopP99Ms)} / ${fmt(live.loopMaxMs)} ms`,
@@ -140,6 +155,7 @@ async function measureSize(corpus: Corpus, size: number, options: KnowledgeScale
   const { wall, recall } = await queryAtSize(corpus, options.queries);
   return [
     { metric: `${label}: ingestion, index dropped (bulk)`, value: `${fmt(bulk.rate)} chunks/s` },
+    cpuRow(`${label}: ingestion, index dropped`, bulk.cpuMsPerChunk),
     { metric: `${label}: HNSW index build`, value: `${fmt(buildMs / 1000)} s` },
     {
       metric: `${label}: top-5 latency p50 / p95 (${options.queries} queries)`,

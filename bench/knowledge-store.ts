@@ -7,15 +7,31 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
 import { findPostgres, startPostgresServer } from '../tests/helpers/postgres-server.js';
+import { processCpuMs } from './proc-cpu.js';
+
+/** A process that ended between listing and reading counts nothing. */
+function processCpuMsOrZero(pid: number): number {
+  try {
+    return processCpuMs(pid);
+  } catch {
+    return 0;
+  }
+}
 
 export type StoreKind = 'pglite' | 'pglite-main-thread' | 'postgres';
 
 export interface Store {
   kind: StoreKind;
   handle: DatabaseHandle;
+  /**
+   * CPU milliseconds the database has used so far outside this process: PostgreSQL's server
+   * processes (every one `pg_stat_activity` lists); 0 for PGlite, whose thread is in here.
+   */
+  serverCpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -29,6 +45,7 @@ export async function openStore(kind: StoreKind): Promise<Store | { missing: str
     return {
       kind,
       handle,
+      serverCpuMs: async () => 0,
       close: async () => {
         await handle.close();
         await rm(dataDir, { recursive: true, force: true });
@@ -46,6 +63,12 @@ export async function openStore(kind: StoreKind): Promise<Store | { missing: str
   return {
     kind,
     handle,
+    serverCpuMs: async () => {
+      const rows = (await handle.db.execute(sql`select pid from pg_stat_activity`)) as unknown as {
+        pid: number;
+      }[]; // postgres.js answers the rows
+      return [...rows].reduce((sum, row) => sum + processCpuMsOrZero(row.pid), 0);
+    },
     close: async () => {
       await handle.close();
       await server.stop();

@@ -9,6 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
+import { clientKey } from '../agent/conversation/message-keys.js';
 import { llmRequestId } from '../agent/conversation/reply.js';
 import type { ConversationDeps } from '../agent/conversation/text-turn.js';
 import { forkModule, nextMessage, stopChild } from './child.js';
@@ -150,7 +151,9 @@ function phaseRows(
   const label = `${phase.name} (${phase.elapsedSec.toFixed(0)} s)`;
   const overNominal = summarize(phase.turns.map((turn) => turn.ttfdMs - options.ttftMs));
   const splits = phase.turns.flatMap((turn) => {
-    const split = splitTurn(turn, requests.get(llmRequestId(turn.chatRoomId, turn.clientId)));
+    // The server names the request after the stored key: the client's id in its namespace.
+    const id = llmRequestId(turn.chatRoomId, clientKey(turn.clientId));
+    const split = splitTurn(turn, requests.get(id));
     return split === undefined ? [] : [split];
   });
   const added = summarize(splits.map((split) => split.beforeMs + split.afterMs));
