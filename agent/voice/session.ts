@@ -7,7 +7,7 @@ import {
   type VAD,
   voice,
 } from '@livekit/agents';
-import type { Config } from '../../core/config.js';
+import { type Config, TURN_DEFAULTS } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Brain } from '../brain.js';
 import type { CharacterAgent } from '../character-agent.js';
@@ -76,9 +76,15 @@ export const TURN_HANDLING = {
  */
 export function turnHandling(
   turnDetector: inference.TurnDetector | undefined,
+  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[turnDetector ? 'model' : 'vad'],
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
-  if (turnDetector === undefined) return TURN_HANDLING;
-  return { ...TURN_HANDLING, turnDetection: turnDetector };
+  const { minDelayMs: minDelay, maxDelayMs: maxDelay } = endpointing;
+  const handling = {
+    ...TURN_HANDLING,
+    endpointing: { mode: 'fixed' as const, minDelay, maxDelay },
+  };
+  if (turnDetector === undefined) return handling;
+  return { ...handling, turnDetection: turnDetector };
 }
 
 /**
@@ -128,7 +134,7 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
   const session = new voice.AgentSession({
     ...models,
     stt: speechToText,
-    turnHandling: turnHandling(turnDetector),
+    turnHandling: turnHandling(turnDetector, params.config.voice.endpointing),
     // The browser cancels its own echo; Parley runs no server-side AEC that needs warming up.
     aecWarmupDuration: null,
     connOptions: {
