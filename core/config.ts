@@ -14,11 +14,17 @@ const optionalSecret = z.string().min(1).optional();
 /**
  * Endpointing per turn-detection mode, when TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS are not set.
  * Tuned on the conversation-quality suite (tests/conversation/quality/, `npm run bench --
- * conversation`): see BENCHMARKS.md, section "conversation", for the table these come from.
- * With `vad` only the minimum counts: every pause longer than it ends the turn.
+ * conversation`); the table is BENCHMARKS.md, section "conversation", rows "tuning". The rule:
+ * false cut-offs at most 5% (issue 14), then the shortest wait. VAD-only reaches it at 1,600 ms
+ * (0 of 30 turns cut, pauses up to 1.2 s; 800 ms cut 40%, 1,200 ms 23%), the figure LiveKit's
+ * eot-bench gives for VAD-only. The end-of-turn model reached it with no setting tried (best:
+ * 800 / 3,000 ms, 7% cut, but a 3 s wait at p50: on these synthetic voices it judges most
+ * complete turns unfinished), so `vad` stays the default TURN_DETECTION. The price: replies
+ * start ~650 ms later than with 800 ms; TURN_MIN_DELAY_MS=800 buys that back and cuts off
+ * every pause longer than ~0.8 s. With `vad` only the minimum counts.
  */
 export const TURN_DEFAULTS = {
-  vad: { minDelayMs: 800, maxDelayMs: 3_000 },
+  vad: { minDelayMs: 1_600, maxDelayMs: 3_000 },
   model: { minDelayMs: 800, maxDelayMs: 3_000 },
 } as const;
 

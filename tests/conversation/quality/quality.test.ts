@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../core/config.js';
 import { openTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { type Observation, runScenario } from './run.js';
 import { describeNoise, testScenarios } from './scenarios.js';
@@ -19,7 +20,9 @@ const observations: Observation[] = [];
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  session = await startQualitySession(database.db, 'parley-vad');
+  // Parley as it ships: the default TURN_DETECTION and endpointing.
+  const mode = loadConfig({}).voice.turnDetection;
+  session = await startQualitySession(database.db, mode === 'model' ? 'parley-model' : 'parley-vad');
 }, 120_000);
 afterAll(async () => {
   await session?.harness.close();
