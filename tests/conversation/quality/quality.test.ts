@@ -22,7 +22,10 @@ beforeAll(async () => {
   database = await openTestDatabase();
   // Parley as it ships: the default TURN_DETECTION and endpointing.
   const mode = loadConfig({}).voice.turnDetection;
-  session = await startQualitySession(database.db, mode === 'model' ? 'parley-model' : 'parley-vad');
+  session = await startQualitySession(
+    database.db,
+    mode === 'model' ? 'parley-model' : 'parley-vad',
+  );
 }, 120_000);
 afterAll(async () => {
   await session?.harness.close();
