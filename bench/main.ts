@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
+import { DEFAULT_POSTGRES_BENCH, runPostgresBench } from './postgres.js';
 import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
 import { DEFAULT_SESSIONS, runSessions } from './sessions.js';
@@ -39,6 +40,10 @@ const SECTIONS: Record<string, Runner> = {
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   vad: (quick) => runVadBench(quick ? { calls: 4, concurrency: 2 } : DEFAULT_VAD_BENCH),
+  postgres: (quick) =>
+    runPostgresBench(
+      quick ? { clients: 10, durationSec: 5, poolSize: 10 } : DEFAULT_POSTGRES_BENCH,
+    ),
   sessions: (quick) =>
     runSessions({
       ...(quick
