@@ -8,6 +8,7 @@ import { DEFAULT_CONVERSATION, runConversation } from './conversation.js';
 import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
 import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
+import { DEFAULT_POSTGRES_BENCH, runPostgresBench } from './postgres.js';
 import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
 import { DEFAULT_SESSIONS, runSessions } from './sessions.js';
@@ -52,6 +53,10 @@ const SECTIONS: Record<string, Runner> = {
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   conversation: (quick) => runConversation({ ...DEFAULT_CONVERSATION, quick }),
   vad: (quick) => runVadBench(quick ? { calls: 4, concurrency: 2 } : DEFAULT_VAD_BENCH),
+  postgres: (quick) =>
+    runPostgresBench(
+      quick ? { clients: 10, durationSec: 5, poolSize: 10 } : DEFAULT_POSTGRES_BENCH,
+    ),
   sessions: (quick) =>
     runSessions({
       ...(quick

@@ -53,6 +53,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
       url: requireDatabaseUrl(config),
       dataDir: config.dataDir,
       poolSize: jobDatabasePoolSize(config),
+      applicationName: 'parley-job',
     });
     const brain = createBrain(config, { db: database.db, logger });
     const vision = new LatestFrameVision(logger);
