@@ -165,7 +165,7 @@ export class Participant {
     const { message } = SignalRequest.fromBinary(bytes);
     switch (message.case) {
       case 'offer':
-        return this.#answerPublisher(message.value.sdp);
+        return this.#answerPublisher(message.value.sdp, message.value.id);
       case 'answer':
         return this.#onSubscriberAnswer(message.value.sdp);
       case 'trickle': {
@@ -197,14 +197,14 @@ export class Participant {
     }
   }
 
-  async #answerPublisher(sdp: string): Promise<void> {
+  async #answerPublisher(sdp: string, offerId: number): Promise<void> {
     this.#trackIdsByMid = trackIdsByMid(sdp);
     await this.#publisher.setRemoteDescription({ type: 'offer', sdp });
     const answer = await this.#publisher.createAnswer();
     await this.#publisher.setLocalDescription(answer);
     keepInactiveSections(this.#publisher);
     const local = keepBundled(this.#publisher.localDescription?.sdp ?? answer.sdp);
-    this.send('answer', description('answer', local));
+    this.send('answer', description('answer', local, offerId));
   }
 
   async #onSubscriberAnswer(sdp: string): Promise<void> {
