@@ -3,6 +3,7 @@ import {
   DataPacket,
   DataPacket_Kind,
   type ParticipantInfo,
+  ParticipantInfo_Kind,
   ParticipantInfo_State,
   Pong,
   RequestResponse,
@@ -287,7 +288,11 @@ export class Participant {
       } catch {
         return;
       }
-      packet.participantIdentity = this.identity;
+      // As LiveKit does, the server asserts the sender, except that an agent may send text
+      // streams on behalf of another participant: the user's own captions (lk.transcription).
+      if (!(this.info.kind === ParticipantInfo_Kind.AGENT && packet.participantIdentity !== '')) {
+        packet.participantIdentity = this.identity;
+      }
       packet.participantSid = this.sid;
       this.#room.deliverData(this, packet, kind);
     });
