@@ -20,6 +20,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../core/errors.js';
 import { lockDataDir, makePrivate, preparePrivateDataDir } from './data-dir.js';
+import { PgliteThread } from './pglite-worker/client.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -50,6 +51,11 @@ export interface DatabaseOptions {
   dataDir: string;
   poolSize?: number;
   /**
+   * Where PGlite runs: on a worker thread of its own (default; see pglite-worker/client.ts),
+   * or on the calling thread (only to measure the difference).
+   */
+  embedded?: 'thread' | 'main-thread';
+  /**
    * PostgreSQL's `application_name` for this process's connections (its role: `parley-api`,
    * `parley-job`, ...), so `pg_stat_activity` tells who holds what.
    */
@@ -67,18 +73,18 @@ export interface MigrationReport {
 /** Opens the database named by the options. Does not migrate: see `migrate.ts`. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   return options.url === undefined
-    ? openPglite(options.dataDir)
+    ? openPglite(options.dataDir, options.embedded ?? 'thread')
     : openPostgres(options.url, options.poolSize ?? 10, options.applicationName);
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
-  if (dataDir === 'memory://') return pgliteHandle(await createPglite(dataDir));
+async function openPglite(dataDir: string, where: Where): Promise<DatabaseHandle> {
+  if (dataDir === 'memory://') return pgliteHandle(await createPglite(dataDir, where));
   // Private and exclusive before PGlite writes anything: see data-dir.ts.
   const dir = await preparePrivateDataDir(dataDir);
   const lock = await lockDataDir(dir);
   try {
     const location = join(dir, 'pglite');
-    const client = await createPglite(location);
+    const client = await createPglite(location, where);
     await makePrivate(location);
     return pgliteHandle(client, async () => {
       try {
@@ -93,13 +99,19 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   }
 }
 
-function createPglite(location: string): Promise<PGlite> {
-  return PGlite.create(location, { extensions: { vector } });
+type Where = NonNullable<DatabaseOptions['embedded']>;
+type EmbeddedClient = PGlite | PgliteThread;
+
+function createPglite(location: string, where: Where): Promise<EmbeddedClient> {
+  return where === 'thread'
+    ? PgliteThread.start(location)
+    : PGlite.create(location, { extensions: { vector } });
 }
 
 /** `afterClose` runs once the client has closed, whether or not that went well. */
-function pgliteHandle(client: PGlite, afterClose?: () => Promise<void>): DatabaseHandle {
-  const pglite = drizzlePglite({ client, schema, casing: 'snake_case' });
+function pgliteHandle(client: EmbeddedClient, afterClose?: () => Promise<void>): DatabaseHandle {
+  // drizzle's PGlite driver calls only `query` and `transaction`, which PgliteThread offers.
+  const pglite = drizzlePglite({ client: client as PGlite, schema, casing: 'snake_case' });
   const db = pglite as unknown as Database;
   return {
     db,
