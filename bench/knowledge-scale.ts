@@ -27,9 +27,14 @@ export interface KnowledgeScaleOptions {
   queries: number;
 }
 
+/**
+ * What fits a run on the shared development machine. The issue also asks for 100k chunks on
+ * PostgreSQL and 10k on PGlite in the same run: `sizes: { pglite: [10_000], postgres:
+ * [10_000, 100_000] }` (not yet run: see BENCHMARKS.md).
+ */
 export const DEFAULT_KNOWLEDGE_SCALE: KnowledgeScaleOptions = {
-  liveChunks: { pglite: 500, 'pglite-main-thread': 200, postgres: 5_000 },
-  sizes: { pglite: [10_000], 'pglite-main-thread': [], postgres: [10_000, 100_000] },
+  liveChunks: { pglite: 300, 'pglite-main-thread': 200, postgres: 2_000 },
+  sizes: { pglite: [], 'pglite-main-thread': [], postgres: [10_000] },
   queries: 200,
 };
 
