@@ -5,8 +5,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import { initializeLogger } from '@livekit/agents';
-import { describeProviders } from '../agent/direct/setup.js';
-import { startWorkerProcess, type WorkerProcess } from '../agent/worker/child-process.js';
+import {
+  startWorkerProcess,
+  type WorkerProcess,
+} from '../agent/transports/livekit/child-process.js';
+import { describeProviders } from '../agent/transports/webrtc/setup.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger, resolveLogFormat } from '../core/logger.js';
@@ -33,20 +36,22 @@ async function main(): Promise<void> {
     pretty: format === 'pretty',
     level: config.logLevel === 'silent' ? 'fatal' : config.logLevel,
   });
-  const database = await openMigratedDatabase(config);
+  const database = await openMigratedDatabase(config, logger);
   const running = await serve(config, logger, database);
   onShutdownSignal(logger, () => stop(running));
 }
 
 /** The database named by `DATABASE_URL`, or the embedded one in the data directory, migrated. */
-async function openMigratedDatabase(config: Config): Promise<DatabaseHandle> {
+async function openMigratedDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
   const database = await openDatabase({
     url: config.database.url,
     dataDir: config.dataDir,
     poolSize: config.database.poolSize,
+    applicationName: 'parley-api',
   });
   try {
-    await database.migrate();
+    const report = await database.migrate();
+    logger.info(report, 'database migrated');
     return database;
   } catch (error) {
     await database.close();

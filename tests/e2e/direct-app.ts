@@ -4,15 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initializeLogger } from '@livekit/agents';
 import type { Brain } from '../../agent/brain.js';
-import type { DirectSessions } from '../../agent/direct/registry.js';
 import type { PeerOptions } from '../../agent/transports/webrtc/peer.js';
+import type { DirectSessions } from '../../agent/transports/webrtc/registry.js';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { App } from '../../token-service/app.js';
 import { composeParley } from '../../token-service/compose.js';
+import {
+  type CartesiaEmulator,
+  startCartesiaEmulator,
+} from '../dev-tools/providers/cartesia-emulator.js';
+import {
+  type OpenAIEmulator,
+  startOpenAIEmulator,
+} from '../dev-tools/providers/openai-emulator.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { type CartesiaEmulator, startCartesiaEmulator } from '../providers/cartesia-emulator.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
 import { type Exchange, phraseRecognizer, scriptedReply } from './script.js';
 
 initializeLogger({ pretty: false, level: 'warn' });

@@ -4,13 +4,13 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type OpenAIEmulator,
   startOpenAIEmulator,
-} from '../../../tests/providers/openai-emulator.js';
+} from '../../../tests/dev-tools/providers/openai-emulator.js';
+import { until } from '../../../tests/helpers/audio-test-helpers.js';
+import { connectTestCall } from '../../../tests/helpers/test-browser.js';
 import { synchronizeTranscript } from '../../../tests/voice/transcript-sync.js';
 import { FliteTTS } from '../../providers/local/flite-tts.js';
 import { WebRtcAudioOutput } from './audio-output.js';
-import { until } from './audio-test-helpers.js';
 import { rmsLevel } from './pcm.js';
-import { connectTestCall } from './test-browser.js';
 
 const REPLY =
   'The quick brown fox jumps over the lazy dog. It was a long and sunny afternoon by the river, ' +
