@@ -11,7 +11,7 @@ import {
   TrackPublishOptions,
   TrackSource,
 } from '@livekit/rtc-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import type { Character, ChatRoom, UserProfile } from '../../db/schema.js';
 import { createRoomToken } from '../../token-service/room-tokens/room-token.js';
@@ -27,6 +27,7 @@ import {
 import { copyTemplate, serveOverWire, type WireServer } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker/worker-process.js';
+import { roomTestReport } from './failure-report.js';
 import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
 
 const apiKey = 'mobile-app-test-key';
@@ -77,10 +78,14 @@ describe.runIf(enabled)(
         OPENAI_BASE_URL: openai.baseURL,
         CARTESIA_API_KEY: 'emulator',
         CARTESIA_BASE_URL: cartesia.baseURL,
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: 'debug',
       });
       await server.waitForWorker(agentName);
     }, 180_000);
+
+    beforeEach(({ onTestFailed }) => {
+      onTestFailed(() => console.error(roomTestReport(server, worker)));
+    });
 
     afterAll(async () => {
       for (const room of rooms) await room.disconnect().catch(() => undefined);
@@ -144,7 +149,7 @@ describe.runIf(enabled)(
       // The greeting: at least half a second of speech.
       const loud = await loudFrames(track, (frames) => frames >= 50);
       expect(loud).toBeGreaterThanOrEqual(50);
-    }, 100_000);
+    }, 240_000);
 
     it('hears a spoken question and answers it with audio and lk.transcription captions', async () => {
       const room = rooms[0];
@@ -204,6 +209,6 @@ describe.runIf(enabled)(
       expect(answered.attributes['lk.segment_id']).toMatch(/^SG_/);
       expect(answered.attributes['lk.transcribed_track_id']).toMatch(/^TR_/);
       expect(heard.attributes['lk.segment_id']).not.toBe(answered.attributes['lk.segment_id']);
-    }, 120_000);
+    }, 180_000);
   },
 );

@@ -109,6 +109,14 @@ export class Participant {
   get connected(): boolean {
     return !this.#gone;
   }
+  /** The two PeerConnections' states, for a failing test's report. */
+  get peerStates(): { publisher: string; subscriber: string; negotiating: boolean } {
+    return {
+      publisher: `${this.#publisher.connectionState}/${this.#publisher.iceConnectionState}`,
+      subscriber: `${this.#subscriber.connectionState}/${this.#subscriber.iceConnectionState}`,
+      negotiating: this.#negotiating,
+    };
+  }
 
   send<C extends NonNullable<SignalResponse['message']['case']>>(
     kind: C,
