@@ -16,8 +16,10 @@ import { scriptedReplies } from '../voice/script.js';
 const START = 'I would like to book a table for two and';
 const REST = 'somewhere near the river';
 const COMPLETE = 'Yes, that sounds good.';
-/** A pause inside a turn: longer than VAD-only endpointing (1,600 ms), shorter than the model's 3 s. */
-const PAUSE_MS = 2_000;
+/** A pause inside a turn that the model holds: shorter than its 3 s maximum. */
+const PAUSE_MS = 1_500;
+/** Longer than VAD-only endpointing (1,600 ms by default), still shorter than the model's 3 s. */
+const VAD_PAUSE_MS = 2_000;
 
 let database: TestDatabase;
 let harness: VoiceHarness | undefined;
@@ -60,10 +62,10 @@ async function start(turnDetection: 'model' | 'vad', heard: string[]): Promise<S
 }
 
 /** Says START, pauses, says REST: one turn with a long pause inside. */
-async function sayWithPause(h: VoiceHarness): Promise<Utterance> {
+async function sayWithPause(h: VoiceHarness, pauseMs = PAUSE_MS): Promise<Utterance> {
   const perFrame = Math.round((h.input.sampleRate * h.input.frameMs) / 1000);
   const silence = Array.from(
-    { length: PAUSE_MS / h.input.frameMs },
+    { length: pauseMs / h.input.frameMs },
     () => new AudioFrame(new Int16Array(perFrame), h.input.sampleRate, 1, perFrame),
   );
   const frames = [...(await h.input.prepare(START)), ...silence, ...(await h.input.prepare(REST))];
@@ -112,7 +114,7 @@ describe('turn-taking with the end-of-turn model (TURN_DETECTION=model)', () => 
 describe('the same pause with VAD-only endpointing (TURN_DETECTION=vad, the default)', () => {
   it('ends the turn in the pause: two turns (what the model prevents)', async () => {
     const { h, predictions } = await start('vad', [START, REST]);
-    const said = await sayWithPause(h);
+    const said = await sayWithPause(h, VAD_PAUSE_MS);
     const users = await userTurns(h, said.startedAt, 2);
 
     expect(predictions).toEqual([]);
