@@ -1,7 +1,7 @@
 /**
  * `npm run agent`: the LiveKit agent worker. It registers with LiveKit under
  * `LIVEKIT_AGENT_NAME` and runs each dispatched conversation in a job process
- * (agent/worker/job.ts). `npm run agent` starts it for production; the agents CLI's other
+ * (agent/transports/livekit/job.ts). `npm run agent` starts it for production; the agents CLI's other
  * commands work too (`npm run agent -- dev`, `npm run agent -- --help`).
  *
  * SIGTERM (and Ctrl-C) drains: the worker takes no new jobs, running conversations go on
@@ -13,8 +13,8 @@ import { loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
-import { healthPort } from './worker/health-port.js';
-import { requireDatabaseUrl, workerOptions } from './worker/options.js';
+import { healthPort } from './transports/livekit/health-port.js';
+import { requireDatabaseUrl, workerOptions } from './transports/livekit/options.js';
 
 const logger = createLogger({ level: 'info', name: 'parley-agent' });
 

@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { initializeLogger } from '@livekit/agents';
-import { LOOPBACK_ICE } from '../agent/transports/webrtc/test-browser.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
+import { LOOPBACK_ICE } from '../tests/helpers/test-browser.js';
 import { composeParley } from '../token-service/compose.js';
 import { isBenchChild, nextMessage, stopChild } from './child.js';
 

@@ -76,7 +76,7 @@ export interface AppDeps {
   knowledge: KnowledgePort;
   /** Which providers conversations use, shown to the page (`GET /api/client-config`). */
   providers: ProviderStatus;
-  /** Direct WebRTC calls (`agent/direct`); without it `/api/rtc/*` is not served. */
+  /** Direct WebRTC calls (`agent/transports/webrtc`); without it `/api/rtc/*` is not served. */
   rtc?: DirectCallPort;
   webSocket?: Partial<WebSocketTuning>;
 }

@@ -4,14 +4,14 @@
  * thing through here, so they cannot drift apart.
  */
 import { type Brain, createBrain } from '../agent/brain.js';
-import type { DirectSessions } from '../agent/direct/registry.js';
-import { startDirectCalls } from '../agent/direct/setup.js';
 import { seedExampleCharacters } from '../agent/examples/seed.js';
 import {
   type DeferredEmbedding,
   startDeferredEmbedding,
 } from '../agent/knowledge/deferred-embedding.js';
 import type { PeerOptions } from '../agent/transports/webrtc/peer.js';
+import type { DirectSessions } from '../agent/transports/webrtc/registry.js';
+import { startDirectCalls } from '../agent/transports/webrtc/setup.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';

@@ -5,8 +5,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import { initializeLogger } from '@livekit/agents';
-import { describeProviders } from '../agent/direct/setup.js';
-import { startWorkerProcess, type WorkerProcess } from '../agent/worker/child-process.js';
+import {
+  startWorkerProcess,
+  type WorkerProcess,
+} from '../agent/transports/livekit/child-process.js';
+import { describeProviders } from '../agent/transports/webrtc/setup.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger, type Logger, resolveLogFormat } from '../core/logger.js';

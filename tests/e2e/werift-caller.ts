@@ -1,8 +1,8 @@
-import type { CaptionMessage } from '../../agent/direct/messages.js';
 import { resample } from '../../agent/providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import type { Pcm16Audio } from '../../agent/providers/local/wav.js';
-import { LOOPBACK_ICE, TestBrowser } from '../../agent/transports/webrtc/test-browser.js';
+import type { CaptionMessage } from '../../agent/transports/webrtc/messages.js';
+import { LOOPBACK_ICE, TestBrowser } from '../helpers/test-browser.js';
 
 const RATE = 48_000;
 

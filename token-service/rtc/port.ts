@@ -10,7 +10,7 @@ export interface StartedDirectCall {
 }
 
 /**
- * The direct WebRTC calls of this process (`agent/direct/registry.ts` `DirectSessions`
+ * The direct WebRTC calls of this process (`agent/transports/webrtc/registry.ts` `DirectSessions`
  * satisfies it structurally).
  */
 export interface DirectCallPort {

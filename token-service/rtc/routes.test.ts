@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK_ICE, TestBrowser } from '../../agent/transports/webrtc/test-browser.js';
 import {
   createCharacter,
   type DirectTestApp,
@@ -8,6 +7,7 @@ import {
   until,
 } from '../../tests/e2e/direct-app.js';
 import { EXCHANGES } from '../../tests/e2e/script.js';
+import { LOOPBACK_ICE, TestBrowser } from '../../tests/helpers/test-browser.js';
 
 let parley: DirectTestApp;
 let owner: { token: string; userId: string };

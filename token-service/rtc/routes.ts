@@ -49,7 +49,7 @@ export interface RtcRoutesOptions {
  * Direct WebRTC calls, WHIP-style: `POST /api/rtc/offer` takes the browser's complete SDP
  * offer (`Content-Type: application/sdp`, no trickle ICE) and answers `201` with the complete
  * SDP answer, `Location: /api/rtc/sessions/<id>` and `Parley-Chat-Room-Id`; `DELETE` on that
- * location hangs up. Captions and state arrive on the data channel (`agent/direct/messages.ts`).
+ * location hangs up. Captions and state arrive on the data channel (`agent/transports/webrtc/messages.ts`).
  */
 export const rtcRoutes: FastifyPluginAsyncZod<RtcRoutesOptions> = async (app, options) => {
   const { db, config, calls, access, turns } = options;

@@ -1,6 +1,8 @@
 import { initializeLogger, llm, voice } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../../tests/helpers/audio-test-helpers.js';
+import { connectTestCall } from '../../../tests/helpers/test-browser.js';
 import {
   type OpenAIEmulator,
   startOpenAIEmulator,
@@ -8,9 +10,7 @@ import {
 import { synchronizeTranscript } from '../../../tests/voice/transcript-sync.js';
 import { FliteTTS } from '../../providers/local/flite-tts.js';
 import { WebRtcAudioOutput } from './audio-output.js';
-import { until } from './audio-test-helpers.js';
 import { rmsLevel } from './pcm.js';
-import { connectTestCall } from './test-browser.js';
 
 const REPLY =
   'The quick brown fox jumps over the lazy dog. It was a long and sunny afternoon by the river, ' +

@@ -3,13 +3,17 @@ import { initializeLogger } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RtpHeader, RtpPacket } from 'werift';
+import {
+  envelopeCorrelation,
+  joinFrames,
+  until,
+} from '../../../tests/helpers/audio-test-helpers.js';
+import { connectTestCall } from '../../../tests/helpers/test-browser.js';
 import { resample } from '../../providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../providers/local/flite.js';
 import { WebRtcAudioInput } from './audio-input.js';
-import { envelopeCorrelation, joinFrames, until } from './audio-test-helpers.js';
 import { OPUS_FRAME_SAMPLES } from './opus-rtp-sender.js';
 import { PcmChunker, rmsLevel } from './pcm.js';
-import { connectTestCall } from './test-browser.js';
 
 let speech48k: Int16Array;
 beforeAll(async () => {

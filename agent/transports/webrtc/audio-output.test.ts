@@ -1,13 +1,13 @@
 import { initializeLogger, voice } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { envelopeCorrelation, until } from '../../../tests/helpers/audio-test-helpers.js';
+import { connectTestCall, type TestBrowser } from '../../../tests/helpers/test-browser.js';
 import { resample, toFrames } from '../../providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../providers/local/flite.js';
 import type { Pcm16Audio } from '../../providers/local/wav.js';
 import { WebRtcAudioOutput } from './audio-output.js';
-import { envelopeCorrelation, until } from './audio-test-helpers.js';
 import { seqDistance } from './reorder-buffer.js';
-import { connectTestCall, type TestBrowser } from './test-browser.js';
 
 let speech: Pcm16Audio;
 beforeAll(async () => {

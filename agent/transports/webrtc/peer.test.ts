@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../core/errors.js';
+import { connectTestCall, LOOPBACK_ICE, TestBrowser } from '../../../tests/helpers/test-browser.js';
 import { answerOffer, type PeerSession } from './peer.js';
-import { connectTestCall, LOOPBACK_ICE, TestBrowser } from './test-browser.js';
 
 /** The lines of one m-section of an SDP, found by its kind. */
 function mediaSection(sdp: string, kind: string): string {

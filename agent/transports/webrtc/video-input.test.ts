@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectTestCall } from './test-browser.js';
+import { connectTestCall } from '../../../tests/helpers/test-browser.js';
+import { encodeTestPicture } from '../../../tests/helpers/video-test-picture.js';
 import { WebRtcVideoInput } from './video-input.js';
-import { encodeTestPicture } from './video-test-picture.js';
 
 /** Mean of a plane's values over a rectangle of an I420 picture's luma plane. */
 function meanLuma(data: Uint8Array, width: number, x0: number, x1: number, y0: number, y1: number) {

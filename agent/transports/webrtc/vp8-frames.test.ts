@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RtpHeader, RtpPacket } from 'werift';
-import { encodeTestPicture } from './video-test-picture.js';
+import { encodeTestPicture } from '../../../tests/helpers/video-test-picture.js';
 import { packetizeVp8, Vp8FrameAssembler, vp8KeyframeSize } from './vp8-frames.js';
 
 function packets(frame: Buffer, firstSeq: number, timestamp: number): RtpPacket[] {

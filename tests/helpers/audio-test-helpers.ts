@@ -1,5 +1,5 @@
 import type { AudioFrame } from '@livekit/rtc-node';
-import { rmsLevel } from './pcm.js';
+import { rmsLevel } from '../../agent/transports/webrtc/pcm.js';
 
 /** All frames' samples (mono) as one block. */
 export function joinFrames(frames: readonly AudioFrame[]): Int16Array {

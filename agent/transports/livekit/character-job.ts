@@ -1,18 +1,18 @@
 import type { JobContext, VAD } from '@livekit/agents';
 import { voice } from '@livekit/agents';
-import { type Config, loadConfig } from '../../core/config.js';
-import { AppError, isAppError } from '../../core/errors.js';
-import { createLogger, type Logger } from '../../core/logger.js';
-import { type DatabaseHandle, openDatabase } from '../../db/client.js';
-import { AccessWatch } from '../../token-service/chat-rooms/access-watch.js';
-import { talkRoom } from '../../token-service/chat-rooms/room-access.js';
-import { type Brain, createBrain } from '../brain.js';
-import { type CharacterAgent, loadCharacterAgent } from '../character-agent.js';
-import { LatestFrameVision } from '../vision/latest-frame.js';
-import { followParticipantCamera } from '../vision/room-camera.js';
-import { createVoiceSession, voiceModels } from '../voice/session.js';
+import { type Config, loadConfig } from '../../../core/config.js';
+import { AppError, isAppError } from '../../../core/errors.js';
+import { createLogger, type Logger } from '../../../core/logger.js';
+import { type DatabaseHandle, openDatabase } from '../../../db/client.js';
+import { AccessWatch } from '../../../token-service/chat-rooms/access-watch.js';
+import { talkRoom } from '../../../token-service/chat-rooms/room-access.js';
+import { type Brain, createBrain } from '../../brain.js';
+import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
+import { LatestFrameVision } from '../../vision/latest-frame.js';
+import { createVoiceSession, voiceModels } from '../../voice/session.js';
 import { checkDispatch, type Dispatch, parseDispatchMetadata } from './dispatch.js';
 import { jobDatabasePoolSize, requireDatabaseUrl } from './options.js';
+import { followParticipantCamera } from './room-camera.js';
 
 /** What `prewarm` leaves in each job process for the job it will run. */
 export interface WorkerProcessData {

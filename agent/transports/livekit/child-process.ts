@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
+import type { Config } from '../../../core/config.js';
+import type { Logger } from '../../../core/logger.js';
 
 /** The worker's entry, run by `npm run agent` too. */
-const WORKER_ENTRY = fileURLToPath(new URL('../main.ts', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../../main.ts', import.meta.url));
 
 /** How long the worker may drain on shutdown before it is killed. */
 const STOP_TIMEOUT_MS = 15_000;

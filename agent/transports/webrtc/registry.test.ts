@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CloseReason } from '../transports/webrtc/peer.js';
 import type { DirectSession, DirectSessionDeps } from './direct-session.js';
+import type { CloseReason } from './peer.js';
 import { DirectSessions } from './registry.js';
 
 /** A call that ends when told to (by close(), or by the browser through `hangUpRemotely`). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AppError } from '../../core/errors.js';
-import type { Character, ChatRoom } from '../../db/schema.js';
-import { roomNameOf } from '../../token-service/room-tokens/room-token.js';
+import { AppError } from '../../../core/errors.js';
+import type { Character, ChatRoom } from '../../../db/schema.js';
+import { roomNameOf } from '../../../token-service/room-tokens/room-token.js';
 
 /**
  * What the token service puts in the room token's agent dispatch (`RoomAgentDispatch`

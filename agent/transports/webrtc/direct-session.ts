@@ -1,29 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type ipc, type VAD, voice } from '@livekit/agents';
-import type { Config } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
-import type { Executor } from '../../db/client.js';
-import type { Brain } from '../brain.js';
-import { type CharacterAgent, loadCharacterAgent } from '../character-agent.js';
-import { WebRtcAudioInput } from '../transports/webrtc/audio-input.js';
-import { WebRtcAudioOutput } from '../transports/webrtc/audio-output.js';
-import {
-  answerOffer,
-  type CloseReason,
-  type PeerOptions,
-  type PeerSession,
-} from '../transports/webrtc/peer.js';
-import { WebRtcVideoInput } from '../transports/webrtc/video-input.js';
+import type { Config } from '../../../core/config.js';
+import type { Logger } from '../../../core/logger.js';
+import type { Executor } from '../../../db/client.js';
+import type { Brain } from '../../brain.js';
+import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import {
   createVoiceSession,
   type VoiceConfig,
   type VoiceModels,
   voiceModels,
-} from '../voice/session.js';
+} from '../../voice/session.js';
+import { WebRtcAudioInput } from './audio-input.js';
+import { WebRtcAudioOutput } from './audio-output.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
+import { answerOffer, type CloseReason, type PeerOptions, type PeerSession } from './peer.js';
 import { SharedVAD } from './shared-vad.js';
+import { WebRtcVideoInput } from './video-input.js';
 import { CameraVision } from './vision.js';
 
 /** What a direct session needs, built once per process. */

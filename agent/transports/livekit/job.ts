@@ -1,5 +1,5 @@
 import { defineAgent } from '@livekit/agents';
-import { createVoiceVad } from '../voice/vad.js';
+import { createVoiceVad } from '../../voice/vad.js';
 import { runCharacterJob, type WorkerProcessData } from './character-job.js';
 import { holdStartupShutdown } from './startup-shutdown.js';
 

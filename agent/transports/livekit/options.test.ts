@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import { AppError } from '../../core/errors.js';
+import { loadConfig } from '../../../core/config.js';
+import { AppError } from '../../../core/errors.js';
 import {
   DRAIN_TIMEOUT_MS,
   JOB_FILE,

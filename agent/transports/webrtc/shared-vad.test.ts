@@ -8,8 +8,8 @@ import {
 } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toFrames } from '../providers/local/audio-frames.js';
-import { synthesizeSpeech } from '../providers/local/flite.js';
+import { toFrames } from '../../providers/local/audio-frames.js';
+import { synthesizeSpeech } from '../../providers/local/flite.js';
 import { SharedVAD } from './shared-vad.js';
 
 /** Parley's VAD as it is, counting the streams opened on it (each runs the model on its own). */

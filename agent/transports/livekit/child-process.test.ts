@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
+import { loadConfig } from '../../../core/config.js';
+import { createLogger } from '../../../core/logger.js';
 import { startWorkerProcess } from './child-process.js';
 
 function capturingLogger() {

@@ -1,8 +1,8 @@
 import type { llm } from '@livekit/agents';
-import type { Logger } from '../../core/logger.js';
-import type { VisionSource } from '../character-agent.js';
-import type { CameraPicture, WebRtcVideoInput } from '../transports/webrtc/video-input.js';
-import { frameToImage } from '../vision/frame-image.js';
+import type { Logger } from '../../../core/logger.js';
+import type { VisionSource } from '../../character-agent.js';
+import { frameToImage } from '../../vision/frame-image.js';
+import type { CameraPicture, WebRtcVideoInput } from './video-input.js';
 
 /**
  * A picture older than this is from a camera that stopped (turned off, or the page went

@@ -1,12 +1,12 @@
-import type { Config } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
-import type { Executor } from '../../db/client.js';
-import type { Brain } from '../brain.js';
-import { cartesiaConfigured } from '../providers/cartesia.js';
-import { openAIConfigured } from '../providers/openai-client.js';
-import type { PeerOptions } from '../transports/webrtc/peer.js';
-import { InProcessInferenceExecutor, prewarmEndOfTurn } from '../voice/turn-detection.js';
-import { createVoiceVad } from '../voice/vad.js';
+import type { Config } from '../../../core/config.js';
+import type { Logger } from '../../../core/logger.js';
+import type { Executor } from '../../../db/client.js';
+import type { Brain } from '../../brain.js';
+import { cartesiaConfigured } from '../../providers/cartesia.js';
+import { openAIConfigured } from '../../providers/openai-client.js';
+import { InProcessInferenceExecutor, prewarmEndOfTurn } from '../../voice/turn-detection.js';
+import { createVoiceVad } from '../../voice/vad.js';
+import type { PeerOptions } from './peer.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
 /**

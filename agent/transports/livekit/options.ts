@@ -1,8 +1,8 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerOptions } from '@livekit/agents';
-import type { Config } from '../../core/config.js';
-import { AppError } from '../../core/errors.js';
+import type { Config } from '../../../core/config.js';
+import { AppError } from '../../../core/errors.js';
 
 /**
  * The file each job process imports: it holds the agent (prewarm and entry). It is `.ts`

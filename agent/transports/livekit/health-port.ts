@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { AppError } from '../../core/errors.js';
+import { AppError } from '../../../core/errors.js';
 
 /**
  * The worker's health port, checked free. Fails with one clear `CONFIG.INVALID` when it is

@@ -8,11 +8,19 @@ import {
   useOPUS,
   useVP8,
 } from 'werift';
-import { FrameClock } from './frame-clock.js';
-import { OPUS_FRAME_SAMPLES, OPUS_RATE, OpusRtpSender } from './opus-rtp-sender.js';
-import { PcmChunker } from './pcm.js';
-import { answerOffer, type PeerOptions, type PeerSession } from './peer.js';
-import { packetizeVp8 } from './vp8-frames.js';
+import { FrameClock } from '../../agent/transports/webrtc/frame-clock.js';
+import {
+  OPUS_FRAME_SAMPLES,
+  OPUS_RATE,
+  OpusRtpSender,
+} from '../../agent/transports/webrtc/opus-rtp-sender.js';
+import { PcmChunker } from '../../agent/transports/webrtc/pcm.js';
+import {
+  answerOffer,
+  type PeerOptions,
+  type PeerSession,
+} from '../../agent/transports/webrtc/peer.js';
+import { packetizeVp8 } from '../../agent/transports/webrtc/vp8-frames.js';
 
 /** Both test peers stay on loopback: no test traffic leaves this machine. */
 export const LOOPBACK_ICE: Pick<

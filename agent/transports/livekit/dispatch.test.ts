@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../core/errors.js';
-import type { Character, ChatRoom } from '../../db/schema.js';
-import { roomNameOf } from '../../token-service/room-tokens/room-token.js';
+import { AppError } from '../../../core/errors.js';
+import type { Character, ChatRoom } from '../../../db/schema.js';
+import { roomNameOf } from '../../../token-service/room-tokens/room-token.js';
 import { checkDispatch, parseDispatchMetadata } from './dispatch.js';
 
 const characterId = randomUUID();

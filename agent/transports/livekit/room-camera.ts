@@ -8,7 +8,7 @@ import {
   TrackSource,
   VideoStream,
 } from '@livekit/rtc-node';
-import type { LatestFrameVision } from './latest-frame.js';
+import type { LatestFrameVision } from '../../vision/latest-frame.js';
 
 /**
  * Points `vision` at one participant's camera in a LiveKit room, following it as it is
