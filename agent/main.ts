@@ -27,9 +27,10 @@ try {
     url: requireDatabaseUrl(config),
     dataDir: config.dataDir,
     poolSize: 1,
+    applicationName: 'parley-worker',
   });
   try {
-    await database.migrate();
+    logger.info(await database.migrate(), 'database migrated');
   } finally {
     await database.close();
   }

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import {
   type OpenAIEmulatorOptions,
   startOpenAIEmulator,
-} from '../tests/providers/openai-emulator.js';
+} from '../tests/dev-tools/providers/openai-emulator.js';
 import { forkModule, isBenchChild, nextMessage, stopChild } from './child.js';
 
 export interface RemoteEmulator {

@@ -4,8 +4,11 @@
  * a smoke test and writes nothing; `--render` only rewrites BENCHMARKS.md from what it holds.
  */
 import { join } from 'node:path';
+import { DEFAULT_CONVERSATION, runConversation } from './conversation.js';
+import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
 import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
+import { DEFAULT_POSTGRES_BENCH, runPostgresBench } from './postgres.js';
 import { renderTable, type SectionResult } from './report.js';
 import { DEFAULT_RETRIEVAL, runRetrieval } from './retrieval.js';
 import { DEFAULT_SESSIONS, runSessions } from './sessions.js';
@@ -36,9 +39,24 @@ const SECTIONS: Record<string, Runner> = {
           }
         : DEFAULT_WS_CHAT,
     ),
+  knowledge: (quick) =>
+    runKnowledgeScale(
+      quick
+        ? {
+            liveChunks: { pglite: 100, 'pglite-main-thread': 100, postgres: 300 },
+            sizes: { pglite: [1_000], 'pglite-main-thread': [], postgres: [1_000] },
+            queries: 20,
+          }
+        : DEFAULT_KNOWLEDGE_SCALE,
+    ),
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
+  conversation: (quick) => runConversation({ ...DEFAULT_CONVERSATION, quick }),
   vad: (quick) => runVadBench(quick ? { calls: 4, concurrency: 2 } : DEFAULT_VAD_BENCH),
+  postgres: (quick) =>
+    runPostgresBench(
+      quick ? { clients: 10, durationSec: 5, poolSize: 10 } : DEFAULT_POSTGRES_BENCH,
+    ),
   sessions: (quick) =>
     runSessions({
       ...(quick

@@ -14,9 +14,11 @@ export async function dropIndex(handle: DatabaseHandle): Promise<void> {
 /** Recreates the index with the migration's definition; returns the build's wall time in ms. */
 export async function buildIndex(handle: DatabaseHandle): Promise<number> {
   const started = performance.now();
-  // The graph must fit in maintenance_work_mem or pgvector builds it row by row, on disk.
-  await handle.db.execute(sql`set maintenance_work_mem = '1GB'`);
-  await handle.db.execute(sql.raw(CREATE_INDEX));
-  await handle.db.execute(sql`reset maintenance_work_mem`);
+  // The graph must fit in maintenance_work_mem or pgvector builds it row by row, on disk. In
+  // one transaction, so a pooled driver runs the setting and the build on one connection.
+  await handle.db.transaction(async (tx) => {
+    await tx.execute(sql`set local maintenance_work_mem = '1GB'`);
+    await tx.execute(sql.raw(CREATE_INDEX));
+  });
   return performance.now() - started;
 }

@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initializeLogger } from '@livekit/agents';
 import { createBrain } from '../agent/brain.js';
+import { type ConversationDeps, createConversation } from '../agent/conversation/text-turn.js';
+import { createLLM, llmConnectOptions } from '../agent/providers/openai.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { type DatabaseHandle, openDatabase } from '../db/client.js';
+import { type DatabaseHandle, type DatabaseOptions, openDatabase } from '../db/client.js';
 import { createCharacter } from '../db/queries/characters.js';
 import { getOrCreateProfile } from '../db/queries/profiles.js';
 import { type FakeSupabase, startFakeSupabase } from '../tests/supabase/fake-supabase.js';
@@ -28,6 +30,10 @@ export interface BenchServerOptions {
   openaiBaseUrl: string;
   /** Extra environment for `loadConfig`. */
   env?: Record<string, string>;
+  /** Where PGlite runs (default: its own thread, as the product). */
+  embedded?: DatabaseOptions['embedded'];
+  /** The text turn's early LLM request, when not the product's default. */
+  earlyRequest?: ConversationDeps['earlyRequest'];
 }
 
 export interface BenchServer {
@@ -60,7 +66,7 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
   initializeLogger({ pretty: false, level: 'warn' });
   const supabase = await startFakeSupabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
-  const database = await openDatabase({ dataDir });
+  const database = await openDatabase({ dataDir, embedded: options.embedded });
   await database.migrate();
   const config = loadConfig({
     ...BENCH_ENV,
@@ -83,7 +89,19 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
     logger,
     database,
     auth: { verifier, devSessionsEnabled: false },
-    conversation: brain.conversation,
+    conversation:
+      options.earlyRequest === undefined
+        ? brain.conversation
+        : createConversation({
+            db: database.db,
+            createLLM: () => createLLM(config, brain.openai),
+            connOptions: llmConnectOptions(config),
+            retriever: brain.retriever,
+            writer: brain.writer,
+            logger,
+            historyMessages: config.rag.historyMessages,
+            earlyRequest: options.earlyRequest,
+          }),
     knowledge: brain,
     providers: brain.providers,
   });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AutocannonResult } from 'autocannon';
-import { startOpenAIEmulator } from '../tests/providers/openai-emulator.js';
+import { startOpenAIEmulator } from '../tests/dev-tools/providers/openai-emulator.js';
 import {
   createAccessTokenVerifier,
   supabaseVerifierOptions,

@@ -4,8 +4,8 @@
  * latency, and Cartesia speaks it with flite. Their CPU (flite above all) is not the server's.
  */
 import type { ChildProcess } from 'node:child_process';
-import { startCartesiaEmulator } from '../tests/providers/cartesia-emulator.js';
-import { startOpenAIEmulator } from '../tests/providers/openai-emulator.js';
+import { startCartesiaEmulator } from '../tests/dev-tools/providers/cartesia-emulator.js';
+import { startOpenAIEmulator } from '../tests/dev-tools/providers/openai-emulator.js';
 import { forkModule, isBenchChild, nextMessage, stopChild } from './child.js';
 
 export interface VoiceProvidersOptions {

@@ -9,7 +9,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
+import { clientKey } from '../agent/conversation/message-keys.js';
 import { llmRequestId } from '../agent/conversation/reply.js';
+import type { ConversationDeps } from '../agent/conversation/text-turn.js';
 import { forkModule, nextMessage, stopChild } from './child.js';
 import { startRemoteEmulator } from './emulator-process.js';
 import { type LlmRequestTiming, recordLlmRequests } from './llm-requests.js';
@@ -30,6 +32,37 @@ export interface WsChatOptions {
   ttftMs: number;
   phases: ChatPhase[];
 }
+
+/** One way to run the server, measured in turn with the others in the same run. */
+interface Variant {
+  label: string;
+  embedded: 'thread' | 'main-thread';
+  earlyRequest?: ConversationDeps['earlyRequest'];
+}
+
+/**
+ * The product (PGlite on its own thread, early LLM request, stored at once) and what it
+ * replaced: PGlite on the main thread with the 5 ms store delay, the delay alone, and no
+ * early request at all.
+ */
+const VARIANTS: Variant[] = [
+  { label: 'product: PGlite thread, early request', embedded: 'thread' },
+  {
+    label: 'before: PGlite main thread, early request, store after 5 ms',
+    embedded: 'main-thread',
+    earlyRequest: { enabled: true, storeAfterMs: 5 },
+  },
+  {
+    label: 'PGlite thread, early request, store after 5 ms',
+    embedded: 'thread',
+    earlyRequest: { enabled: true, storeAfterMs: 5 },
+  },
+  {
+    label: 'PGlite thread, no early request',
+    embedded: 'thread',
+    earlyRequest: { enabled: false, storeAfterMs: 0 },
+  },
+];
 
 export const DEFAULT_WS_CHAT: WsChatOptions = {
   connections: 1_000,
@@ -118,7 +151,9 @@ function phaseRows(
   const label = `${phase.name} (${phase.elapsedSec.toFixed(0)} s)`;
   const overNominal = summarize(phase.turns.map((turn) => turn.ttfdMs - options.ttftMs));
   const splits = phase.turns.flatMap((turn) => {
-    const split = splitTurn(turn, requests.get(llmRequestId(turn.chatRoomId, turn.clientId)));
+    // The server names the request after the stored key: the client's id in its namespace.
+    const id = llmRequestId(turn.chatRoomId, clientKey(turn.clientId));
+    const split = splitTurn(turn, requests.get(id));
     return split === undefined ? [] : [split];
   });
   const added = summarize(splits.map((split) => split.beforeMs + split.afterMs));
@@ -149,12 +184,41 @@ function phaseRows(
   return rows;
 }
 
-/** Runs the WebSocket chat section. */
+/** Runs the WebSocket chat section: every variant in turn, on one emulator. */
 export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResult> {
   const started = performance.now();
   const before = describeLoad();
   const emulator = await startRemoteEmulator({ ttftMs: options.ttftMs });
-  const server = await startBenchServer({ openaiBaseUrl: emulator.baseURL });
+  const rows: ResultRow[] = [];
+  try {
+    for (const variant of VARIANTS) {
+      process.stderr.write(`bench: ws-chat: ${variant.label}\n`);
+      const measured = await runVariant(options, variant, emulator.baseURL);
+      rows.push(...measured.map((row) => ({ ...row, metric: `${variant.label}: ${row.metric}` })));
+    }
+  } finally {
+    await emulator.close();
+  }
+  return {
+    name: 'ws-chat',
+    title: 'WebSocket chat (/ws/chat through the LLM emulator)',
+    rows,
+    notes: wsNotes(options),
+    load: { before, after: describeLoad() },
+    durationMs: performance.now() - started,
+  };
+}
+
+async function runVariant(
+  options: WsChatOptions,
+  variant: Variant,
+  openaiBaseUrl: string,
+): Promise<ResultRow[]> {
+  const server = await startBenchServer({
+    openaiBaseUrl,
+    embedded: variant.embedded,
+    earlyRequest: variant.earlyRequest,
+  });
   const clients = forkModule(new URL('./ws-clients.ts', import.meta.url).href);
   try {
     const characterId = await server.createPublicCharacter();
@@ -193,7 +257,7 @@ export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResul
     const lost = await lostMessages(server, done.sentPerRoom);
     const llmTtft = await storedLlmTtft(server);
     const perConnection = (bytes: number) => bytes / Math.max(1, connected.connections) / 1024;
-    const rows: ResultRow[] = [
+    return [
       {
         metric: 'connections authenticated and ready',
         value: `${connected.connections} of ${options.connections} in ${fmt(connected.connectMs / 1000)} s`,
@@ -224,18 +288,9 @@ export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResul
         met: lost.missing === 0 && lost.expected > 0,
       },
     ];
-    return {
-      name: 'ws-chat',
-      title: 'WebSocket chat (/ws/chat through the LLM emulator)',
-      rows,
-      notes: wsNotes(options),
-      load: { before, after: describeLoad() },
-      durationMs: performance.now() - started,
-    };
   } finally {
     await stopChild(clients);
     await server.close();
-    await emulator.close();
   }
 }
 

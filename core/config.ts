@@ -10,6 +10,24 @@ const optionalSecret = z.string().min(1).optional();
  * Every environment variable Parley reads, with its default. This is the only place that
  * reads `process.env`; `.env.example` documents the same list.
  */
+
+/**
+ * Endpointing per turn-detection mode, when TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS are not set.
+ * Tuned on the conversation-quality suite (tests/conversation/quality/, `npm run bench --
+ * conversation`); the table is BENCHMARKS.md, section "conversation", rows "tuning". The rule:
+ * false cut-offs at most 5% (issue 14), then the shortest wait. VAD-only reaches it at 1,600 ms
+ * (0 of 30 turns cut, pauses up to 1.2 s; 800 ms cut 40%, 1,200 ms 23%), the figure LiveKit's
+ * eot-bench gives for VAD-only. The end-of-turn model reached it with no setting tried (best:
+ * 800 / 3,000 ms, 7% cut, but a 3 s wait at p50: on these synthetic voices it judges most
+ * complete turns unfinished), so `vad` stays the default TURN_DETECTION. The price: replies
+ * start ~650 ms later than with 800 ms; TURN_MIN_DELAY_MS=800 buys that back and cuts off
+ * every pause longer than ~0.8 s. With `vad` only the minimum counts.
+ */
+export const TURN_DEFAULTS = {
+  vad: { minDelayMs: 1_600, maxDelayMs: 3_000 },
+  model: { minDelayMs: 800, maxDelayMs: 3_000 },
+} as const;
+
 const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -44,6 +62,8 @@ const envSchema = z.object({
   AGENT_WORKER: z.enum(['auto', 'off']).default('auto'),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
   TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
+  TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
+  TURN_MAX_DELAY_MS: positiveInt.max(30_000).optional(),
   DIRECT_MAX_CALLS_PER_USER: positiveInt.max(1_000).default(2),
 
   OPENAI_API_KEY: optionalSecret,
@@ -118,7 +138,14 @@ export interface Config {
    * How a voice session decides the user's turn is over: `vad` after a fixed silence, `model`
    * with LiveKit's on-device end-of-turn model (agent/voice/turn-detection.ts).
    */
-  voice: { turnDetection: 'model' | 'vad' };
+  voice: {
+    turnDetection: 'model' | 'vad';
+    /**
+     * Endpointing, counted from the last speech: the turn ends `minDelayMs` after it (VAD, or
+     * the model saying the turn is likely over), `maxDelayMs` when the model says it is not.
+     */
+    endpointing: { minDelayMs: number; maxDelayMs: number };
+  };
   openai: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -197,7 +224,13 @@ function toConfig(env: Env): Config {
       maxDocumentChars: env.KNOWLEDGE_MAX_DOCUMENT_CHARS,
       maxCharsPerUser: env.KNOWLEDGE_MAX_CHARS_PER_USER,
     },
-    voice: { turnDetection: env.TURN_DETECTION },
+    voice: {
+      turnDetection: env.TURN_DETECTION,
+      endpointing: {
+        minDelayMs: env.TURN_MIN_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].minDelayMs,
+        maxDelayMs: env.TURN_MAX_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].maxDelayMs,
+      },
+    },
     openai: {
       apiKey: env.OPENAI_API_KEY,
       baseUrl: env.OPENAI_BASE_URL,

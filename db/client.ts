@@ -6,14 +6,21 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import {
+  type PgDatabase,
+  PgDialect,
+  type PgQueryResultHKT,
+  type PgSession,
+  type PgTransaction,
+} from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { AppError } from '../core/errors.js';
 import { lockDataDir, makePrivate, preparePrivateDataDir } from './data-dir.js';
+import { PgliteThread } from './pglite-worker/client.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -30,9 +37,10 @@ export interface DatabaseHandle {
   /**
    * Applies pending migrations; idempotent, drizzle records what ran. Against a shared
    * PostgreSQL, token services and agent workers may start together, so the run holds an
-   * advisory lock there.
+   * advisory lock there ({@link MIGRATION_LOCK_ID}): one applies, the others wait and find
+   * nothing left to do.
    */
-  migrate(): Promise<void>;
+  migrate(): Promise<MigrationReport>;
   close(): Promise<void>;
 }
 
@@ -42,23 +50,41 @@ export interface DatabaseOptions {
   /** PGlite's directory. `memory://` keeps it in memory (tests). */
   dataDir: string;
   poolSize?: number;
+  /**
+   * Where PGlite runs: on a worker thread of its own (default; see pglite-worker/client.ts),
+   * or on the calling thread (only to measure the difference).
+   */
+  embedded?: 'thread' | 'main-thread';
+  /**
+   * PostgreSQL's `application_name` for this process's connections (its role: `parley-api`,
+   * `parley-job`, ...), so `pg_stat_activity` tells who holds what.
+   */
+  applicationName?: string;
+}
+
+/** What one `migrate()` did, for the start-up log. */
+export interface MigrationReport {
+  /** Migrations this call applied; 0 when another process (or an earlier start) had. */
+  applied: number;
+  /** How long this call waited for another process's migration to finish. */
+  lockWaitMs: number;
 }
 
 /** Opens the database named by the options. Does not migrate: see `migrate.ts`. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   return options.url === undefined
-    ? openPglite(options.dataDir)
-    : openPostgres(options.url, options.poolSize ?? 10);
+    ? openPglite(options.dataDir, options.embedded ?? 'thread')
+    : openPostgres(options.url, options.poolSize ?? 10, options.applicationName);
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
-  if (dataDir === 'memory://') return pgliteHandle(await createPglite(dataDir));
+async function openPglite(dataDir: string, where: Where): Promise<DatabaseHandle> {
+  if (dataDir === 'memory://') return pgliteHandle(await createPglite(dataDir, where));
   // Private and exclusive before PGlite writes anything: see data-dir.ts.
   const dir = await preparePrivateDataDir(dataDir);
   const lock = await lockDataDir(dir);
   try {
     const location = join(dir, 'pglite');
-    const client = await createPglite(location);
+    const client = await createPglite(location, where);
     await makePrivate(location);
     return pgliteHandle(client, async () => {
       try {
@@ -73,19 +99,30 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   }
 }
 
-function createPglite(location: string): Promise<PGlite> {
-  return PGlite.create(location, { extensions: { vector } });
+type Where = NonNullable<DatabaseOptions['embedded']>;
+type EmbeddedClient = PGlite | PgliteThread;
+
+function createPglite(location: string, where: Where): Promise<EmbeddedClient> {
+  return where === 'thread'
+    ? PgliteThread.start(location)
+    : PGlite.create(location, { extensions: { vector } });
 }
 
 /** `afterClose` runs once the client has closed, whether or not that went well. */
-function pgliteHandle(client: PGlite, afterClose?: () => Promise<void>): DatabaseHandle {
-  const pglite = drizzlePglite({ client, schema, casing: 'snake_case' });
+function pgliteHandle(client: EmbeddedClient, afterClose?: () => Promise<void>): DatabaseHandle {
+  // drizzle's PGlite driver calls only `query` and `transaction`, which PgliteThread offers.
+  const pglite = drizzlePglite({ client: client as PGlite, schema, casing: 'snake_case' });
   const db = pglite as unknown as Database;
   return {
     db,
     driver: 'pglite',
     ping: () => pingWith(db, 'the embedded database'),
-    migrate: () => migrating(() => migratePglite(pglite, { migrationsFolder: MIGRATIONS_FOLDER })),
+    migrate: () =>
+      migrating(async () => {
+        const before = await appliedMigrations(db);
+        await migratePglite(pglite, { migrationsFolder: MIGRATIONS_FOLDER });
+        return { applied: (await appliedMigrations(db)) - before, lockWaitMs: 0 };
+      }),
     close: async () => {
       try {
         await client.close();
@@ -96,13 +133,18 @@ function pgliteHandle(client: PGlite, afterClose?: () => Promise<void>): Databas
   };
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
+async function openPostgres(
+  url: string,
+  poolSize: number,
+  applicationName = 'parley',
+): Promise<DatabaseHandle> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
     // Supabase's transaction pooler (port 6543) cannot keep prepared statements.
     prepare: new URL(url).port !== '6543',
     connect_timeout: 10,
+    connection: { application_name: applicationName },
   });
   const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Database;
   const target = describeUrl(url);
@@ -111,31 +153,75 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
     db,
     driver: 'postgres',
     ping: () => pingWith(db, target),
-    migrate: () => migrating(() => migratePostgresLocked(url)),
+    migrate: () => migrating(() => migratePostgresLocked(db)),
     close: () => client.end({ timeout: 5 }),
   };
 }
 
-/** Any number that is Parley's alone, so concurrent starters serialise their migrations. */
-const MIGRATION_LOCK_ID = 7_263_540_129;
+/**
+ * The advisory lock key every Parley process takes to migrate: any number that is Parley's
+ * alone. In `pg_locks` it shows as `classid` (high 32 bits) and `objid` (low 32 bits).
+ */
+export const MIGRATION_LOCK_ID = 7_263_540_129;
 
-async function migratePostgresLocked(url: string): Promise<void> {
-  // A session-level advisory lock needs lock, migrate and unlock on one connection: a pool
-  // of one gives exactly that, and drizzle's migrator can open its transaction on it.
-  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    await client`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
-    const db = drizzlePostgres({ client, schema, casing: 'snake_case' });
-    await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    await client`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
-  } finally {
-    await client.end({ timeout: 5 });
-  }
+/**
+ * Migrates inside one transaction that first takes a transaction-level advisory lock:
+ * concurrent starters queue on the lock, and whoever comes second finds drizzle's table
+ * already current. A transaction-level lock (not a session one) is what a transaction pooler
+ * (Supabase port 6543) can hold: the whole run is one transaction on one server connection,
+ * and the lock goes with the commit, or with the connection if the process dies.
+ */
+async function migratePostgresLocked(db: Database): Promise<MigrationReport> {
+  return db.transaction(async (tx) => {
+    const asked = performance.now();
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`);
+    const lockWaitMs = performance.now() - asked;
+    const before = await appliedMigrations(tx);
+    await migrateInside(tx);
+    return { applied: (await appliedMigrations(tx)) - before, lockWaitMs };
+  });
 }
 
-async function migrating(run: () => Promise<void>): Promise<void> {
+/**
+ * drizzle's migrator (what `migrate()` of drizzle-orm/postgres-js runs), given this
+ * transaction's session: the transaction drizzle opens for the migrations becomes a savepoint
+ * inside ours, so everything it does happens under our lock.
+ */
+async function migrateInside(tx: OpenTransaction): Promise<void> {
+  const session: PgSession = Object.create(tx._.session, {
+    transaction: {
+      value: (run: (inner: OpenTransaction) => Promise<unknown>) => tx.transaction(run),
+    },
+  });
+  const config = { migrationsFolder: MIGRATIONS_FOLDER };
+  await new PgDialect().migrate(readMigrationFiles(config), session, config);
+}
+
+/** What `db.transaction` hands its callback. */
+type OpenTransaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/** Rows in drizzle's migrations table; 0 before the first migration created it. */
+async function appliedMigrations(db: Executor): Promise<number> {
+  const table = 'drizzle.__drizzle_migrations';
+  const exists = await rowsOf<{ found: boolean }>(
+    db.execute(sql`select to_regclass(${table}) is not null as found`),
+  );
+  if (exists[0]?.found !== true) return 0;
+  const counted = await rowsOf<{ count: number }>(
+    db.execute(sql`select count(*)::int as count from drizzle.__drizzle_migrations`),
+  );
+  return counted[0]?.count ?? 0;
+}
+
+/** postgres.js answers `execute` with the rows; PGlite with `{ rows }`. */
+async function rowsOf<T>(result: Promise<unknown>): Promise<T[]> {
+  const answer = (await result) as T[] | { rows: T[] };
+  return Array.isArray(answer) ? answer : answer.rows;
+}
+
+async function migrating(run: () => Promise<MigrationReport>): Promise<MigrationReport> {
   try {
-    await run();
+    return await run();
   } catch (error) {
     throw new AppError('DATABASE.UNAVAILABLE', `Database migration failed: ${reason(error)}`, {
       cause: error,

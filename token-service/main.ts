@@ -36,20 +36,22 @@ async function main(): Promise<void> {
     pretty: format === 'pretty',
     level: config.logLevel === 'silent' ? 'fatal' : config.logLevel,
   });
-  const database = await openMigratedDatabase(config);
+  const database = await openMigratedDatabase(config, logger);
   const running = await serve(config, logger, database);
   onShutdownSignal(logger, () => stop(running));
 }
 
 /** The database named by `DATABASE_URL`, or the embedded one in the data directory, migrated. */
-async function openMigratedDatabase(config: Config): Promise<DatabaseHandle> {
+async function openMigratedDatabase(config: Config, logger: Logger): Promise<DatabaseHandle> {
   const database = await openDatabase({
     url: config.database.url,
     dataDir: config.dataDir,
     poolSize: config.database.poolSize,
+    applicationName: 'parley-api',
   });
   try {
-    await database.migrate();
+    const report = await database.migrate();
+    logger.info(report, 'database migrated');
     return database;
   } catch (error) {
     await database.close();

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendMessage, listMessages } from '../../db/queries/messages.js';
+import { contentText } from '../../tests/dev-tools/providers/openai-chat.js';
 import { startTestBrain, type TestBrain } from '../../tests/helpers/brain.js';
 import { openTestDatabase, type TestDatabase } from '../../tests/helpers/database.js';
 import { makeConversation } from '../../tests/helpers/fixtures.js';
-import { contentText } from '../../tests/providers/openai-chat.js';
 
 let database: TestDatabase;
 let test: TestBrain;

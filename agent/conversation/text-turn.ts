@@ -22,6 +22,12 @@ export interface ConversationDeps extends ReplyDeps {
   writer: TranscriptWriter;
   logger: Logger;
   historyMessages: number;
+  /**
+   * Whether a turn whose room history is in memory sends the LLM request while the user's
+   * message is being stored (default true), and how long it waits before storing (default 0).
+   * Only the benchmark changes them, to measure what each pays (BENCHMARKS.md, ws-chat).
+   */
+  earlyRequest?: { enabled: boolean; storeAfterMs: number };
 }
 
 export interface TextTurnInput {
@@ -41,13 +47,6 @@ export interface TextTurnResult {
 
 /** A character edit reaches text turns within this. */
 const CHARACTER_TTL_MS = 5_000;
-/**
- * How long an early turn waits before storing the user's message. The agents LLM needs a few
- * milliseconds (its own 0 ms timer, the SDK building the request) to put the request on the
- * wire; on the embedded database the insert is synchronous work on this thread and would go
- * first. The reply waits for the insert either way, so this only reorders the work.
- */
-const STORE_AFTER_REQUEST_MS = 5;
 /** Rooms whose latest messages are kept in memory (least recently used dropped first). */
 const HISTORY_ROOMS = 5_000;
 
@@ -59,6 +58,7 @@ const HISTORY_ROOMS = 5_000;
 export function createConversation(deps: ConversationDeps) {
   const characters = new CharacterCache({ db: deps.db, ttlMs: CHARACTER_TTL_MS });
   const rooms = new RoomHistory(deps.historyMessages, HISTORY_ROOMS);
+  const early = deps.earlyRequest ?? { enabled: true, storeAfterMs: 0 };
 
   /** The room's latest messages up to `message`: from memory when current, else the database. */
   async function historyUpTo(message: Message): Promise<Message[]> {
@@ -105,7 +105,11 @@ export function createConversation(deps: ConversationDeps) {
   async function answer(turn: Turn): Promise<Answered> {
     const { input, clientId } = turn;
     const known = rooms.current(input.chatRoom.id);
-    if (known === undefined || known.some((message) => message.clientId === clientId)) {
+    if (
+      !early.enabled ||
+      known === undefined ||
+      known.some((message) => message.clientId === clientId)
+    ) {
       return answerAfter(turn, await deps.writer.write(userEntry(input, clientId)));
     }
     let decide: (go: boolean) => void = () => {};
@@ -113,10 +117,10 @@ export function createConversation(deps: ConversationDeps) {
       decide = resolve;
     });
     const history = [...known, provisionalUserMessage(input.text, known.at(-1))];
-    const early = generateReply(deps, { ...turnRequest(turn), history, go });
+    const replying = generateReply(deps, { ...turnRequest(turn), history, go });
     // Awaited below, after the insert: a failure meanwhile must not count as unhandled.
-    early.catch(() => {});
-    const stored = delay(STORE_AFTER_REQUEST_MS).then(() =>
+    replying.catch(() => {});
+    const stored = delay(early.storeAfterMs).then(() =>
       deps.writer.write(userEntry(input, clientId)),
     );
     let user: AppendResult;
@@ -124,12 +128,12 @@ export function createConversation(deps: ConversationDeps) {
       user = await stored;
     } catch (error) {
       decide(false);
-      await early.catch(() => undefined);
+      await replying.catch(() => undefined);
       throw error;
     }
     const follows = user.created && user.message.seq === (known.at(-1)?.seq ?? 0) + 1;
     decide(follows);
-    const reply = await early;
+    const reply = await replying;
     if (!follows || reply === undefined) return answerAfter(turn, user);
     rooms.append(user.message);
     return { user: user.message, reply };

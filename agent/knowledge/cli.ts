@@ -80,7 +80,11 @@ async function main(args: string[]): Promise<void> {
   // Never call a provider that is not configured (it would be OpenAI's public API, keyless).
   if (!openAIConfigured(config)) throw embeddingsNotConfigured();
   const logger = createLogger({ level: 'warn' });
-  const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir });
+  const database = await openDatabase({
+    url: config.database.url,
+    dataDir: config.dataDir,
+    applicationName: 'parley-knowledge',
+  });
   try {
     await database.migrate();
     const character = await resolveCharacter(database.db, reference);

@@ -17,7 +17,7 @@ export interface ApologyParams {
  *
  * The apology waits for the reply that failed, because saying it at once loses it: with
  * preemptive generation the LLM and the speech synthesis start on the final transcript,
- * before the user's turn ends (endpointing waits 800 ms from the last speech, speech-to-text
+ * before the user's turn ends (endpointing waits 1,600 ms from the last speech, speech-to-text
  * often answers sooner). A provider failing in that window was reported while the reply was
  * not yet scheduled; an apology said then started playing at once, and the end of the turn
  * a moment later interrupted it as the current speech ("speech interrupted, new user turn

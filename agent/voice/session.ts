@@ -7,7 +7,7 @@ import {
   type VAD,
   voice,
 } from '@livekit/agents';
-import type { Config } from '../../core/config.js';
+import { type Config, TURN_DEFAULTS } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { Brain } from '../brain.js';
 import type { CharacterAgent } from '../character-agent.js';
@@ -36,24 +36,25 @@ export interface VoiceModels {
 }
 
 /**
- * Parley's turn-taking with `TURN_DETECTION=vad` (the default). VAD endpointing, barge-in after half a
- * second of speech with resume on a false interruption, and preemptive generation: the LLM
- * and the speech synthesis start on the final transcript, before the turn is committed.
+ * Parley's turn-taking with `TURN_DETECTION=vad` (the default): VAD endpointing, barge-in after
+ * half a second of speech with resume on a false interruption, and preemptive generation: the
+ * LLM and the speech synthesis start on the final transcript, before the turn is committed.
  *
  * The endpointing delay counts from the last speech, not from Silero's end of speech (see
  * `audio_recognition.ts` in @livekit/agents); the turn commits once it has passed and a
- * transcript is in. 800 ms, and Silero's 350 ms silence (./vad.ts), because:
- * - a pause longer than 350 ms sends what was said so far to speech-to-text; the turn only
- *   ends after 800 ms without speech, so a shorter pause does not cut the user off as long
- *   as speech-to-text answers the rest within 800 - 350 = 450 ms (after that the turn
- *   commits with the words it has, and the rest becomes the next turn);
- * - it costs no latency: with preemptive speech the first audio is ready only after
- *   350 ms + speech-to-text + first token + first audio, which is longer than 800 ms with
- *   any real providers (and equal to it in the benchmark's emulation).
+ * transcript is in. The delays come from the configuration (`TURN_DEFAULTS` in core/config.ts,
+ * tuned on the conversation-quality suite: 1,600 ms for VAD-only, so a pause of up to ~1.2 s
+ * inside a sentence does not end the turn); {@link turnHandling} puts them in. A pause longer
+ * than Silero's 350 ms silence sends what was said so far to speech-to-text and starts a
+ * preemptive reply, which is replaced when the user goes on.
  */
 export const TURN_HANDLING = {
   turnDetection: 'vad',
-  endpointing: { mode: 'fixed', minDelay: 800, maxDelay: 3_000 },
+  endpointing: {
+    mode: 'fixed',
+    minDelay: TURN_DEFAULTS.vad.minDelayMs,
+    maxDelay: TURN_DEFAULTS.vad.maxDelayMs,
+  },
   interruption: {
     mode: 'vad',
     minDuration: 500,
@@ -64,21 +65,25 @@ export const TURN_HANDLING = {
 } satisfies Partial<voice.AgentSessionOptions['turnHandling']>;
 
 /**
- * The turn handling for a session: {@link TURN_HANDLING}, with the end-of-turn model when
- * there is one. The model is asked after 200 ms of silence; the turn then ends `minDelay`
- * after the last speech when it says the turn is likely over, `maxDelay` after it when not.
- * Parley keeps its own 800 ms / 3 s rather than agents' defaults for an audio detector
- * (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind
- * the VAD) only hears a phrase after 350 ms of silence and answers a few hundred ms later, and
- * a turn that commits before then loses its last phrase to the next turn. So the model makes
- * Parley more patient inside a sentence, not faster after a complete one. Not yet tuned on a
- * conversation-quality measurement.
+ * The turn handling for a session: {@link TURN_HANDLING} with the configured endpointing, and
+ * the end-of-turn model when there is one. The model is asked after 200 ms of silence; the turn
+ * then ends `minDelay` after the last speech when it says the turn is likely over, `maxDelay`
+ * after it when not. Parley's 800 ms / 3 s rather than agents' defaults for an audio detector
+ * (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind the
+ * VAD) only hears a phrase after 350 ms of silence, and the suite's tuning rows found no shorter
+ * setting with fewer cut-offs.
  */
 export function turnHandling(
   turnDetector: inference.TurnDetector | undefined,
+  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[turnDetector ? 'model' : 'vad'],
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
-  if (turnDetector === undefined) return TURN_HANDLING;
-  return { ...TURN_HANDLING, turnDetection: turnDetector };
+  const { minDelayMs: minDelay, maxDelayMs: maxDelay } = endpointing;
+  const handling = {
+    ...TURN_HANDLING,
+    endpointing: { mode: 'fixed' as const, minDelay, maxDelay },
+  };
+  if (turnDetector === undefined) return handling;
+  return { ...handling, turnDetection: turnDetector };
 }
 
 /**
@@ -128,7 +133,7 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
   const session = new voice.AgentSession({
     ...models,
     stt: speechToText,
-    turnHandling: turnHandling(turnDetector),
+    turnHandling: turnHandling(turnDetector, params.config.voice.endpointing),
     // The browser cancels its own echo; Parley runs no server-side AEC that needs warming up.
     aecWarmupDuration: null,
     connOptions: {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APOLOGY } from '../../agent/conversation/prompt.js';
 import { createDocument } from '../../db/queries/knowledge.js';
 import { listMessages } from '../../db/queries/messages.js';
+import { contentText } from '../dev-tools/providers/openai-chat.js';
+import type { ChatCompletionRequest } from '../dev-tools/providers/openai-emulator.js';
 import { startTestBrain, type TestBrain } from '../helpers/brain.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
-import { contentText } from '../providers/openai-chat.js';
-import type { ChatCompletionRequest } from '../providers/openai-emulator.js';
 
 let database: TestDatabase;
 let test: TestBrain;

@@ -16,8 +16,8 @@ import { scriptedReplies } from '../voice/script.js';
 const START = 'I would like to book a table for two and';
 const REST = 'somewhere near the river';
 const COMPLETE = 'Yes, that sounds good.';
-/** A pause inside a turn: longer than VAD-only endpointing (800 ms), shorter than the model's 3 s. */
-const PAUSE_MS = 1_500;
+/** A pause inside a turn: longer than VAD-only endpointing (1,600 ms), shorter than the model's 3 s. */
+const PAUSE_MS = 2_000;
 
 let database: TestDatabase;
 let harness: VoiceHarness | undefined;

@@ -10,9 +10,15 @@ import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { App } from '../../token-service/app.js';
 import { composeParley } from '../../token-service/compose.js';
+import {
+  type CartesiaEmulator,
+  startCartesiaEmulator,
+} from '../dev-tools/providers/cartesia-emulator.js';
+import {
+  type OpenAIEmulator,
+  startOpenAIEmulator,
+} from '../dev-tools/providers/openai-emulator.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { type CartesiaEmulator, startCartesiaEmulator } from '../providers/cartesia-emulator.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
 import { type Exchange, phraseRecognizer, scriptedReply } from './script.js';
 
 initializeLogger({ pretty: false, level: 'warn' });

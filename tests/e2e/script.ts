@@ -2,7 +2,7 @@ import { AudioFrame } from '@livekit/rtc-node';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
 import { decodeWav, type Pcm16Audio } from '../../agent/providers/local/wav.js';
-import { type ChatCompletionRequest, contentText } from '../providers/openai-chat.js';
+import { type ChatCompletionRequest, contentText } from '../dev-tools/providers/openai-chat.js';
 
 /** One exchange: what the user asks aloud and what the scripted LLM answers. */
 export interface Exchange {

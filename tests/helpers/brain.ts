@@ -7,7 +7,7 @@ import {
   type OpenAIEmulator,
   type OpenAIEmulatorOptions,
   startOpenAIEmulator,
-} from '../providers/openai-emulator.js';
+} from '../dev-tools/providers/openai-emulator.js';
 
 // The agents framework wants its logger before anything else of it runs.
 initializeLogger({ pretty: false, level: 'warn' });

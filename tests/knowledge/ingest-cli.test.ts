@@ -7,9 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/client.js';
 import { listDocuments } from '../../db/queries/knowledge.js';
 import type { Character } from '../../db/schema.js';
+import {
+  type OpenAIEmulator,
+  startOpenAIEmulator,
+} from '../dev-tools/providers/openai-emulator.js';
 import { copyTemplate } from '../helpers/database.js';
 import { makeCharacter, makeUser } from '../helpers/fixtures.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
 
 const run = promisify(execFile);
 let dataDir: string;

@@ -67,6 +67,7 @@ export class FakeLiveKit implements FakeLiveKitServer {
     this.#routes = {
       verifier: this.#verifier,
       dispatches: this.#agentDispatches,
+      servesRooms: options.rooms === true,
       receiveReport: (report) => {
         this.#jobReports.push(report);
         this.#waiters.changed();

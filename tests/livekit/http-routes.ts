@@ -8,6 +8,8 @@ import { answerValidate, bearerToken } from './room-join.js';
 export interface HttpRoutes {
   verifier: TokenVerifier;
   dispatches: AgentDispatches;
+  /** Whether rooms are served on `/rtc` (then `/rtc/v1` is not found, as on an older server). */
+  servesRooms: boolean;
   receiveReport(report: JobReport): void;
 }
 
@@ -25,6 +27,12 @@ export async function routeHttp(
   routes: HttpRoutes,
 ): Promise<void> {
   if (request.method === 'GET' && /^\/rtc(\/v1)?\/validate$/.test(url.pathname)) {
+    // A browser's SDK reads this from the page's origin: without CORS it sees no status.
+    response.setHeader('access-control-allow-origin', '*');
+    // livekit-client falls back from `/rtc/v1` to `/rtc` only when this probe says 404.
+    if (routes.servesRooms && url.pathname === '/rtc/v1/validate') {
+      return sendText(response, 404, 'use /rtc');
+    }
     return answerValidate(request, response, url, routes.verifier);
   }
   if (request.method === 'POST' && url.pathname === JOB_REPORT_PATH) {

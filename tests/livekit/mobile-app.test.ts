@@ -16,10 +16,16 @@ import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import type { Character, ChatRoom, UserProfile } from '../../db/schema.js';
 import { createRoomToken } from '../../token-service/room-tokens/room-token.js';
 import { playInRealTime, silenceFrames, speechFrames } from '../audio/speech.js';
+import {
+  type CartesiaEmulator,
+  startCartesiaEmulator,
+} from '../dev-tools/providers/cartesia-emulator.js';
+import {
+  type OpenAIEmulator,
+  startOpenAIEmulator,
+} from '../dev-tools/providers/openai-emulator.js';
 import { copyTemplate, serveOverWire, type WireServer } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
-import { type CartesiaEmulator, startCartesiaEmulator } from '../providers/cartesia-emulator.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker/worker-process.js';
 import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
 

@@ -3,11 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clientKey } from '../../agent/conversation/message-keys.js';
+import {
+  type OpenAIEmulator,
+  startOpenAIEmulator,
+} from '../dev-tools/providers/openai-emulator.js';
 import { freePort } from '../helpers/ports.js';
 import { type PostgresServer, startPostgresServer } from '../helpers/postgres-server.js';
 import { type ChatClient, connectChat, ofType } from '../http/ws-client.js';
 import { type FakeLiveKitServer, startFakeLiveKitServer } from '../livekit/fake-livekit-server.js';
-import { type OpenAIEmulator, startOpenAIEmulator } from '../providers/openai-emulator.js';
 import { type ApiProcess, sharedKeyDataDirs, startApiProcess } from './api-process.js';
 
 /**

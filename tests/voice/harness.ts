@@ -9,14 +9,17 @@ import { createVoiceVad } from '../../agent/voice/vad.js';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
-import { startTestBrain } from '../helpers/brain.js';
 import {
   type CartesiaEmulator,
   type CartesiaEmulatorOptions,
   startCartesiaEmulator,
-} from '../providers/cartesia-emulator.js';
-import { echoReply } from '../providers/openai-chat.js';
-import type { OpenAIEmulator, OpenAIEmulatorOptions } from '../providers/openai-emulator.js';
+} from '../dev-tools/providers/cartesia-emulator.js';
+import { echoReply } from '../dev-tools/providers/openai-chat.js';
+import type {
+  OpenAIEmulator,
+  OpenAIEmulatorOptions,
+} from '../dev-tools/providers/openai-emulator.js';
+import { startTestBrain } from '../helpers/brain.js';
 import {
   type PlayedSegment,
   RecordingAudioOutput,

@@ -1,7 +1,7 @@
 import { AudioFrame } from '@livekit/rtc-node';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
 import { decodeWav } from '../../agent/providers/local/wav.js';
-import { type ChatCompletionRequest, contentText } from '../providers/openai-chat.js';
+import { type ChatCompletionRequest, contentText } from '../dev-tools/providers/openai-chat.js';
 
 /**
  * A Whisper emulator `transcribe` hook that really listens: it runs pocketsphinx, restricted

@@ -53,6 +53,8 @@ export class ScriptedAudioInput extends voice.AudioInput {
   private readonly queue: Queued[] = [];
   private controller: ReadableStreamDefaultController<AudioFrame> | undefined;
   private closed = false;
+  private background: Int16Array | undefined;
+  private backgroundAt = 0;
 
   constructor(options: ScriptedAudioInputOptions = {}) {
     super();
@@ -72,6 +74,15 @@ export class ScriptedAudioInput extends voice.AudioInput {
       { highWaterMark: 1_000 },
     );
     this.multiStream.addInputStream(frames);
+  }
+
+  /**
+   * Sound under everything the microphone sends from now on (noise, music), looped; speech is
+   * added on top of it. `undefined` goes back to digital silence between utterances.
+   */
+  setBackground(samples: Int16Array | undefined): void {
+    this.background = samples?.length === 0 ? undefined : samples;
+    this.backgroundAt = 0;
   }
 
   /** Starts the microphone (silence until something is said). */
@@ -122,7 +133,7 @@ export class ScriptedAudioInput extends voice.AudioInput {
 
   private tick(): boolean {
     if (this.closed) return false;
-    const frame = this.nextFrame();
+    const frame = this.withBackground(this.nextFrame());
     try {
       this.controller?.enqueue(frame);
       this.framesSent++;
@@ -130,6 +141,19 @@ export class ScriptedAudioInput extends voice.AudioInput {
       return false;
     }
     return true;
+  }
+
+  private withBackground(frame: AudioFrame): AudioFrame {
+    const background = this.background;
+    if (background === undefined) return frame;
+    const count = frame.samplesPerChannel;
+    const mixed = new Int16Array(count);
+    for (let i = 0; i < count; i++) {
+      const sum = (frame.data[i] ?? 0) + (background[this.backgroundAt] ?? 0);
+      mixed[i] = Math.max(-32_768, Math.min(32_767, sum));
+      this.backgroundAt = (this.backgroundAt + 1) % background.length;
+    }
+    return new AudioFrame(mixed, frame.sampleRate, 1, count);
   }
 
   private nextFrame(): AudioFrame {

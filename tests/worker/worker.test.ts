@@ -4,11 +4,12 @@ import { availableParallelism } from 'node:os';
 import { JobType } from '@livekit/protocol';
 import { dispose, Room } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roomNameOf } from '../../core/livekit-dispatch.js';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import { getOrCreateChatRoom } from '../../db/queries/chat-rooms.js';
 import { appendMessage } from '../../db/queries/messages.js';
 import type { Character, ChatRoom, UserProfile } from '../../db/schema.js';
-import { createRoomToken, roomNameOf } from '../../token-service/room-tokens/room-token.js';
+import { createRoomToken } from '../../token-service/room-tokens/room-token.js';
 import { copyTemplate, serveOverWire, type WireServer } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
 import {

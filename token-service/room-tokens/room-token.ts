@@ -8,29 +8,8 @@ import {
 } from 'livekit-server-sdk';
 import type { Config } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
+import { encodeDispatchMetadata, roomNameOf } from '../../core/livekit-dispatch.js';
 import type { ChatRoom } from '../../db/schema.js';
-
-const ROOM_NAME_PREFIX = 'parley-chat-';
-
-/** The LiveKit room of a chat room. */
-export function roomNameOf(chatRoomId: number): string {
-  return `${ROOM_NAME_PREFIX}${chatRoomId}`;
-}
-
-/** The chat room id inside a LiveKit room name; undefined for names Parley did not make. */
-export function chatRoomIdOf(roomName: string): number | undefined {
-  const match = /^parley-chat-([1-9][0-9]{0,9})$/.exec(roomName);
-  if (match?.[1] === undefined) return undefined;
-  const id = Number(match[1]);
-  return id <= 2_147_483_647 ? id : undefined;
-}
-
-/** What the character's agent learns from its dispatch: whose conversation to hold. */
-export interface DispatchMetadata {
-  chat_room_id: number;
-  character_id: string;
-  user_id: string;
-}
 
 export interface RoomTokenRequest {
   /** The token's identity: always the caller's user id. */
@@ -117,12 +96,11 @@ function roomGrants(request: RoomTokenRequest, roomName: string): ClaimGrants {
 }
 
 function dispatchMetadata(request: RoomTokenRequest): string {
-  const metadata: DispatchMetadata = {
-    chat_room_id: request.chatRoom.id,
-    character_id: request.chatRoom.characterId,
-    user_id: request.userId,
-  };
-  return JSON.stringify(metadata);
+  return encodeDispatchMetadata({
+    chatRoomId: request.chatRoom.id,
+    characterId: request.chatRoom.characterId,
+    userId: request.userId,
+  });
 }
 
 type JsonObject = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatRoomIdOf, roomNameOf } from '../../core/livekit-dispatch.js';
 import { makeCharacter, makeUser } from '../../tests/helpers/fixtures.js';
 import { bearer, startTestApp, TEST_LIVEKIT, type TestApp } from '../../tests/http/test-app.js';
-import { chatRoomIdOf, roomNameOf } from './room-token.js';
 
 let t: TestApp;
 const verifier = new TokenVerifier(TEST_LIVEKIT.apiKey, TEST_LIVEKIT.apiSecret);

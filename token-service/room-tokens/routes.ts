@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../core/errors.js';
+import { chatRoomIdOf } from '../../core/livekit-dispatch.js';
 import type { Executor } from '../../db/client.js';
 import type { AppConfig } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
@@ -10,7 +11,7 @@ import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';
 import { requestedCharacter, roomConfigBody } from './requested-character.js';
 import { createRoomLookup, type RoomLookup, type RoomRef } from './room-lookup.js';
-import { chatRoomIdOf, createRoomToken, liveKitCredentials } from './room-token.js';
+import { createRoomToken, liveKitCredentials } from './room-token.js';
 
 /**
  * LiveKit's standard token endpoint request (what `TokenSourceEndpoint` sends), plus Parley's

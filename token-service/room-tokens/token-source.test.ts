@@ -1,9 +1,9 @@
 import { TokenSource } from 'livekit-client';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roomNameOf } from '../../core/livekit-dispatch.js';
 import { makeCharacter, makeUser } from '../../tests/helpers/fixtures.js';
 import { startTestApp, TEST_LIVEKIT, type TestApp } from '../../tests/http/test-app.js';
-import { roomNameOf } from './room-token.js';
 
 /**
  * A mobile app's view: LiveKit's own `TokenSource.endpoint` (livekit-client, whose Swift,

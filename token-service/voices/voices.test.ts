@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav, encodeWav } from '../../agent/providers/local/wav.js';
-import { bearer, startTestApp, type TestApp } from '../../tests/http/test-app.js';
 import {
   type CartesiaEmulator,
   startCartesiaEmulator,
-} from '../../tests/providers/cartesia-emulator.js';
+} from '../../tests/dev-tools/providers/cartesia-emulator.js';
+import { bearer, startTestApp, type TestApp } from '../../tests/http/test-app.js';
 
 let t: TestApp;
 let cartesia: CartesiaEmulator;

@@ -2,6 +2,7 @@ import type { JobContext, VAD } from '@livekit/agents';
 import { voice } from '@livekit/agents';
 import { type Config, loadConfig } from '../../../core/config.js';
 import { AppError, isAppError } from '../../../core/errors.js';
+import { type Dispatch, parseDispatchMetadata } from '../../../core/livekit-dispatch.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../../../db/client.js';
 import { AccessWatch } from '../../../token-service/chat-rooms/access-watch.js';
@@ -10,7 +11,7 @@ import { type Brain, createBrain } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import { LatestFrameVision } from '../../vision/latest-frame.js';
 import { createVoiceSession, voiceModels } from '../../voice/session.js';
-import { checkDispatch, type Dispatch, parseDispatchMetadata } from './dispatch.js';
+import { checkDispatch } from './dispatch.js';
 import { jobDatabasePoolSize, requireDatabaseUrl } from './options.js';
 import { followParticipantCamera } from './room-camera.js';
 
@@ -52,6 +53,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
       url: requireDatabaseUrl(config),
       dataDir: config.dataDir,
       poolSize: jobDatabasePoolSize(config),
+      applicationName: 'parley-job',
     });
     const brain = createBrain(config, { db: database.db, logger });
     const vision = new LatestFrameVision(logger);

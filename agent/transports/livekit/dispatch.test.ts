@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../core/errors.js';
+import { parseDispatchMetadata, roomNameOf } from '../../../core/livekit-dispatch.js';
 import type { Character, ChatRoom } from '../../../db/schema.js';
-import { roomNameOf } from '../../../token-service/room-tokens/room-token.js';
-import { checkDispatch, parseDispatchMetadata } from './dispatch.js';
+import { checkDispatch } from './dispatch.js';
 
 const characterId = randomUUID();
 const userId = randomUUID();

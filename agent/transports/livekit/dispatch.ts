@@ -1,44 +1,5 @@
-import { z } from 'zod';
-import { AppError } from '../../../core/errors.js';
+import { type Dispatch, invalidDispatch, roomNameOf } from '../../../core/livekit-dispatch.js';
 import type { Character, ChatRoom } from '../../../db/schema.js';
-import { roomNameOf } from '../../../token-service/room-tokens/room-token.js';
-
-/**
- * What the token service puts in the room token's agent dispatch (`RoomAgentDispatch`
- * metadata, JSON): whose conversation the character's agent holds.
- */
-const dispatchMetadataSchema = z.object({
-  chat_room_id: z.number().int().positive().max(2_147_483_647),
-  character_id: z.uuid(),
-  user_id: z.uuid(),
-});
-
-/** A job's validated dispatch, in Parley's own casing. */
-export interface Dispatch {
-  chatRoomId: number;
-  characterId: string;
-  /** Also the user's participant identity in the room (the token service signs it so). */
-  userId: string;
-}
-
-/**
- * Parses a job's dispatch metadata. `REQUEST.INVALID` when it is not JSON or lacks a field;
- * `details` lists the problems by field, never the values.
- */
-export function parseDispatchMetadata(raw: string): Dispatch {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw invalid(['metadata: not JSON (expected {"chat_room_id", "character_id", "user_id"})']);
-  }
-  const parsed = dispatchMetadataSchema.safeParse(json);
-  if (!parsed.success) {
-    throw invalid(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const { chat_room_id, character_id, user_id } = parsed.data;
-  return { chatRoomId: chat_room_id, characterId: character_id, userId: user_id };
-}
 
 /**
  * Checks a dispatch against what the database says, so a stale or hand-made dispatch never
@@ -58,11 +19,5 @@ export function checkDispatch(
   if (found.character.id !== dispatch.characterId) {
     problems.push('character_id: not the chat room’s character');
   }
-  if (problems.length > 0) throw invalid(problems);
-}
-
-function invalid(problems: string[]): AppError {
-  return new AppError('REQUEST.INVALID', `Invalid agent dispatch: ${problems.join('; ')}`, {
-    details: problems,
-  });
+  if (problems.length > 0) throw invalidDispatch(problems);
 }

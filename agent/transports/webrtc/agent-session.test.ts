@@ -1,12 +1,12 @@
 import { initializeLogger, llm, voice } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../../../tests/helpers/audio-test-helpers.js';
-import { connectTestCall } from '../../../tests/helpers/test-browser.js';
 import {
   type OpenAIEmulator,
   startOpenAIEmulator,
-} from '../../../tests/providers/openai-emulator.js';
+} from '../../../tests/dev-tools/providers/openai-emulator.js';
+import { until } from '../../../tests/helpers/audio-test-helpers.js';
+import { connectTestCall } from '../../../tests/helpers/test-browser.js';
 import { synchronizeTranscript } from '../../../tests/voice/transcript-sync.js';
 import { FliteTTS } from '../../providers/local/flite-tts.js';
 import { WebRtcAudioOutput } from './audio-output.js';

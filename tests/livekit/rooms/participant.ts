@@ -3,6 +3,7 @@ import {
   DataPacket,
   DataPacket_Kind,
   type ParticipantInfo,
+  ParticipantInfo_Kind,
   ParticipantInfo_State,
   Pong,
   RequestResponse,
@@ -165,7 +166,7 @@ export class Participant {
     const { message } = SignalRequest.fromBinary(bytes);
     switch (message.case) {
       case 'offer':
-        return this.#answerPublisher(message.value.sdp);
+        return this.#answerPublisher(message.value.sdp, message.value.id);
       case 'answer':
         return this.#onSubscriberAnswer(message.value.sdp);
       case 'trickle': {
@@ -197,14 +198,14 @@ export class Participant {
     }
   }
 
-  async #answerPublisher(sdp: string): Promise<void> {
+  async #answerPublisher(sdp: string, offerId: number): Promise<void> {
     this.#trackIdsByMid = trackIdsByMid(sdp);
     await this.#publisher.setRemoteDescription({ type: 'offer', sdp });
     const answer = await this.#publisher.createAnswer();
     await this.#publisher.setLocalDescription(answer);
     keepInactiveSections(this.#publisher);
     const local = keepBundled(this.#publisher.localDescription?.sdp ?? answer.sdp);
-    this.send('answer', description('answer', local));
+    this.send('answer', description('answer', local, offerId));
   }
 
   async #onSubscriberAnswer(sdp: string): Promise<void> {
@@ -287,7 +288,11 @@ export class Participant {
       } catch {
         return;
       }
-      packet.participantIdentity = this.identity;
+      // As LiveKit does, the server asserts the sender, except that an agent may send text
+      // streams on behalf of another participant: the user's own captions (lk.transcription).
+      if (!(this.info.kind === ParticipantInfo_Kind.AGENT && packet.participantIdentity !== '')) {
+        packet.participantIdentity = this.identity;
+      }
       packet.participantSid = this.sid;
       this.#room.deliverData(this, packet, kind);
     });

@@ -75,8 +75,9 @@ export async function addTrickledCandidate(pc: RTCPeerConnection, json: string):
   await pc.addIceCandidate(new RTCIceCandidate(init)).catch(() => undefined);
 }
 
-export function description(type: 'offer' | 'answer', sdp: string): SessionDescription {
-  return new SessionDescription({ type, sdp });
+/** A signalled description; an answer carries its offer's `id` (livekit-client waits for it). */
+export function description(type: 'offer' | 'answer', sdp: string, id = 0): SessionDescription {
+  return new SessionDescription({ type, sdp, id });
 }
 
 /**

@@ -24,12 +24,16 @@ export async function startLiveKitCall({ characterId, camera, preview, events })
   });
   room.registerTextStreamHandler('lk.transcription', async (reader, participant) => {
     const role = participant.identity === room.localParticipant.identity ? 'user' : 'character';
-    const final = reader.info.attributes?.['lk.transcription_final'] === 'true';
     let text = '';
     for await (const chunk of reader) {
       text += chunk;
       events.onMessage({ type: 'caption', role, text, final: false });
     }
+    // The user's words come as whole-text streams, interim ones then one marked final. The
+    // agent's reply is one stream of deltas whose header says final "false": its end is the
+    // end of the segment (the trailer may also mark it final).
+    const final =
+      role === 'character' || reader.info.attributes?.['lk.transcription_final'] === 'true';
     if (final) events.onMessage({ type: 'caption', role, text, final: true });
   });
   room.on(RoomEvent.Disconnected, () => events.onEnded());

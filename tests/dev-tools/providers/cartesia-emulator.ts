@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type FliteVoice, synthesizeSpeech } from '../../agent/providers/local/flite.js';
+import { type FliteVoice, synthesizeSpeech } from '../../../agent/providers/local/flite.js';
 import type { Speak } from './cartesia-audio.js';
 import { answerBytes, type BytesRequest, sendCartesiaError } from './cartesia-bytes.js';
 import {

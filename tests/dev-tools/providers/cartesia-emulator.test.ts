@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { decodeWav } from '../../agent/providers/local/wav.js';
-import { rms } from '../audio/measure.js';
+import { decodeWav } from '../../../agent/providers/local/wav.js';
+import { rms } from '../../audio/measure.js';
 import { type CartesiaEmulator, startCartesiaEmulator } from './cartesia-emulator.js';
 
 let emulator: CartesiaEmulator;

@@ -6,8 +6,8 @@ import OpenAI, {
   toFile,
 } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
-import { decodeWav, encodeWav } from '../../agent/providers/local/wav.js';
+import { synthesizeSpeech } from '../../../agent/providers/local/flite.js';
+import { decodeWav, encodeWav } from '../../../agent/providers/local/wav.js';
 import { cosine } from './embedding-hash.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from './openai-emulator.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWav } from '../../agent/providers/local/wav.js';
+import { encodeWav } from '../../../agent/providers/local/wav.js';
 import { sniffAudio } from './audio-sniff.js';
 
 describe('sniffAudio', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { resample } from '../../agent/providers/local/audio-frames.js';
-import type { Pcm16Audio } from '../../agent/providers/local/wav.js';
+import { resample } from '../../../agent/providers/local/audio-frames.js';
+import type { Pcm16Audio } from '../../../agent/providers/local/wav.js';
 
 /** The sample rates Cartesia accepts. */
 const SAMPLE_RATES = [8000, 16_000, 22_050, 24_000, 44_100, 48_000];

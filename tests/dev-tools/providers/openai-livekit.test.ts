@@ -2,8 +2,8 @@ import { APIError, initializeLogger, llm } from '@livekit/agents';
 import * as openai from '@livekit/agents-plugin-openai';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
-import { decodeWav } from '../../agent/providers/local/wav.js';
+import { synthesizeSpeech } from '../../../agent/providers/local/flite.js';
+import { decodeWav } from '../../../agent/providers/local/wav.js';
 import { type OpenAIEmulator, startOpenAIEmulator } from './openai-emulator.js';
 
 let emulator: OpenAIEmulator;

@@ -1,8 +1,8 @@
 import { DEFAULT_API_CONNECT_OPTIONS, initializeLogger, tts } from '@livekit/agents';
 import * as cartesia from '@livekit/agents-plugin-cartesia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { concatFrames } from '../../agent/providers/local/audio-frames.js';
-import { durationMs, rms } from '../audio/measure.js';
+import { concatFrames } from '../../../agent/providers/local/audio-frames.js';
+import { durationMs, rms } from '../../audio/measure.js';
 import { type CartesiaEmulator, startCartesiaEmulator } from './cartesia-emulator.js';
 
 /** What the TTS reports on its 'error' event (the type is not exported by name). */

@@ -1,0 +1,77 @@
+/**
+ * The databases the knowledge-at-size benchmark compares, each opened the way the product
+ * opens it: embedded PGlite in a fresh data directory (on its own thread, or on the main
+ * thread for contrast), and a real PostgreSQL with pgvector, a throwaway cluster started
+ * with the suite's helper (durable settings: fsync and synchronous commit on).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { type DatabaseHandle, openDatabase } from '../db/client.js';
+import { findPostgres, startPostgresServer } from '../tests/helpers/postgres-server.js';
+import { processCpuMs } from './proc-cpu.js';
+
+/** A process that ended between listing and reading counts nothing. */
+function processCpuMsOrZero(pid: number): number {
+  try {
+    return processCpuMs(pid);
+  } catch {
+    return 0;
+  }
+}
+
+export type StoreKind = 'pglite' | 'pglite-main-thread' | 'postgres';
+
+export interface Store {
+  kind: StoreKind;
+  handle: DatabaseHandle;
+  /**
+   * CPU milliseconds the database has used so far outside this process: PostgreSQL's server
+   * processes (every one `pg_stat_activity` lists); 0 for PGlite, whose thread is in here.
+   */
+  serverCpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens and migrates a store, or says why it cannot (PostgreSQL not installed). */
+export async function openStore(kind: StoreKind): Promise<Store | { missing: string }> {
+  if (kind !== 'postgres') {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+    const embedded = kind === 'pglite' ? 'thread' : 'main-thread';
+    const handle = await openDatabase({ dataDir, embedded });
+    await handle.migrate();
+    return {
+      kind,
+      handle,
+      serverCpuMs: async () => 0,
+      close: async () => {
+        await handle.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const install = findPostgres();
+  if ('missing' in install) return install;
+  const server = await startPostgresServer({ binDir: install.binDir });
+  const admin = postgres(server.url(), { max: 1, onnotice: () => {} });
+  await admin.unsafe('create database parley_bench');
+  await admin.end();
+  const handle = await openDatabase({ url: server.url('parley_bench'), dataDir: 'unused' });
+  await handle.migrate();
+  return {
+    kind,
+    handle,
+    serverCpuMs: async () => {
+      const rows = (await handle.db.execute(sql`select pid from pg_stat_activity`)) as unknown as {
+        pid: number;
+      }[]; // postgres.js answers the rows
+      return [...rows].reduce((sum, row) => sum + processCpuMsOrZero(row.pid), 0);
+    },
+    close: async () => {
+      await handle.close();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { type Background, SPEAKERS, type Speaker } from './audio.js';
+
+/**
+ * The conversation-quality scenarios (issue 14 §2): what a user says, how, and over what
+ * background. Scoring is in ./score.ts, playing them through a session in ./run.ts.
+ */
+
+export type Category = 'pause' | 'short' | 'backchannel' | 'interruption';
+
+/** One thing the user does at the microphone. */
+export type Step = { say: string } | { pauseMs: number } | { cough: true };
+
+export interface Noise {
+  kind: Background;
+  snrDb: number;
+}
+
+export interface Scenario {
+  id: string;
+  category: Category;
+  speaker: Speaker;
+  /** Under everything the microphone sends; none means digital silence between words. */
+  noise?: Noise;
+  /**
+   * `pause`, `short`: the user's whole turn (one turn, however long its pauses). `backchannel`,
+   * `interruption`: a question that gets {@link LONG_ANSWER}.
+   */
+  turn: Step[];
+  /** `backchannel`, `interruption`: said while the answer plays. */
+  overlap?: Step[];
+}
+
+export const LONG_QUESTION = 'tell me about the planets';
+export const LONG_ANSWER =
+  'There are eight planets. Mercury is closest to the sun and has almost no air. Venus is ' +
+  'covered in thick clouds. Earth is our home. Mars is red and dusty. Jupiter is the largest ' +
+  'of all. Saturn has bright rings. Uranus and Neptune are cold giants far away.';
+export const WEATHER_ANSWER = 'It is clear tonight.';
+export const FALLBACK_ANSWER = 'I see.';
+/** What the scripted LLM answers: the reply to the first key the user's message contains. */
+export const REPLIES: Record<string, string> = { planets: LONG_ANSWER, weather: WEATHER_ANSWER };
+
+/** Turns with a pause inside: the words before it leave the sentence open. */
+export const PAUSE_CONTEXTS: Record<string, [string, string]> = {
+  and: ['I would like to book a table for two and', 'somewhere near the river'],
+  because: ["I can't come on Tuesday because", 'my sister is visiting'],
+  number: ['my number is', 'five five five, two one eight, nine nine zero four'],
+  list: ['I need eggs, milk, butter,', 'bread, and some apples'],
+  digits: ['the code is four seven', 'one nine three'],
+  um: ['I was thinking, um', 'maybe we could meet on Friday'],
+};
+export const PAUSES_MS = [300, 600, 900, 1_200] as const;
+
+export const SHORT_TURNS = [
+  'yes',
+  'no',
+  'sure, go ahead',
+  'what time is it?',
+  'thank you, that is all',
+  'can you repeat that?',
+];
+
+/** Said over the character's answer: acknowledgements, and a cough. */
+export const BACKCHANNELS: Step[] = [
+  { say: 'uh-huh' },
+  { say: 'yeah' },
+  { say: 'right' },
+  { cough: true },
+];
+
+export const INTERRUPTIONS = [
+  'wait, what about the weather tonight?',
+  'sorry, stop, I want to ask about the weather',
+  'hold on, is the weather good for looking at the sky?',
+];
+
+function speakerAt(index: number): Speaker {
+  return SPEAKERS[index % SPEAKERS.length] as Speaker;
+}
+
+function pauseScenario(context: string, pauseMs: number, index: number, noise?: Noise): Scenario {
+  const [before, after] = PAUSE_CONTEXTS[context] ?? ['', ''];
+  return {
+    id: `pause ${pauseMs} ms after "${context}"`,
+    category: 'pause',
+    speaker: speakerAt(index),
+    ...(noise === undefined ? {} : { noise }),
+    turn: [{ say: before }, { pauseMs }, { say: after }],
+  };
+}
+
+function shortScenario(text: string, index: number, noise?: Noise): Scenario {
+  return {
+    id: `short "${text}"`,
+    category: 'short',
+    speaker: speakerAt(index),
+    ...(noise === undefined ? {} : { noise }),
+    turn: [{ say: text }],
+  };
+}
+
+function overlapScenario(
+  category: 'backchannel' | 'interruption',
+  step: Step,
+  index: number,
+  noise?: Noise,
+): Scenario {
+  const what = 'say' in step ? `"${step.say}"` : 'a cough';
+  return {
+    id: `${category} ${what}`,
+    category,
+    speaker: speakerAt(index),
+    ...(noise === undefined ? {} : { noise }),
+    turn: [{ say: LONG_QUESTION }],
+    overlap: [step],
+  };
+}
+
+const NOISES: Noise[] = [
+  { kind: 'ambience', snrDb: 20 },
+  { kind: 'ambience', snrDb: 10 },
+  { kind: 'music', snrDb: 20 },
+  { kind: 'music', snrDb: 10 },
+];
+
+/** Every clean scenario: each pause context at each pause length, and the rest once each. */
+export function cleanScenarios(): Scenario[] {
+  const contexts = Object.keys(PAUSE_CONTEXTS);
+  const pauses = contexts.flatMap((context, c) =>
+    PAUSES_MS.map((ms, p) => pauseScenario(context, ms, c + p)),
+  );
+  return [
+    ...pauses,
+    ...SHORT_TURNS.map((text, i) => shortScenario(text, i + 1)),
+    ...BACKCHANNELS.map((step, i) => overlapScenario('backchannel', step, i + 2)),
+    ...INTERRUPTIONS.map((text, i) => overlapScenario('interruption', { say: text }, i + 3)),
+  ];
+}
+
+/** A cross-section of the scripts under each background at each SNR. */
+export function noisyScenarios(): Scenario[] {
+  const contexts = Object.keys(PAUSE_CONTEXTS);
+  return NOISES.flatMap((noise, n) => [
+    pauseScenario(contexts[n % contexts.length] ?? 'and', 600, n, noise),
+    pauseScenario(contexts[(n + 3) % contexts.length] ?? 'and', 1_200, n + 1, noise),
+    shortScenario(SHORT_TURNS[n % SHORT_TURNS.length] ?? 'yes', n + 2, noise),
+    overlapScenario(
+      'backchannel',
+      BACKCHANNELS[n % BACKCHANNELS.length] ?? { cough: true },
+      n,
+      noise,
+    ),
+    overlapScenario('interruption', { say: INTERRUPTIONS[0] ?? '' }, n + 1, noise),
+  ]);
+}
+
+/**
+ * The small set `npm test` runs (tests/conversation/quality/quality.test.ts): one of each
+ * category, a long pause, a cough, and one noisy turn; a few minutes on two loaded cores.
+ */
+export function testScenarios(): Scenario[] {
+  return [
+    pauseScenario('because', 600, 0),
+    pauseScenario('number', 1_200, 1),
+    shortScenario('sure, go ahead', 2),
+    overlapScenario('backchannel', { say: 'uh-huh' }, 3),
+    overlapScenario('backchannel', { cough: true }, 4),
+    overlapScenario('interruption', { say: INTERRUPTIONS[0] ?? '' }, 5),
+    pauseScenario('and', 900, 6, { kind: 'music', snrDb: 10 }),
+  ];
+}
+
+/** The words a scenario's user says, in order. */
+export function spokenText(steps: readonly Step[]): string[] {
+  return steps.flatMap((step) => ('say' in step ? [step.say] : []));
+}
+
+export function describeNoise(noise: Noise | undefined): string {
+  return noise === undefined ? 'clean' : `${noise.kind} ${noise.snrDb} dB`;
+}
