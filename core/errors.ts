@@ -21,6 +21,14 @@ export type ErrorCode =
   /** The room exists and is the user's, but its character is no longer visible to them. */
   | 'CHARACTER.UNAVAILABLE'
   | 'DOCUMENT.NOT_FOUND'
+  /** No such voice, or a cloned voice that belongs to someone else (reported alike). */
+  | 'VOICE.NOT_FOUND'
+  /** A voice clip that is not a mono 16-bit PCM WAV file. */
+  | 'VOICE.CLIP_FORMAT'
+  | 'VOICE.CLIP_TOO_SHORT'
+  | 'VOICE.CLIP_TOO_LONG'
+  /** The user already has as many cloned voices as one user may. */
+  | 'VOICE.TOO_MANY'
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'
   | 'SESSION.UNAVAILABLE'

@@ -184,9 +184,33 @@ export const knowledgeChunks = pgTable(
   ],
 );
 
+/**
+ * A voice a user cloned at Cartesia from their own clip. Only its owner may give it to a
+ * character; deleting it here deletes it at Cartesia too.
+ */
+export const clonedVoices = pgTable(
+  'cloned_voices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => userProfiles.id, { onDelete: 'cascade' }),
+    /** Cartesia's voice id, which characters store in `voice_id`. */
+    providerVoiceId: text('provider_voice_id').notNull(),
+    name: text('name').notNull(),
+    language: text('language').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('cloned_voices_provider_voice_idx').on(t.providerVoiceId),
+    index('cloned_voices_owner_idx').on(t.ownerId),
+  ],
+);
+
 export type UserProfile = typeof userProfiles.$inferSelect;
 export type Character = typeof characters.$inferSelect;
 export type ChatRoom = typeof chatRooms.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type KnowledgeDocument = typeof knowledgeDocuments.$inferSelect;
 export type KnowledgeChunk = typeof knowledgeChunks.$inferSelect;
+export type ClonedVoice = typeof clonedVoices.$inferSelect;

@@ -62,7 +62,10 @@ export interface WebSocketTuning {
   authTimeoutMs: number;
 }
 
-export type AppConfig = Pick<Config, 'http' | 'livekit' | 'auth' | 'knowledge'>;
+export type AppConfig = Pick<
+  Config,
+  'http' | 'livekit' | 'auth' | 'knowledge' | 'cartesia' | 'providers'
+>;
 
 export interface AppDeps {
   config: AppConfig;

@@ -12,6 +12,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { createCartesiaClient } from '../agent/providers/cartesia-client.js';
 import type { AppDeps, WebSocketTuning } from './app-deps.js';
 import { authPlugin, selectWebSocketProtocol } from './auth/fastify-auth.js';
 import { BackgroundTasks } from './background-tasks.js';
@@ -33,6 +34,8 @@ import { knowledgeRoutes } from './knowledge/routes.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
 import { rtcRoutes } from './rtc/routes.js';
 import { createProfileEnsurer } from './users/profile.js';
+import { voiceRoutes } from './voices/routes.js';
+import { VoiceCatalog } from './voices/voice-catalog.js';
 import { webRoutes } from './web/routes.js';
 import { MAX_FRAME_BYTES } from './ws-chat/frames.js';
 import { chatSocketRoutes } from './ws-chat/routes.js';
@@ -116,6 +119,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (request.user) await ensureProfile(request.user);
     });
     await api.register(characterRoutes, { db });
+    const cartesia = createCartesiaClient(config);
+    await api.register(voiceRoutes, {
+      db,
+      client: cartesia,
+      catalog: new VoiceCatalog({ client: cartesia, model: config.cartesia.model }),
+      rateLimitPerMinute: config.http.rateLimitPerMinute,
+    });
     await api.register(knowledgeRoutes, {
       db,
       knowledge: deps.knowledge,

@@ -10,6 +10,7 @@ import { documentCountsByCharacter } from '../../db/queries/knowledge.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
+import { checkVoiceUsable } from '../voices/clones.js';
 import { ownCharacter, visibleCharacter } from './character-access.js';
 import {
   characterColumns,
@@ -59,6 +60,7 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
     async (request, reply) => {
       const user = requireUser(request);
       const { name, instructions, ...rest } = request.body;
+      if (rest.voice_id) await checkVoiceUsable(db, user.id, rest.voice_id);
       const character = await createCharacter(db, {
         ...characterColumns(rest),
         ownerId: user.id,
@@ -103,6 +105,7 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
     async (request) => {
       const user = requireUser(request);
       const { id } = request.params;
+      if (request.body.voice_id) await checkVoiceUsable(db, user.id, request.body.voice_id);
       const patch = characterColumns(request.body);
       const updated = await updateOwnCharacter(db, { id, ownerId: user.id, patch });
       // Nothing updated: say why, 404 or 403, without revealing others' private characters.

@@ -12,6 +12,7 @@ import {
   problem,
   readCredentials,
 } from './cartesia-protocol.js';
+import { answerVoices, VoiceStore } from './cartesia-voices.js';
 import { serveConnection } from './cartesia-websocket.js';
 import { listen } from './http.js';
 
@@ -53,6 +54,8 @@ export interface CartesiaEmulator {
   readonly baseURL: string;
   readonly port: number;
   readonly requests: CartesiaRequestLog;
+  /** The voice library and the clones made (and deleted) through this emulator. */
+  readonly voices: VoiceStore;
   ttfbMs: number;
   chunkMs: number;
   chunkIntervalMs: number;
@@ -63,7 +66,8 @@ export interface CartesiaEmulator {
 
 /**
  * Starts a Cartesia-compatible TTS server on 127.0.0.1: `/tts/websocket` and `/tts/bytes`,
- * speaking real (flite) audio resampled to the requested rate.
+ * speaking real (flite) audio resampled to the requested rate, and the voice endpoints
+ * (`/voices`, `/voices/clone`, `/voices/:id`).
  */
 export async function startCartesiaEmulator(
   options: CartesiaEmulatorOptions = {},
@@ -73,7 +77,9 @@ export async function startCartesiaEmulator(
     options.speak ??
     ((text) => synthesizeSpeech(text, options.voice === undefined ? {} : { voice: options.voice }));
   let pendingClose: number | undefined;
+  const voices = new VoiceStore();
   const emulator = {
+    voices,
     ttfbMs: options.ttfbMs ?? 0,
     chunkMs: options.chunkMs ?? 40,
     chunkIntervalMs: options.chunkIntervalMs ?? 0,
@@ -86,12 +92,22 @@ export async function startCartesiaEmulator(
   const server = await listen(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator.invalid').pathname;
     const credentials = readCredentials(req);
-    const refused =
-      req.method === 'POST' && path === '/tts/bytes'
-        ? credentialsProblem(credentials, options.apiKey)
-        : problem(404, 'Not found', `No route for ${req.method} ${path}.`, null);
+    const known = (req.method === 'POST' && path === '/tts/bytes') || path.startsWith('/voices');
+    const refused = known
+      ? credentialsProblem(credentials, options.apiKey)
+      : problem(404, 'Not found', `No route for ${req.method} ${path}.`, null);
     if (refused !== undefined) {
       sendCartesiaError(res, refused, credentials.version);
+      return;
+    }
+    const apiKey = credentials.apiKey ?? '';
+    if (path.startsWith('/voices')) {
+      const answered = await answerVoices(req, res, voices, {
+        apiKey,
+        version: credentials.version,
+      });
+      const missing = problem(404, 'Not found', `No route for ${req.method} ${path}.`, null);
+      if (!answered) sendCartesiaError(res, missing, credentials.version);
       return;
     }
     await answerBytes(req, res, {
