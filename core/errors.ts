@@ -21,6 +21,8 @@ export type ErrorCode =
   /** The room exists and is the user's, but its character is no longer visible to them. */
   | 'CHARACTER.UNAVAILABLE'
   | 'DOCUMENT.NOT_FOUND'
+  /** An uploaded file holds no text Parley can read (bad UTF-8, broken or image-only PDF). */
+  | 'DOCUMENT.UNREADABLE'
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'
   | 'SESSION.UNAVAILABLE'
