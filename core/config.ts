@@ -83,6 +83,7 @@ const envSchema = z.object({
   HISTORY_MESSAGES: positiveInt.max(500).default(30),
   KNOWLEDGE_MAX_DOCUMENT_CHARS: positiveInt.default(200_000),
   KNOWLEDGE_MAX_CHARS_PER_USER: positiveInt.default(2_000_000),
+  KNOWLEDGE_MAX_FILE_BYTES: positiveInt.default(10_000_000),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -133,7 +134,7 @@ export interface Config {
     maxCallsPerUser: number;
   };
   /** Knowledge uploads: the longest document, and the most text one user's characters hold. */
-  knowledge: { maxDocumentChars: number; maxCharsPerUser: number };
+  knowledge: { maxDocumentChars: number; maxCharsPerUser: number; maxFileBytes: number };
   /**
    * How a voice session decides the user's turn is over: `vad` after a fixed silence, `model`
    * with LiveKit's on-device end-of-turn model (agent/voice/turn-detection.ts).
@@ -223,6 +224,7 @@ function toConfig(env: Env): Config {
     knowledge: {
       maxDocumentChars: env.KNOWLEDGE_MAX_DOCUMENT_CHARS,
       maxCharsPerUser: env.KNOWLEDGE_MAX_CHARS_PER_USER,
+      maxFileBytes: env.KNOWLEDGE_MAX_FILE_BYTES,
     },
     voice: {
       turnDetection: env.TURN_DETECTION,

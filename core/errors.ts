@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'VOICE.CLIP_TOO_LONG'
   /** The user already has as many cloned voices as one user may. */
   | 'VOICE.TOO_MANY'
+  /** An uploaded file holds no text Parley can read (bad UTF-8, broken or image-only PDF). */
+  | 'DOCUMENT.UNREADABLE'
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'
   | 'SESSION.UNAVAILABLE'

@@ -47,6 +47,8 @@ export const characters = pgTable(
     name: text('name').notNull(),
     instructions: text('instructions').notNull(),
     greeting: text('greeting'),
+    /** One or two lines shown in the gallery. */
+    description: text('description'),
     voiceId: text('voice_id'),
     language: text('language').notNull().default('en'),
     isPublic: boolean('is_public').notNull().default(false),

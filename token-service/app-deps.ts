@@ -3,6 +3,7 @@
  * conversation and knowledge use cases live in `agent/`; the app sees them only through
  * these ports, which the real implementations satisfy structurally.
  */
+import type { Retriever } from '../agent/conversation/retrieval.js';
 import type { ProviderStatus } from '../agent/providers/status.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -41,6 +42,8 @@ export interface ConversationPort {
 export interface KnowledgePort {
   /** Chunks, embeds and stores a document; marks it `ready` or `failed` itself. */
   ingestDocument(document: KnowledgeDocument): Promise<void>;
+  /** The retrieval conversation turns use (`agent/conversation/retrieval.ts`), not a copy. */
+  retriever: Pick<Retriever, 'retrieve'>;
 }
 
 /** How callers prove who they are. */

@@ -30,6 +30,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { requestLoggerFactory } from './http/request-log.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
+import { knowledgeFileRoutes } from './knowledge/file-routes.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
 import { rtcRoutes } from './rtc/routes.js';
@@ -127,6 +128,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       rateLimitPerMinute: config.http.rateLimitPerMinute,
     });
     await api.register(knowledgeRoutes, {
+      db,
+      knowledge: deps.knowledge,
+      background,
+      limits: config.knowledge,
+    });
+    await api.register(knowledgeFileRoutes, {
       db,
       knowledge: deps.knowledge,
       background,

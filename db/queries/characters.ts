@@ -3,10 +3,13 @@ import type { Executor } from '../client.js';
 import { type Character, characters } from '../schema.js';
 
 export type NewCharacter = Pick<Character, 'ownerId' | 'name' | 'instructions'> &
-  Partial<Pick<Character, 'greeting' | 'voiceId' | 'language' | 'isPublic'>>;
+  Partial<Pick<Character, 'greeting' | 'description' | 'voiceId' | 'language' | 'isPublic'>>;
 
 export type CharacterPatch = Partial<
-  Pick<Character, 'name' | 'instructions' | 'greeting' | 'voiceId' | 'language' | 'isPublic'>
+  Pick<
+    Character,
+    'name' | 'instructions' | 'greeting' | 'description' | 'voiceId' | 'language' | 'isPublic'
+  >
 >;
 
 export async function createCharacter(db: Executor, input: NewCharacter): Promise<Character> {

@@ -6,6 +6,7 @@ import {
   listVisibleCharacters,
   updateOwnCharacter,
 } from '../../db/queries/characters.js';
+import { listGallery } from '../../db/queries/gallery.js';
 import { documentCountsByCharacter } from '../../db/queries/knowledge.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
@@ -13,10 +14,12 @@ import { BEARER_SECURITY } from '../http/openapi.js';
 import { checkVoiceUsable } from '../voices/clones.js';
 import { ownCharacter, visibleCharacter } from './character-access.js';
 import {
+  type CharacterView,
   characterColumns,
   characterParams,
   characterView,
   createCharacterBody,
+  listCharactersQuery,
   toCharacterView,
   updateCharacterBody,
 } from './schemas.js';
@@ -30,13 +33,20 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
     {
       schema: {
         tags,
-        summary: 'Public characters and your own',
+        summary: 'Public characters and your own, or the gallery of others’ public ones',
+        description:
+          'With `public=true`: other people’s public characters matching `q`, by `sort` ' +
+          '(`popular`: most conversations first; `new`), `limit` at a time from `offset`. ' +
+          'A page shorter than `limit` is the last. Private characters are never listed.',
         security: BEARER_SECURITY,
+        querystring: listCharactersQuery,
         response: { 200: z.array(characterView), ...errorResponses },
       },
     },
     async (request) => {
       const user = requireUser(request);
+      const { public: gallery, ...page } = request.query;
+      if (gallery === 'true') return galleryPage(db, user.id, page);
       const rows = await listVisibleCharacters(db, user.id);
       const counts = await documentCountsByCharacter(
         db,
@@ -114,3 +124,25 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
     },
   );
 };
+
+async function galleryPage(
+  db: Executor,
+  viewerId: string,
+  page: Omit<z.infer<typeof listCharactersQuery>, 'public'>,
+): Promise<CharacterView[]> {
+  const rows = await listGallery(db, {
+    viewerId,
+    sort: page.sort,
+    limit: page.limit,
+    offset: page.offset,
+    ...(page.q === undefined ? {} : { q: page.q }),
+  });
+  const counts = await documentCountsByCharacter(
+    db,
+    rows.map((row) => row.character.id),
+  );
+  return rows.map((row) => ({
+    ...toCharacterView(row.character, viewerId, counts.get(row.character.id)),
+    conversations: row.conversations,
+  }));
+}

@@ -5,6 +5,7 @@ import type { Character } from '../../db/schema.js';
 const name = z.string().trim().min(1).max(100);
 const instructions = z.string().trim().min(1).max(20_000);
 const greeting = z.string().trim().min(1).max(2_000).nullable();
+const description = z.string().trim().min(1).max(300).nullable();
 const voiceId = z.string().trim().min(1).max(200).nullable();
 const language = z.string().trim().min(2).max(35).meta({ example: 'en' });
 
@@ -14,6 +15,7 @@ export const createCharacterBody = z
     name,
     instructions: instructions.describe('The persona: how the character speaks and behaves'),
     greeting: greeting.optional().describe('Said once when a new conversation starts'),
+    description: description.optional().describe('One or two lines shown in the gallery'),
     voice_id: voiceId.optional().describe('Cartesia voice id; the server default when absent'),
     language: language.optional(),
     is_public: z.boolean().optional().describe('Whether other users may talk to it'),
@@ -36,6 +38,7 @@ export const characterView = z
     /** Only the owner sees the persona prompt. */
     instructions: z.string().optional(),
     greeting: z.string().nullable(),
+    description: z.string().nullable(),
     voice_id: z.string().nullable(),
     language: z.string(),
     is_public: z.boolean(),
@@ -43,10 +46,25 @@ export const characterView = z
     knowledge: z
       .object({ pending: z.number().int(), ready: z.number().int(), failed: z.number().int() })
       .describe('How many of its knowledge documents are waiting, usable or failed'),
+    /** In the gallery: how many people have a conversation with it. */
+    conversations: z.number().int().optional(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
   .meta({ id: 'Character' });
+
+/**
+ * `GET /api/characters`. Without `public=true`: every character the caller may talk to (their
+ * own and public ones), unpaged. With it: the gallery, other people's public characters only,
+ * one page of `limit` from `offset`; fewer than `limit` items means the last page.
+ */
+export const listCharactersQuery = z.object({
+  public: z.enum(['true', 'false']).optional(),
+  q: z.string().trim().max(100).optional(),
+  sort: z.enum(['popular', 'new']).default('popular'),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+  offset: z.coerce.number().int().min(0).max(10_000).default(0),
+});
 
 export type CharacterView = z.infer<typeof characterView>;
 
@@ -63,6 +81,7 @@ export function toCharacterView(
     owner_id: character.ownerId,
     name: character.name,
     greeting: character.greeting,
+    description: character.description,
     voice_id: character.voiceId,
     language: character.language,
     is_public: character.isPublic,
@@ -80,11 +99,15 @@ type CharacterFields = z.infer<typeof createCharacterBody>;
 /** The body's snake_case fields as the columns they set; absent fields stay absent. */
 export function characterColumns(body: Partial<CharacterFields>) {
   const columns: Partial<
-    Pick<Character, 'name' | 'instructions' | 'greeting' | 'voiceId' | 'language' | 'isPublic'>
+    Pick<
+      Character,
+      'name' | 'instructions' | 'greeting' | 'description' | 'voiceId' | 'language' | 'isPublic'
+    >
   > = {};
   if (body.name !== undefined) columns.name = body.name;
   if (body.instructions !== undefined) columns.instructions = body.instructions;
   if (body.greeting !== undefined) columns.greeting = body.greeting;
+  if (body.description !== undefined) columns.description = body.description;
   if (body.voice_id !== undefined) columns.voiceId = body.voice_id;
   if (body.language !== undefined) columns.language = body.language;
   if (body.is_public !== undefined) columns.isPublic = body.is_public;

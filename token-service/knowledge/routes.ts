@@ -136,7 +136,7 @@ export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = as
  * characters past the per-user total (checked before storing; two uploads at the same moment
  * may both pass once).
  */
-async function checkSize(
+export async function checkSize(
   db: Executor,
   limits: AppConfig['knowledge'],
   userId: string,
@@ -164,7 +164,7 @@ function notFound(): AppError {
 }
 
 /** The use case marks the document failed itself; here the failure is only logged, once. */
-async function ingestInBackground(
+export async function ingestInBackground(
   knowledge: KnowledgePort,
   document: KnowledgeDocument,
   log: FastifyBaseLogger,
