@@ -42,9 +42,11 @@ describe('conversation quality (small set)', () => {
     observations.push(o);
     const said = describeObservation(o);
     expect(o.error, said).toBeUndefined();
-    // What was stored is what was said and what was played, whatever the turn-taking did.
+    // What was stored is what was said and what was played, whatever the turn-taking did. How
+    // many words of a cut reply were played depends on the machine keeping real time, so the
+    // test checks that a cut reply is a shorter prefix of its text; the bench scores its length.
     expect(o.userTextOk, said).toBe(true);
-    expect(o.replyTextOk, said).toBe(true);
+    expect(o.replyStructureOk, said).toBe(true);
     if (scenario.category === 'interruption') expect(o.missedBargeIn, said).toBe(false);
     // A cough has no words and is shorter than the 500 ms an interruption needs; an "uh-huh"
     // may cut the answer (measured in the bench: VAD-based barge-in cannot tell it apart).

@@ -31,6 +31,11 @@ export interface Observation {
   userTextOk: boolean;
   /** Every stored reply is what was played: whole, or cut where the audio stopped. */
   replyTextOk: boolean;
+  /**
+   * Whole replies stored whole and cut ones as a shorter prefix of their text, whatever their
+   * length: the part of `replyTextOk` that does not depend on the machine keeping time.
+   */
+  replyStructureOk: boolean;
   /** Why a check failed, for the report. */
   notes: string[];
   /** The scenario could not finish (a timeout); counted as failed everywhere. */
@@ -149,6 +154,7 @@ export async function runScenario(
     cutOff: false,
     userTextOk: false,
     replyTextOk: false,
+    replyStructureOk: false,
     notes: [],
   };
   try {

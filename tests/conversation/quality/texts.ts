@@ -53,6 +53,7 @@ export function judgeReplies(
   const cut = segments.filter((s) => s.interrupted);
   let cutIndex = 0;
   const problems: string[] = [];
+  let prefixesOk = true;
   for (const reply of replies) {
     const texts = [...replyMs.keys()];
     if (!reply.interrupted) {
@@ -63,6 +64,7 @@ export function judgeReplies(
     }
     const segment = cut[cutIndex++];
     const played = segment?.playedMs ?? 0;
+    prefixesOk &&= texts.some((text) => isPrefix(words(reply.text), words(text)));
     const fits = texts.some((text) => {
       const full = words(text);
       const got = words(reply.text);
@@ -73,5 +75,9 @@ export function judgeReplies(
     if (!fits) problems.push(`cut reply "${reply.text}" after ${Math.round(played)} ms played`);
   }
   o.replyTextOk = problems.length === 0;
+  o.replyStructureOk = prefixesOk && problems.every((p) => !p.startsWith('whole reply'));
   o.notes.push(...problems);
 }
+
+const isPrefix = (got: readonly string[], full: readonly string[]) =>
+  got.length < full.length && got.every((word, i) => full[i] === word);
