@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createDocument } from '../../db/queries/knowledge.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { ownCharacter } from '../characters/character-access.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { fileText, kindOf } from './file-text.js';
-import { checkSize, ingestInBackground, type KnowledgeRoutesOptions } from './routes.js';
+import { type KnowledgeRoutesOptions, teachDocument } from './routes.js';
 import { documentView, toDocumentView } from './schemas.js';
 
 const tags = ['knowledge'];
@@ -71,14 +70,11 @@ export const knowledgeFileRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> 
       const kind = kindOf(request.query.filename);
       const bytes = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
       const text = await fileText(kind, bytes);
-      await checkSize(db, limits, user.id, text.content.length);
-      const document = await createDocument(db, {
-        characterId: character.id,
-        title: request.query.filename,
-        contentType: text.contentType,
-        content: text.content,
-      });
-      background.track(ingestInBackground(knowledge, document, request.log));
+      const document = await teachDocument(
+        { db, knowledge, background, limits },
+        { userId: user.id, characterId: character.id, log: request.log },
+        { title: request.query.filename, ...text },
+      );
       return reply.status(202).send(toDocumentView(document));
     },
   );

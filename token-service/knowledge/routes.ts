@@ -57,14 +57,15 @@ export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = as
     async (request, reply) => {
       const user = requireUser(request);
       const character = await ownCharacter(db, user.id, request.params.characterId);
-      await checkSize(db, limits, user.id, request.body.content.length);
-      const document = await createDocument(db, {
-        characterId: character.id,
-        title: request.body.title,
-        contentType: request.body.content_type,
-        content: request.body.content,
-      });
-      background.track(ingestInBackground(knowledge, document, request.log));
+      const document = await teachDocument(
+        { db, knowledge, background, limits },
+        { userId: user.id, characterId: character.id, log: request.log },
+        {
+          title: request.body.title,
+          contentType: request.body.content_type,
+          content: request.body.content,
+        },
+      );
       return reply.status(202).send(toDocumentView(document));
     },
   );
@@ -132,11 +133,26 @@ export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = as
 };
 
 /**
+ * Stores a document for the caller's character and ingests it after the answer: the JSON
+ * upload and the file upload differ only in how they get the text.
+ */
+export async function teachDocument(
+  { db, knowledge, background, limits }: KnowledgeRoutesOptions,
+  by: { userId: string; characterId: string; log: FastifyBaseLogger },
+  text: { title: string; contentType: KnowledgeDocument['contentType']; content: string },
+): Promise<KnowledgeDocument> {
+  await checkSize(db, limits, by.userId, text.content.length);
+  const document = await createDocument(db, { characterId: by.characterId, ...text });
+  background.track(ingestInBackground(knowledge, document, by.log));
+  return document;
+}
+
+/**
  * Refuses a document longer than the per-document limit, or one that would take the user's
  * characters past the per-user total (checked before storing; two uploads at the same moment
  * may both pass once).
  */
-export async function checkSize(
+async function checkSize(
   db: Executor,
   limits: AppConfig['knowledge'],
   userId: string,
@@ -164,7 +180,7 @@ function notFound(): AppError {
 }
 
 /** The use case marks the document failed itself; here the failure is only logged, once. */
-export async function ingestInBackground(
+async function ingestInBackground(
   knowledge: KnowledgePort,
   document: KnowledgeDocument,
   log: FastifyBaseLogger,

@@ -10,6 +10,20 @@ const run = promisify(execFile);
 
 /** Everything the suite feeds the microphone is mono 16-bit PCM at this rate (LiveKit's room input). */
 export const SAMPLE_RATE = 24_000;
+/** sox's output options for the suite's PCM: mono 16-bit signed at SAMPLE_RATE, on stdout. */
+const RAW_PCM_OUT = [
+  '-r',
+  `${SAMPLE_RATE}`,
+  '-c',
+  '1',
+  '-b',
+  '16',
+  '-e',
+  'signed',
+  '-t',
+  'raw',
+  '-',
+];
 
 /**
  * A synthetic speaker: a Debian speech engine, one of its voices, a speaking rate and a pitch.
@@ -69,20 +83,7 @@ async function synthesize(text: string, speaker: Speaker): Promise<Int16Array> {
 
 /** Converts audio (any format sox reads: a file, or `-t wav -` with `input`) to the suite's PCM. */
 async function toPcm(source: string[], input: Buffer | undefined): Promise<Int16Array> {
-  const args = [
-    ...source,
-    '-r',
-    `${SAMPLE_RATE}`,
-    '-c',
-    '1',
-    '-b',
-    '16',
-    '-e',
-    'signed',
-    '-t',
-    'raw',
-    '-',
-  ];
+  const args = [...source, ...RAW_PCM_OUT];
   const child = execFile('sox', args, { encoding: 'buffer', maxBuffer: 64 << 20 });
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -144,20 +145,7 @@ export function activeLevel(samples: Int16Array): number {
  * (sox). Loud and broadband like the real thing, and no words for speech-to-text to find.
  */
 export async function cough(): Promise<Int16Array> {
-  const args = [
-    '-n',
-    '-r',
-    `${SAMPLE_RATE}`,
-    '-c',
-    '1',
-    '-b',
-    '16',
-    '-e',
-    'signed',
-    '-t',
-    'raw',
-    '-',
-  ];
+  const args = ['-n', ...RAW_PCM_OUT];
   const effects = ['synth', '0.18', 'pinknoise', 'band', '-n', '800', '1200'];
   const shape = ['fade', 'q', '0.01', '0.18', '0.12', 'repeat', '1', 'gain', '-n', '-8'];
   const out = await run('sox', [...args, ...effects, ...shape], {
