@@ -1,4 +1,3 @@
-import type { LLM } from '@livekit/agents-plugin-openai';
 import type OpenAI from 'openai';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -18,7 +17,6 @@ const RETRIEVAL_TIMEOUT_MS = 1_500;
 
 export interface Brain {
   openai: OpenAI;
-  llm: LLM;
   embedder: Embedder;
   retriever: Retriever;
   writer: TranscriptWriter;
@@ -38,14 +36,14 @@ export interface Brain {
 /**
  * Everything a character needs to think, built once per process from the configuration:
  * the provider clients, retrieval, the transcript writer and the text conversation. The
- * voice paths (LiveKit worker, direct WebRTC) take their LLM and retriever from here too.
+ * voice paths (LiveKit worker, direct WebRTC) take the provider client, retriever and writer
+ * from here too, each only what it uses.
  */
 export function createBrain(
   config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag'>,
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
 ): Brain {
   const openai = createOpenAIClient(config);
-  const llm = createLLM(config, openai);
   const configured = deps.embedder !== undefined || openAIConfigured(config);
   const embedder =
     deps.embedder ??
@@ -75,7 +73,6 @@ export function createBrain(
     : { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
   return {
     openai,
-    llm,
     embedder,
     retriever,
     writer,
@@ -92,7 +89,6 @@ export function createBrain(
     },
     async close() {
       await writer.flush();
-      await llm.aclose();
     },
   };
 }

@@ -129,10 +129,16 @@ async function startVoiceSession(
   // The end-of-turn model (TURN_DETECTION=model) runs in the worker's inference process.
   const models = voiceModels(
     deps.config,
-    { brain: deps.brain, vad, inferenceExecutor: ctx.inferenceExecutor },
+    { openai: deps.brain.openai, vad, inferenceExecutor: ctx.inferenceExecutor },
     agent.character,
   );
-  const session = createVoiceSession({ ...deps, models, agent });
+  const session = createVoiceSession({
+    config: deps.config,
+    writer: deps.brain.writer,
+    logger: deps.logger,
+    models,
+    agent,
+  });
   // The session closes when the user leaves the room: the job has nothing more to do.
   session.on(voice.AgentSessionEventTypes.Close, () => ctx.shutdown('conversation ended'));
   await session.start({

@@ -157,12 +157,12 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
   const vad = new SharedVAD(deps.vad);
   const models = voiceModels(
     deps.config,
-    { brain: deps.brain, vad, inferenceExecutor: deps.inferenceExecutor },
+    { openai: deps.brain.openai, vad, inferenceExecutor: deps.inferenceExecutor },
     agent.character,
   );
   const session = createVoiceSession({
     config: deps.config,
-    brain: deps.brain,
+    writer: deps.brain.writer,
     models,
     agent,
     logger,
