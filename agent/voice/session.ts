@@ -149,3 +149,30 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
   apologiseForFailedTurns({ session, chatRoomId: params.agent.chatRoom.id, logger: params.logger });
   return session;
 }
+
+/** What a character's voice session is built from: the process's clients, VAD and writer. */
+export interface CharacterVoiceDeps {
+  config: VoiceConfig;
+  openai: OpenAI;
+  writer: TranscriptWriter;
+  /** The VAD the session's turn detection and STT use. */
+  vad: VAD;
+  /** Runs the end-of-turn model (`TURN_DETECTION=model`). */
+  inferenceExecutor?: ipc.InferenceExecutor;
+  logger: Logger;
+  overrides?: Partial<voice.AgentSessionOptions>;
+}
+
+/**
+ * The character's models and the session that runs them, the same whichever transport
+ * carries the audio; the caller plugs in its IO and owns releasing the models.
+ */
+export function createCharacterVoice(
+  deps: CharacterVoiceDeps,
+  agent: CharacterAgent,
+): { session: voice.AgentSession; models: VoiceModels } {
+  const models = voiceModels(deps.config, deps, agent.character);
+  const { config, writer, logger, overrides } = deps;
+  const session = createVoiceSession({ config, writer, logger, overrides, models, agent });
+  return { session, models };
+}
