@@ -57,27 +57,14 @@ export function createBrain(
     timeoutMs: RETRIEVAL_TIMEOUT_MS,
   });
   const writer = new TranscriptWriter({ db: deps.db, logger: deps.logger });
-  const talking = createConversation({
-    db: deps.db,
-    createLLM: () => createLLM(config, openai),
-    connOptions: llmConnectOptions(config),
-    retriever,
-    writer,
-    logger: deps.logger,
-    historyMessages: config.rag.historyMessages,
-  });
-  const llmConfigured = openAIConfigured(config);
-  // Without an LLM a text turn is refused before anything is stored: no false apology.
-  const conversation: Conversation = llmConfigured
-    ? talking
-    : { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
+  const conversation = textConversation(config, { ...deps, openai, retriever, writer });
   return {
     openai,
     embedder,
     retriever,
     writer,
     conversation,
-    llmConfigured,
+    llmConfigured: openAIConfigured(config),
     embeddingsConfigured: configured,
     providers: providerStatus(config),
     async ingestDocument(document) {
@@ -91,6 +78,31 @@ export function createBrain(
       await writer.flush();
     },
   };
+}
+
+/** The text conversation; without an LLM a turn is refused before anything is stored. */
+function textConversation(
+  config: Pick<Config, 'openai' | 'providers' | 'rag'>,
+  deps: {
+    db: Executor;
+    logger: Logger;
+    openai: OpenAI;
+    retriever: Retriever;
+    writer: TranscriptWriter;
+  },
+): Conversation {
+  const talking = createConversation({
+    db: deps.db,
+    createLLM: () => createLLM(config, deps.openai),
+    connOptions: llmConnectOptions(config),
+    retriever: deps.retriever,
+    writer: deps.writer,
+    logger: deps.logger,
+    historyMessages: config.rag.historyMessages,
+  });
+  // No false apology: the turn fails with the configuration error instead.
+  if (openAIConfigured(config)) return talking;
+  return { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
 }
 
 /** Stands in for embeddings when none are configured; nothing calls it on a normal path. */
