@@ -1,4 +1,3 @@
-import type { LLM } from '@livekit/agents-plugin-openai';
 import type OpenAI from 'openai';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -18,7 +17,6 @@ const RETRIEVAL_TIMEOUT_MS = 1_500;
 
 export interface Brain {
   openai: OpenAI;
-  llm: LLM;
   embedder: Embedder;
   retriever: Retriever;
   writer: TranscriptWriter;
@@ -38,14 +36,14 @@ export interface Brain {
 /**
  * Everything a character needs to think, built once per process from the configuration:
  * the provider clients, retrieval, the transcript writer and the text conversation. The
- * voice paths (LiveKit worker, direct WebRTC) take their LLM and retriever from here too.
+ * voice paths (LiveKit worker, direct WebRTC) take the provider client, retriever and writer
+ * from here too, each only what it uses.
  */
 export function createBrain(
   config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag'>,
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
 ): Brain {
   const openai = createOpenAIClient(config);
-  const llm = createLLM(config, openai);
   const configured = deps.embedder !== undefined || openAIConfigured(config);
   const embedder =
     deps.embedder ??
@@ -59,28 +57,14 @@ export function createBrain(
     timeoutMs: RETRIEVAL_TIMEOUT_MS,
   });
   const writer = new TranscriptWriter({ db: deps.db, logger: deps.logger });
-  const talking = createConversation({
-    db: deps.db,
-    createLLM: () => createLLM(config, openai),
-    connOptions: llmConnectOptions(config),
-    retriever,
-    writer,
-    logger: deps.logger,
-    historyMessages: config.rag.historyMessages,
-  });
-  const llmConfigured = openAIConfigured(config);
-  // Without an LLM a text turn is refused before anything is stored: no false apology.
-  const conversation: Conversation = llmConfigured
-    ? talking
-    : { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
+  const conversation = textConversation(config, { ...deps, openai, retriever, writer });
   return {
     openai,
-    llm,
     embedder,
     retriever,
     writer,
     conversation,
-    llmConfigured,
+    llmConfigured: openAIConfigured(config),
     embeddingsConfigured: configured,
     providers: providerStatus(config),
     async ingestDocument(document) {
@@ -92,9 +76,33 @@ export function createBrain(
     },
     async close() {
       await writer.flush();
-      await llm.aclose();
     },
   };
+}
+
+/** The text conversation; without an LLM a turn is refused before anything is stored. */
+function textConversation(
+  config: Pick<Config, 'openai' | 'providers' | 'rag'>,
+  deps: {
+    db: Executor;
+    logger: Logger;
+    openai: OpenAI;
+    retriever: Retriever;
+    writer: TranscriptWriter;
+  },
+): Conversation {
+  const talking = createConversation({
+    db: deps.db,
+    createLLM: () => createLLM(config, deps.openai),
+    connOptions: llmConnectOptions(config),
+    retriever: deps.retriever,
+    writer: deps.writer,
+    logger: deps.logger,
+    historyMessages: config.rag.historyMessages,
+  });
+  // No false apology: the turn fails with the configuration error instead.
+  if (openAIConfigured(config)) return talking;
+  return { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
 }
 
 /** Stands in for embeddings when none are configured; nothing calls it on a normal path. */

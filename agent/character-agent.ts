@@ -5,6 +5,7 @@ import { getCharacter } from '../db/queries/characters.js';
 import { getChatRoom } from '../db/queries/chat-rooms.js';
 import { recentMessages } from '../db/queries/messages.js';
 import type { Character, ChatRoom, Message } from '../db/schema.js';
+import { openingGreeting } from './conversation/greeting.js';
 import { historyContext } from './conversation/history.js';
 import { characterInstructions } from './conversation/prompt.js';
 import { type Retriever, withKnowledge } from './conversation/retrieval.js';
@@ -45,7 +46,7 @@ export class CharacterAgent extends voice.Agent {
   readonly chatRoom: ChatRoom;
   readonly #retriever: Retriever;
   readonly #vision: VisionSource | undefined;
-  readonly #isNewConversation: boolean;
+  readonly #greeting: string | undefined;
   readonly #turns: TurnGate | undefined;
 
   constructor(params: CharacterAgentParams, options: Partial<voice.AgentOptions<unknown>> = {}) {
@@ -58,13 +59,13 @@ export class CharacterAgent extends voice.Agent {
     this.chatRoom = params.chatRoom;
     this.#retriever = params.retriever;
     this.#vision = params.vision;
-    this.#isNewConversation = params.history.length === 0;
+    this.#greeting = openingGreeting(params.character, params.history);
     this.#turns = params.turns;
   }
 
   /** The greeting to say on entering, only in a conversation that has not started. */
   get pendingGreeting(): string | undefined {
-    return this.#isNewConversation ? (this.character.greeting ?? undefined) : undefined;
+    return this.#greeting;
   }
 
   override async onEnter(): Promise<void> {

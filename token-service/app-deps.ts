@@ -4,6 +4,7 @@
  * these ports, which the real implementations satisfy structurally.
  */
 import type { Retriever } from '../agent/conversation/retrieval.js';
+import type { TextTurnInput, TextTurnResult } from '../agent/conversation/text-turn.js';
 import type { ProviderStatus } from '../agent/providers/status.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -12,23 +13,6 @@ import type { ChatRoom, KnowledgeDocument, Message } from '../db/schema.js';
 import type { LocalIssuer } from './auth/local-issuer.js';
 import type { AccessTokenVerifier } from './auth/verifier.js';
 import type { DirectCallPort } from './rtc/port.js';
-
-/** One typed user message and the character's reply. */
-export interface TextTurnInput {
-  /** A room the caller was already allowed into (the transport checks access). */
-  chatRoom: ChatRoom;
-  text: string;
-  /** Idempotency key: the same key again stores nothing new. */
-  clientId?: string;
-  modality?: 'text';
-  /** Receives the reply as it streams. */
-  onDelta?: (text: string) => void;
-}
-
-export interface TextTurnResult {
-  userMessage: Message;
-  aiMessage: Message;
-}
 
 /** The conversation use case (`agent/conversation/text-turn.ts`). */
 export interface ConversationPort {

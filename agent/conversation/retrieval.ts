@@ -1,9 +1,12 @@
 import { llm } from '@livekit/agents';
-import { sql } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
-import { findSimilarChunks, type SimilarChunk } from '../../db/queries/knowledge.js';
-import { knowledgeChunks } from '../../db/schema.js';
+import {
+  characterHasKnowledge,
+  findSimilarChunks,
+  type SimilarChunk,
+} from '../../db/queries/knowledge.js';
 import type { Embedder } from '../knowledge/embedder.js';
 import { knowledgeBlock } from './prompt.js';
 
@@ -28,24 +31,25 @@ export interface Retriever {
  * reply. A stale "yes" only costs a search that finds nothing.
  */
 const KNOWLEDGE_CACHE_MS = 30_000;
+/** Characters whose answer is kept (least recently used dropped first): memory stays bounded. */
+const KNOWLEDGE_CACHE_CHARACTERS = 10_000;
 
 /**
  * Retrieval for conversation turns. Characters without documents skip the embedding call
  * entirely; a slow provider cannot hold a turn past `timeoutMs`.
  */
 export function createRetriever(deps: RetrieverDeps): Retriever {
-  const known = new Map<string, { has: boolean; until: number }>();
+  const known = new LRUCache<string, boolean>({
+    max: KNOWLEDGE_CACHE_CHARACTERS,
+    ttl: KNOWLEDGE_CACHE_MS,
+  });
 
   async function hasKnowledge(characterId: string): Promise<boolean> {
     const cached = known.get(characterId);
-    if (cached !== undefined && cached.until > Date.now()) return cached.has;
-    const rows = await deps.db
-      .select({ one: sql<number>`1` })
-      .from(knowledgeChunks)
-      .where(sql`${knowledgeChunks.characterId} = ${characterId}`)
-      .limit(1);
-    known.set(characterId, { has: rows.length > 0, until: Date.now() + KNOWLEDGE_CACHE_MS });
-    return rows.length > 0;
+    if (cached !== undefined) return cached;
+    const has = await characterHasKnowledge(deps.db, characterId);
+    known.set(characterId, has);
+    return has;
   }
 
   async function search(characterId: string, query: string): Promise<SimilarChunk[]> {

@@ -6,7 +6,8 @@ import type { AppendResult } from '../../db/queries/messages.js';
 import { findMessageByClientId, recentMessages } from '../../db/queries/messages.js';
 import type { ChatRoom, Message } from '../../db/schema.js';
 import { CharacterCache } from './character-cache.js';
-import { clientKey, GREETING_KEY, replyKey } from './message-keys.js';
+import { greetingEntry, openingGreeting } from './greeting.js';
+import { clientKey, replyKey } from './message-keys.js';
 import {
   generateReply,
   llmRequestId,
@@ -160,14 +161,9 @@ export function createConversation(deps: ConversationDeps) {
     const character = await characters.get(chatRoom.characterId);
     const recent = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
     rooms.remember(chatRoom.id, recent);
-    if (!character.greeting || recent.length > 0) return undefined;
-    const result = await deps.writer.write({
-      chatRoomId: chatRoom.id,
-      sender: 'character',
-      text: character.greeting,
-      modality: 'text',
-      clientId: GREETING_KEY,
-    });
+    const greeting = openingGreeting(character, recent);
+    if (greeting === undefined) return undefined;
+    const result = await deps.writer.write(greetingEntry(chatRoom.id, greeting, 'text'));
     if (!result.created) return undefined;
     rooms.append(result.message);
     return result.message;

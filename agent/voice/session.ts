@@ -7,10 +7,11 @@ import {
   type VAD,
   voice,
 } from '@livekit/agents';
+import type OpenAI from 'openai';
 import { type Config, TURN_DEFAULTS } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import type { Brain } from '../brain.js';
 import type { CharacterAgent } from '../character-agent.js';
+import type { TranscriptWriter } from '../conversation/transcript-writer.js';
 import { attachVoiceConversation } from '../conversation/voice-session.js';
 import { cartesiaConfigured, createCartesiaTTS } from '../providers/cartesia.js';
 import { FliteTTS } from '../providers/local/flite-tts.js';
@@ -95,21 +96,22 @@ export function turnHandling(
  */
 export function voiceModels(
   config: VoiceConfig,
-  deps: { brain: Brain; vad: VAD; inferenceExecutor?: ipc.InferenceExecutor },
+  deps: { openai: OpenAI; vad: VAD; inferenceExecutor?: ipc.InferenceExecutor },
   character: { voiceId: string | null; language: string },
 ): VoiceModels {
   const stt = openAIConfigured(config)
-    ? createSTT(config, deps.brain.openai, character.language)
+    ? createSTT(config, deps.openai, character.language)
     : new PocketsphinxSTT();
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
-  const llm = openAIConfigured(config) ? createLLM(config, deps.brain.openai) : undefined;
+  const llm = openAIConfigured(config) ? createLLM(config, deps.openai) : undefined;
   if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
   return { vad: deps.vad, stt, llm, tts, turnDetector: createTurnDetector(deps.inferenceExecutor) };
 }
 
 export interface VoiceSessionParams {
   config: VoiceConfig;
-  brain: Brain;
+  /** Stores what was said and played. */
+  writer: TranscriptWriter;
   models: VoiceModels;
   agent: CharacterAgent;
   logger: Logger;
@@ -145,10 +147,37 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
   });
   attachVoiceConversation({
     session,
-    writer: params.brain.writer,
+    writer: params.writer,
     chatRoomId: params.agent.chatRoom.id,
     greeting: params.agent.pendingGreeting,
   });
   apologiseForFailedTurns({ session, chatRoomId: params.agent.chatRoom.id, logger: params.logger });
   return session;
+}
+
+/** What a character's voice session is built from: the process's clients, VAD and writer. */
+export interface CharacterVoiceDeps {
+  config: VoiceConfig;
+  openai: OpenAI;
+  writer: TranscriptWriter;
+  /** The VAD the session's turn detection and STT use. */
+  vad: VAD;
+  /** Runs the end-of-turn model (`TURN_DETECTION=model`). */
+  inferenceExecutor?: ipc.InferenceExecutor;
+  logger: Logger;
+  overrides?: Partial<voice.AgentSessionOptions>;
+}
+
+/**
+ * The character's models and the session that runs them, the same whichever transport
+ * carries the audio; the caller plugs in its IO and owns releasing the models.
+ */
+export function createCharacterVoice(
+  deps: CharacterVoiceDeps,
+  agent: CharacterAgent,
+): { session: voice.AgentSession; models: VoiceModels } {
+  const models = voiceModels(deps.config, deps, agent.character);
+  const { config, writer, logger, overrides } = deps;
+  const session = createVoiceSession({ config, writer, logger, overrides, models, agent });
+  return { session, models };
 }

@@ -117,6 +117,16 @@ export async function knowledgeCharsOfOwner(db: Executor, ownerId: string): Prom
   return row?.chars ?? 0;
 }
 
+/** Whether the character has any knowledge chunk: one indexed row read, no embedding. */
+export async function characterHasKnowledge(db: Executor, characterId: string): Promise<boolean> {
+  const rows = await db
+    .select({ one: sql<number>`1` })
+    .from(knowledgeChunks)
+    .where(sql`${knowledgeChunks.characterId} = ${characterId}`)
+    .limit(1);
+  return rows.length > 0;
+}
+
 /** Rows per INSERT: large enough to amortise round trips, small enough for parameter limits. */
 export const CHUNK_BATCH_SIZE = 200;
 

@@ -176,7 +176,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
     const inferenceExecutor = new InProcessInferenceExecutor();
     let models = voiceModels(
       config,
-      { brain: test.brain, vad, inferenceExecutor },
+      { openai: test.brain.openai, vad, inferenceExecutor },
       agent.character,
     );
     if (options.stt?.kind === 'pocketsphinx') {
@@ -191,7 +191,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
         : {
             session: createVoiceSession({
               config,
-              brain: test.brain,
+              writer: test.brain.writer,
               models,
               agent,
               logger: createLogger({ level: 'silent' }),

@@ -78,7 +78,6 @@ export const chatRoutes: FastifyPluginAsyncZod<ChatRoutesOptions> = async (
       const { userMessage, aiMessage } = await conversation.runTextTurn({
         chatRoom,
         text: body.message,
-        modality: 'text',
         ...(body.client_id === undefined ? {} : { clientId: body.client_id }),
       });
       return {

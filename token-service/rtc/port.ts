@@ -1,13 +1,5 @@
+import type { StartedCall } from '../../agent/transports/webrtc/registry.js';
 import type { AppError } from '../../core/errors.js';
-
-/** A started direct call: where the browser's answer comes from and which room it talks in. */
-export interface StartedDirectCall {
-  id: string;
-  answerSdp: string;
-  chatRoomId: number;
-  /** Settles when the call is over. */
-  ended: Promise<unknown>;
-}
 
 /**
  * The direct WebRTC calls of this process (`agent/transports/webrtc/registry.ts` `DirectSessions`
@@ -21,7 +13,7 @@ export interface DirectCallPort {
     offerSdp: string;
     /** Asked before each reply to a user turn; a refusal skips the reply and tells the page. */
     allowTurn?: () => AppError | undefined;
-  }): Promise<StartedDirectCall>;
+  }): Promise<StartedCall>;
   /** Hangs up; `SESSION.NOT_FOUND` for an unknown id, `SESSION.FORBIDDEN` for someone else's. */
   end(id: string, userId: string): Promise<void>;
   /** Hangs up for the server's `reason`, telling the caller; nothing if the call is over. */

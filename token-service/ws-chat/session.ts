@@ -172,7 +172,6 @@ class ChatSocketSession {
       chatRoom,
       text: frame.text,
       clientId,
-      modality: 'text',
       onDelta: deltas.push,
     });
     try {

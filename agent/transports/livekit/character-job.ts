@@ -10,7 +10,7 @@ import { talkRoom } from '../../../token-service/chat-rooms/room-access.js';
 import { type Brain, createBrain } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import { LatestFrameVision } from '../../vision/latest-frame.js';
-import { createVoiceSession, voiceModels } from '../../voice/session.js';
+import { createCharacterVoice } from '../../voice/session.js';
 import { checkDispatch } from './dispatch.js';
 import { jobDatabasePoolSize, requireDatabaseUrl } from './options.js';
 import { followParticipantCamera } from './room-camera.js';
@@ -128,12 +128,17 @@ async function startVoiceSession(
   const vad = ctx.proc.userData.vad;
   if (vad === undefined) throw new AppError('INTERNAL', 'The job process was not prewarmed');
   // The end-of-turn model (TURN_DETECTION=model) runs in the worker's inference process.
-  const models = voiceModels(
-    deps.config,
-    { brain: deps.brain, vad, inferenceExecutor: ctx.inferenceExecutor },
-    agent.character,
+  const { session } = createCharacterVoice(
+    {
+      config: deps.config,
+      openai: deps.brain.openai,
+      writer: deps.brain.writer,
+      vad,
+      inferenceExecutor: ctx.inferenceExecutor,
+      logger: deps.logger,
+    },
+    agent,
   );
-  const session = createVoiceSession({ ...deps, models, agent });
   // The session closes when the user leaves the room: the job has nothing more to do.
   session.on(voice.AgentSessionEventTypes.Close, () => ctx.shutdown('conversation ended'));
   await session.start({

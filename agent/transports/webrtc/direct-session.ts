@@ -6,12 +6,7 @@ import type { Logger } from '../../../core/logger.js';
 import type { Executor } from '../../../db/client.js';
 import type { Brain } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
-import {
-  createVoiceSession,
-  type VoiceConfig,
-  type VoiceModels,
-  voiceModels,
-} from '../../voice/session.js';
+import { createCharacterVoice, type VoiceConfig, type VoiceModels } from '../../voice/session.js';
 import { WebRtcAudioInput } from './audio-input.js';
 import { WebRtcAudioOutput } from './audio-output.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
@@ -155,19 +150,18 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
   if (camera !== undefined) vision.follow(camera);
   // One VAD inference stream per call, shared by turn detection and the STT's utterances.
   const vad = new SharedVAD(deps.vad);
-  const models = voiceModels(
-    deps.config,
-    { brain: deps.brain, vad, inferenceExecutor: deps.inferenceExecutor },
-    agent.character,
-  );
-  const session = createVoiceSession({
-    config: deps.config,
-    brain: deps.brain,
-    models,
+  const { session, models } = createCharacterVoice(
+    {
+      config: deps.config,
+      openai: deps.brain.openai,
+      writer: deps.brain.writer,
+      vad,
+      inferenceExecutor: deps.inferenceExecutor,
+      logger,
+      overrides: { ...deps.sessionOverrides },
+    },
     agent,
-    logger,
-    overrides: { ...deps.sessionOverrides },
-  });
+  );
   session.input.audio = input;
   session.output.audio = output;
   session.output.transcription = new CaptionOutput(send);
