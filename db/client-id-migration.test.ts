@@ -1,14 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientKey, GREETING_KEY, replyKey } from '../agent/conversation/message-keys.js';
-import { makeConversation } from '../tests/helpers/fixtures.js';
 import type { Database } from './client.js';
 import { appendMessage } from './queries/messages.js';
 import * as schema from './schema.js';
@@ -39,7 +39,7 @@ afterAll(async () => {
 
 describe('migration 0002 (client id namespaces)', () => {
   it('moves typed user ids into the client namespace and replies under reply:, leaving the rest', async () => {
-    const { room } = await makeConversation(db);
+    const room = await roomAsBefore0002();
     const old = [
       { sender: 'character', modality: 'text', clientId: 'greeting' },
       { sender: 'user', modality: 'text', clientId: 'abc' },
@@ -79,3 +79,25 @@ describe('migration 0002 (client id namespaces)', () => {
     expect(retried).toMatchObject({ created: false, message: { text: 'abc' } });
   });
 });
+
+/**
+ * A user, a character and their room written in SQL against the schema as it was then: the
+ * drizzle schema has columns that later migrations add (a character's description, say).
+ */
+async function roomAsBefore0002(): Promise<{ id: number }> {
+  const userId = randomUUID();
+  const characterId = randomUUID();
+  await db.execute(
+    sql`insert into user_profiles (id, display_name, account_name) values (${userId}, 'Ada', ${`ada-${userId}`})`,
+  );
+  await db.execute(
+    sql`insert into characters (id, owner_id, name, instructions) values (${characterId}, ${userId}, 'Sage', 'Be kind.')`,
+  );
+  const result = await db.execute(
+    sql`insert into chat_rooms (user_id, character_id) values (${userId}, ${characterId}) returning id`,
+  );
+  const rows = (result as unknown as { rows: { id: number }[] }).rows;
+  const id = rows[0]?.id;
+  if (id === undefined) throw new Error('no chat room was created');
+  return { id };
+}
