@@ -89,10 +89,7 @@ describe.runIf(enabled)(
 
     afterAll(async () => {
       for (const room of rooms) await room.disconnect().catch(() => undefined);
-      if (worker !== undefined && worker.child.exitCode === null) {
-        worker.child.kill('SIGKILL');
-        await worker.exited();
-      }
+      await worker?.kill();
       await server?.close();
       await openai?.close();
       await cartesia?.close();

@@ -50,12 +50,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const worker of started) {
-    if (worker.child.exitCode === null && worker.child.signalCode === null) {
-      worker.child.kill('SIGKILL');
-      await worker.exited();
-    }
-  }
+  for (const worker of started) await worker.kill();
   await server?.close();
   await wire?.stop();
   await rm(dataDir, { recursive: true, force: true });

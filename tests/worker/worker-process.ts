@@ -20,6 +20,8 @@ export interface WorkerProcess {
   waitUntil<T>(probe: () => T | undefined, what: string, timeoutMs?: number): Promise<T>;
   /** Resolves with the exit code once the process has exited. */
   exited(): Promise<number | null>;
+  /** Ends the worker at once (SIGKILL) if it still runs, and waits until it has exited. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -93,6 +95,10 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
     logs,
     otherOutput,
     exited: () => exit,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exit;
+    },
     waitUntil,
     waitForLog: (match, what, timeoutMs) => waitUntil(() => logs.find(match), what, timeoutMs),
   };

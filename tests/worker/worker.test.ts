@@ -76,10 +76,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (worker !== undefined && worker.child.exitCode === null) {
-    worker.child.kill('SIGKILL');
-    await worker.exited();
-  }
+  await worker?.kill();
   await server?.close();
   await database?.close();
   await wire?.stop();
