@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../../../core/logger.js';
 import { type DatabaseHandle, type Executor, openDatabase } from '../../../db/client.js';
 import { AccessWatch } from '../../../token-service/chat-rooms/access-watch.js';
 import { talkRoom } from '../../../token-service/chat-rooms/room-access.js';
-import { type Brain, createBrain } from '../../brain.js';
+import { type CharacterServices, createCharacterServices } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import type { Retriever } from '../../conversation/retrieval.js';
 import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
@@ -30,7 +30,7 @@ interface Conversation {
 }
 
 interface JobHoldings {
-  brain: Brain;
+  services: CharacterServices;
   database: DatabaseHandle;
   vision: LatestFrameVision;
   access: AccessWatch;
@@ -60,8 +60,8 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
   try {
     const dispatch = parseDispatchMetadata(ctx.job.metadata);
     const held = await openJob(ctx, config, logger);
-    const { brain, database, vision } = held;
-    const lookup = { config, retriever: brain.retriever, db: database.db, vision };
+    const { services, database, vision } = held;
+    const lookup = { config, retriever: services.retriever, db: database.db, vision };
     const conversation = await resolveConversation(ctx, lookup, dispatch);
     logger.info(
       {
@@ -79,7 +79,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     });
     followParticipantCamera(ctx.room, dispatch.userId, vision);
     await ctx.connect();
-    const { openai, writer } = brain;
+    const { openai, writer } = services;
     await startVoiceSession(ctx, { config, openai, writer, logger }, conversation);
   } catch (error) {
     logFailure(logger, error);
@@ -87,7 +87,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
   }
 }
 
-/** What one job holds until it shuts down: the database, the brain, the camera, the access watch. */
+/** What one job holds until it shuts down: the database, the services, the camera, the access watch. */
 async function openJob(
   ctx: JobContext<WorkerProcessData>,
   config: Config,
@@ -100,7 +100,7 @@ async function openJob(
     applicationName: 'parley-job',
   });
   const held: JobHoldings = {
-    brain: createBrain(config, { db: database.db, logger }),
+    services: createCharacterServices(config, { db: database.db, logger }),
     database,
     vision: new LatestFrameVision(logger),
     access: new AccessWatch({ db: database.db, logger }),
@@ -166,7 +166,7 @@ async function release(held: JobHoldings): Promise<void> {
   held.vision.stop();
   held.access.close();
   try {
-    await held.brain.close();
+    await held.services.writer.flush();
   } finally {
     await held.database.close();
   }
