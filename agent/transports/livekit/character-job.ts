@@ -1,13 +1,13 @@
 import type { JobContext, VAD } from '@livekit/agents';
 import { voice } from '@livekit/agents';
 import type OpenAI from 'openai';
+import { AccessWatch } from '../../../core/access/access-watch.js';
+import { talkRoom } from '../../../core/access/room-access.js';
 import { type Config, loadConfig } from '../../../core/config.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import { type Dispatch, parseDispatchMetadata } from '../../../core/livekit-dispatch.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import { type DatabaseHandle, type Executor, openDatabase } from '../../../db/client.js';
-import { AccessWatch } from '../../../token-service/chat-rooms/access-watch.js';
-import { talkRoom } from '../../../token-service/chat-rooms/room-access.js';
 import { type CharacterServices, createCharacterServices } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import type { Retriever } from '../../conversation/retrieval.js';
