@@ -1,9 +1,15 @@
 import { inference, type VAD, voice } from '@livekit/agents';
 import type { Brain } from '../../agent/brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../agent/character-agent.js';
+import type { TranscriptWriter } from '../../agent/conversation/transcript-writer.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
-import { createVoiceSession, type VoiceModels, voiceModels } from '../../agent/voice/session.js';
+import {
+  createVoiceSession,
+  storeTranscript,
+  type VoiceModels,
+  voiceModels,
+} from '../../agent/voice/session.js';
 import { InProcessInferenceExecutor } from '../../agent/voice/turn-detection.js';
 import { createVoiceVad } from '../../agent/voice/vad.js';
 import { type Config, loadConfig } from '../../core/config.js';
@@ -189,14 +195,17 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       options.variant === 'bare'
         ? bareSession(models, agent)
         : {
-            session: createVoiceSession({
-              config,
-              writer: test.brain.writer,
-              models,
+            session: storedSession(
+              createVoiceSession({
+                config,
+                models,
+                agent,
+                logger: createLogger({ level: 'silent' }),
+                ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+              }),
+              test.brain.writer,
               agent,
-              logger: createLogger({ level: 'silent' }),
-              ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
-            }),
+            ),
             agent,
           };
     const timeline = new SessionTimeline(session);
@@ -317,4 +326,14 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The session, its transcript stored as the product stores it. */
+function storedSession(
+  session: voice.AgentSession,
+  writer: TranscriptWriter,
+  agent: CharacterAgent,
+): voice.AgentSession {
+  storeTranscript(session, writer, agent);
+  return session;
 }
