@@ -107,6 +107,8 @@ export async function* streamReply(
   });
   const close = () => stream.close();
   signal?.addEventListener('abort', close);
+  // Abandoned while the knowledge was fetched: the request goes no further.
+  if (signal?.aborted) close();
   try {
     for await (const chunk of stream) {
       const piece = chunk.delta?.content;
