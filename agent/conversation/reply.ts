@@ -89,9 +89,7 @@ export async function* streamReply(
   request: Omit<ReplyRequest, 'onDelta'>,
   signal?: AbortSignal,
 ): AsyncGenerator<string, Streamed, undefined> {
-  const { character } = request;
-  const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
-  const augmented = await withKnowledge(deps.retriever, character.id, chatCtx);
+  const augmented = await turnContext(deps, request);
   const started = performance.now();
   const streamed: Streamed = { text: '', ttftMs: undefined, failure: undefined };
   // The agents LLM stream ends quietly on failure and reports it as an event on its LLM.
@@ -125,6 +123,16 @@ export async function* streamReply(
     stream.close();
   }
   return streamed;
+}
+
+/** What the LLM is asked with: the character's text persona, the history, its knowledge. */
+function turnContext(
+  deps: ReplyDeps,
+  request: Pick<ReplyRequest, 'character' | 'history'>,
+): Promise<llm.ChatContext> {
+  const { character } = request;
+  const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
+  return withKnowledge(deps.retriever, character.id, chatCtx);
 }
 
 /** The reply as kept: what was streamed, or an apology when the LLM failed before a word. */
