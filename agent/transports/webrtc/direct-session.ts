@@ -8,11 +8,11 @@ import type { Brain } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import { createCharacterVoice, type VoiceConfig, type VoiceModels } from '../../voice/session.js';
 import { WebRtcAudioInput } from './audio-input.js';
-import { WebRtcAudioOutput } from './audio-output.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
 import { answerOffer, type CloseReason, type PeerOptions, type PeerSession } from './peer.js';
 import { SharedVAD } from './shared-vad.js';
+import { createSpeechOutput } from './speech-output.js';
 import { WebRtcVideoInput } from './video-input.js';
 import { CameraVision } from './vision.js';
 
@@ -144,7 +144,8 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
 } {
   const send = (message: ServerMessage) => void peer.data.send(message);
   const input = new WebRtcAudioInput({ track: peer.remoteAudio });
-  const output = new WebRtcAudioOutput({ sink: peer.audioSender });
+  // Captions and the stored text of a cut reply follow what was played (see speech-output).
+  const output = createSpeechOutput(peer.audioSender, new CaptionOutput(send));
   const camera =
     peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
   if (camera !== undefined) vision.follow(camera);
@@ -163,8 +164,8 @@ function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
     agent,
   );
   session.input.audio = input;
-  session.output.audio = output;
-  session.output.transcription = new CaptionOutput(send);
+  session.output.audio = output.audio;
+  session.output.transcription = output.transcription;
   const stopEvents = sendSessionEvents(session, send);
   send({ type: 'state', state: 'initializing' });
   // The session may end itself (an unrecoverable error): hang up the call with it.
