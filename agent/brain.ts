@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { Executor } from '../db/client.js';
 import type { KnowledgeDocument } from '../db/schema.js';
 import { createRetriever, type Retriever } from './conversation/retrieval.js';
-import { type Conversation, createConversation } from './conversation/text-turn.js';
+import { type Conversation, TextConversation } from './conversation/text-turn.js';
 import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
@@ -91,7 +91,7 @@ function textConversation(
     writer: TranscriptWriter;
   },
 ): Conversation {
-  const talking = createConversation({
+  const talking = new TextConversation({
     db: deps.db,
     createLLM: () => createLLM(config, deps.openai),
     connOptions: llmConnectOptions(config),
@@ -102,7 +102,10 @@ function textConversation(
   });
   // No false apology: the turn fails with the configuration error instead.
   if (openAIConfigured(config)) return talking;
-  return { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
+  return {
+    runTextTurn: () => Promise.reject(llmNotConfigured()),
+    greet: (chatRoom) => talking.greet(chatRoom),
+  };
 }
 
 /** Stands in for embeddings when none are configured; nothing calls it on a normal path. */

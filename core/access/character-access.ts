@@ -1,7 +1,7 @@
-import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import { canSeeCharacter, getCharacter } from '../../db/queries/characters.js';
 import type { Character } from '../../db/schema.js';
+import { AppError } from '../errors.js';
 
 /**
  * A character the user may talk to. Someone else's private character is reported exactly like
