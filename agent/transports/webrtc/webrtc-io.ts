@@ -1,9 +1,9 @@
 import { voice } from '@livekit/agents';
 import { WebRtcAudioInput } from './audio-input.js';
-import { WebRtcAudioOutput } from './audio-output.js';
 import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
 import type { PeerSession } from './peer.js';
+import { createSpeechOutput, type SpeechOutput } from './speech-output.js';
 import { WebRtcVideoInput } from './video-input.js';
 import type { CameraVision } from './vision.js';
 
@@ -17,7 +17,7 @@ import type { CameraVision } from './vision.js';
 export class WebRtcIO {
   readonly #peer: PeerSession;
   readonly #vision: CameraVision;
-  #attached: { input: WebRtcAudioInput; output: WebRtcAudioOutput; camera?: WebRtcVideoInput };
+  #attached: { input: WebRtcAudioInput; output: SpeechOutput; camera?: WebRtcVideoInput };
   #stopEvents: () => void = () => {};
 
   constructor(peer: PeerSession, vision: CameraVision) {
@@ -25,7 +25,8 @@ export class WebRtcIO {
     this.#vision = vision;
     this.#attached = {
       input: new WebRtcAudioInput({ track: peer.remoteAudio }),
-      output: new WebRtcAudioOutput({ sink: peer.audioSender }),
+      // Captions and the stored text of a cut reply follow what was played (speech-output.ts).
+      output: createSpeechOutput(peer.audioSender, new CaptionOutput(this.send)),
     };
   }
 
@@ -42,8 +43,8 @@ export class WebRtcIO {
       this.#vision.follow(camera);
     }
     session.input.audio = input;
-    session.output.audio = output;
-    session.output.transcription = new CaptionOutput(this.send);
+    session.output.audio = output.audio;
+    session.output.transcription = output.transcription;
     this.#stopEvents = sendSessionEvents(session, this.send);
     this.send({ type: 'state', state: 'initializing' });
     session.once(voice.AgentSessionEventTypes.Close, () => void this.#peer.close());
