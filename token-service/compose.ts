@@ -38,7 +38,9 @@ export async function composeParley(
   const embedding = pendingDocumentEmbedding(brain, database, logger);
   const calls = await startDirectCalls(config, {
     db: database.db,
-    brain,
+    openai: brain.openai,
+    retriever: brain.retriever,
+    writer: brain.writer,
     logger,
     ...(deps.peer === undefined ? {} : { peer: deps.peer }),
   });

@@ -1,14 +1,17 @@
 import type { JobContext, VAD } from '@livekit/agents';
 import { voice } from '@livekit/agents';
+import type OpenAI from 'openai';
 import { AccessWatch } from '../../../core/access/access-watch.js';
 import { talkRoom } from '../../../core/access/room-access.js';
 import { type Config, loadConfig } from '../../../core/config.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import { type Dispatch, parseDispatchMetadata } from '../../../core/livekit-dispatch.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
-import { type DatabaseHandle, openDatabase } from '../../../db/client.js';
-import { type Brain, createBrain } from '../../brain.js';
+import { type DatabaseHandle, type Executor, openDatabase } from '../../../db/client.js';
+import { type CharacterServices, createCharacterServices } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
+import type { Retriever } from '../../conversation/retrieval.js';
+import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
 import { LatestFrameVision } from '../../vision/latest-frame.js';
 import { createCharacterVoice } from '../../voice/session.js';
 import { checkDispatch } from './dispatch.js';
@@ -24,6 +27,13 @@ export interface WorkerProcessData {
 interface Conversation {
   dispatch: Dispatch;
   agent: CharacterAgent;
+}
+
+interface JobHoldings {
+  services: CharacterServices;
+  database: DatabaseHandle;
+  vision: LatestFrameVision;
+  access: AccessWatch;
 }
 
 /** Errors that mean "this dispatch names no conversation this agent may hold". */
@@ -49,22 +59,10 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
   });
   try {
     const dispatch = parseDispatchMetadata(ctx.job.metadata);
-    const database = await openDatabase({
-      url: requireDatabaseUrl(config),
-      dataDir: config.dataDir,
-      poolSize: jobDatabasePoolSize(config),
-      applicationName: 'parley-job',
-    });
-    const brain = createBrain(config, { db: database.db, logger });
-    const vision = new LatestFrameVision(logger);
-    const access = new AccessWatch({ db: database.db, logger });
-    ctx.addShutdownCallback(() => release({ brain, database, vision, access }));
-
-    const conversation = await resolveConversation(
-      ctx,
-      { config, brain, database, vision },
-      dispatch,
-    );
+    const held = await openJob(ctx, config, logger);
+    const { services, database, vision } = held;
+    const lookup = { config, retriever: services.retriever, db: database.db, vision };
+    const conversation = await resolveConversation(ctx, lookup, dispatch);
     logger.info(
       {
         chatRoomId: dispatch.chatRoomId,
@@ -75,17 +73,40 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     );
     // A room token cannot be taken back, but the conversation can end: when the user may no
     // longer talk in the room (the character was made private), the job stops.
-    access.watch(dispatch, (refusal) => {
+    held.access.watch(dispatch, (refusal) => {
       logger.info({ code: refusal.code }, 'access withdrawn; ending the conversation');
       ctx.shutdown(refusal.code);
     });
     followParticipantCamera(ctx.room, dispatch.userId, vision);
     await ctx.connect();
-    await startVoiceSession(ctx, { config, brain, logger }, conversation);
+    const { openai, writer } = services;
+    await startVoiceSession(ctx, { config, openai, writer, logger }, conversation);
   } catch (error) {
     logFailure(logger, error);
     ctx.shutdown(isAppError(error) ? error.code : 'job failed');
   }
+}
+
+/** What one job holds until it shuts down: the database, the services, the camera, the access watch. */
+async function openJob(
+  ctx: JobContext<WorkerProcessData>,
+  config: Config,
+  logger: Logger,
+): Promise<JobHoldings> {
+  const database = await openDatabase({
+    url: requireDatabaseUrl(config),
+    dataDir: config.dataDir,
+    poolSize: jobDatabasePoolSize(config),
+    applicationName: 'parley-job',
+  });
+  const held: JobHoldings = {
+    services: createCharacterServices(config, { db: database.db, logger }),
+    database,
+    vision: new LatestFrameVision(logger),
+    access: new AccessWatch({ db: database.db, logger }),
+  };
+  ctx.addShutdownCallback(() => release(held));
+  return held;
 }
 
 /** How many stored messages the conversation resumes with. */
@@ -97,15 +118,11 @@ function pastMessages(agent: CharacterAgent): number {
 
 async function resolveConversation(
   ctx: JobContext<WorkerProcessData>,
-  deps: { config: Config; brain: Brain; database: DatabaseHandle; vision: LatestFrameVision },
+  deps: { config: Config; retriever: Retriever; db: Executor; vision: LatestFrameVision },
   dispatch: Dispatch,
 ): Promise<Conversation> {
   const agent = await loadCharacterAgent(
-    {
-      db: deps.database.db,
-      retriever: deps.brain.retriever,
-      historyMessages: deps.config.rag.historyMessages,
-    },
+    { db: deps.db, retriever: deps.retriever, historyMessages: deps.config.rag.historyMessages },
     dispatch.chatRoomId,
     { vision: deps.vision },
   );
@@ -116,27 +133,20 @@ async function resolveConversation(
   });
   // The same access rule as every way in: a token issued before a character was made private
   // still reaches LiveKit, but no agent answers it.
-  await talkRoom(deps.database.db, dispatch.userId, dispatch.chatRoomId);
+  await talkRoom(deps.db, dispatch.userId, dispatch.chatRoomId);
   return { dispatch, agent };
 }
 
 async function startVoiceSession(
   ctx: JobContext<WorkerProcessData>,
-  deps: { config: Config; brain: Brain; logger: Logger },
+  deps: { config: Config; openai: OpenAI; writer: TranscriptWriter; logger: Logger },
   { dispatch, agent }: Conversation,
 ): Promise<void> {
   const vad = ctx.proc.userData.vad;
   if (vad === undefined) throw new AppError('INTERNAL', 'The job process was not prewarmed');
   // The end-of-turn model (TURN_DETECTION=model) runs in the worker's inference process.
   const { session } = createCharacterVoice(
-    {
-      config: deps.config,
-      openai: deps.brain.openai,
-      writer: deps.brain.writer,
-      vad,
-      inferenceExecutor: ctx.inferenceExecutor,
-      logger: deps.logger,
-    },
+    { ...deps, vad, inferenceExecutor: ctx.inferenceExecutor },
     agent,
   );
   // The session closes when the user leaves the room: the job has nothing more to do.
@@ -152,16 +162,11 @@ async function startVoiceSession(
 }
 
 /** Stores what the transcript writer still holds, then lets go of the database. */
-async function release(held: {
-  brain: Brain;
-  database: DatabaseHandle;
-  vision: LatestFrameVision;
-  access: AccessWatch;
-}): Promise<void> {
+async function release(held: JobHoldings): Promise<void> {
   held.vision.stop();
   held.access.close();
   try {
-    await held.brain.close();
+    await held.services.writer.flush();
   } finally {
     await held.database.close();
   }
