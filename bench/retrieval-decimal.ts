@@ -6,10 +6,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import {
-  DISTANCE_OPERATOR_COST,
-  defaultEfSearch,
+  productSearchSettings,
   type SimilarChunk,
   type SimilarChunkQuery,
+  withSearchSettings,
 } from '../db/queries/knowledge.js';
 import { knowledgeChunks } from '../db/schema.js';
 
@@ -19,15 +19,9 @@ export async function findWithDecimalLiteral(
   query: SimilarChunkQuery,
 ): Promise<SimilarChunk[]> {
   const literal = `[${query.embedding.join(',')}]`;
-  const efSearch = String(query.efSearch ?? defaultEfSearch(query.limit));
-  const operatorCost = String(query.operatorCost ?? DISTANCE_OPERATOR_COST);
-  const rows = await db.transaction(async (tx) => {
-    await tx.execute(
-      sql`select set_config('hnsw.iterative_scan', 'strict_order', true),
-                 set_config('hnsw.ef_search', ${efSearch}, true),
-                 set_config('cpu_operator_cost', ${operatorCost}, true)`,
-    );
-    return tx
+  const settings = productSearchSettings(query.limit);
+  const rows = await withSearchSettings(db, settings, (tx) =>
+    tx
       .select({
         id: knowledgeChunks.id,
         documentId: knowledgeChunks.documentId,
@@ -39,7 +33,7 @@ export async function findWithDecimalLiteral(
       .from(knowledgeChunks)
       .where(eq(knowledgeChunks.characterId, query.characterId))
       .orderBy(sql`distance`)
-      .limit(query.limit);
-  });
+      .limit(query.limit),
+  );
   return rows.map(({ distance, ...row }) => ({ ...row, similarity: 1 - distance }));
 }

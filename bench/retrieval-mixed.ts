@@ -17,7 +17,6 @@ import {
   createDocument,
   DISTANCE_OPERATOR_COST,
   defaultEfSearch,
-  findSimilarChunks,
   refreshChunkStatistics,
   type SimilarChunkQuery,
   usesVectorIndex,
@@ -27,13 +26,11 @@ import { makeCharacter, makeUser } from '../tests/helpers/fixtures.js';
 import type { ResultRow } from './report.js';
 import { CHUNKS_PER_DOCUMENT, documentText, EmulatedEmbedder } from './retrieval-corpus.js';
 import { buildIndex, dropIndex } from './retrieval-index.js';
+import { findSimilarChunksWith, type SettingsOverride, searchSettings } from './search-settings.js';
 import { fmt, summarize } from './stats.js';
 
 /** Planner settings to compare; what is left out is the product's default. */
-export interface SearchSettings {
-  operatorCost?: number;
-  efSearch?: number;
-}
+export type SearchSettings = SettingsOverride;
 
 export interface MixedOptions {
   /** Chunks per character, multiples of 100, loaded in this order into one table. */
@@ -107,10 +104,15 @@ interface Run {
   hits: number;
 }
 
-async function timed(handle: DatabaseHandle, query: SimilarChunkQuery, run: Run) {
+async function timed(
+  handle: DatabaseHandle,
+  query: SimilarChunkQuery,
+  settings: SearchSettings,
+  run: Run,
+) {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const found = await findSimilarChunks(handle.db, query);
+  const found = await findSimilarChunksWith(handle.db, query, settings);
   run.wallMs.push(performance.now() - started);
   const cpu = process.cpuUsage(cpuBefore);
   run.cpuMs.push((cpu.user + cpu.system) / 1000);
@@ -125,16 +127,15 @@ async function measureCharacter(
   options: MixedOptions,
 ): Promise<Run[]> {
   const runs = options.settings.map((): Run => ({ cpuMs: [], wallMs: [], hits: 0 }));
-  const query = (settings: SearchSettings, embedding: number[]): SimilarChunkQuery => ({
+  const query = (embedding: number[]): SimilarChunkQuery => ({
     characterId: character.id,
     embedding,
     limit: TOP_K,
-    ...settings,
   });
   for (let i = 0; i < WARMUP_QUERIES; i++) {
     const embedding = embedder.queryVector();
     for (const settings of options.settings) {
-      await findSimilarChunks(handle.db, query(settings, embedding));
+      await findSimilarChunksWith(handle.db, query(embedding), settings);
     }
   }
   for (let i = 0; i < options.queries; i++) {
@@ -143,7 +144,7 @@ async function measureCharacter(
     for (let turn = 0; turn < options.settings.length; turn++) {
       const s = (i + turn) % options.settings.length;
       const run = runs[s] as Run;
-      const found = await timed(handle, query(options.settings[s] ?? {}, embedding), run);
+      const found = await timed(handle, query(embedding), options.settings[s] ?? {}, run);
       run.hits += found.filter((chunk) => exact.has(chunk.content)).length;
     }
   }
@@ -156,13 +157,9 @@ async function planOf(
   character: Character,
   settings: SearchSettings,
 ): Promise<string> {
-  const query = {
-    characterId: character.id,
-    embedding: embedder.queryVector(),
-    limit: TOP_K,
-    ...settings,
-  };
-  return (await usesVectorIndex(handle.db, query)) ? 'HNSW' : 'exact scan';
+  const query = { characterId: character.id, embedding: embedder.queryVector(), limit: TOP_K };
+  const indexed = await usesVectorIndex(handle.db, query, searchSettings(query, settings));
+  return indexed ? 'HNSW' : 'exact scan';
 }
 
 function characterRows(

@@ -36,6 +36,7 @@ import {
   QUICK_MIXED,
   runMixedRetrieval,
 } from './retrieval-mixed.js';
+import { findSimilarChunksWith } from './search-settings.js';
 import { fmt, p50p95, summarize } from './stats.js';
 
 export interface RetrievalOptions {
@@ -120,11 +121,11 @@ const VARIANTS: { label: string; search: Search }[] = [
   { label: 'same query, vector as decimal literal (before)', search: findWithDecimalLiteral },
   {
     label: 'findSimilarChunks, ef_search 40',
-    search: (db, query) => findSimilarChunks(db, { ...query, efSearch: 40 }),
+    search: (db, query) => findSimilarChunksWith(db, query, { efSearch: 40 }),
   },
   {
     label: 'findSimilarChunks, ef_search 100',
-    search: (db, query) => findSimilarChunks(db, { ...query, efSearch: 100 }),
+    search: (db, query) => findSimilarChunksWith(db, query, { efSearch: 100 }),
   },
 ];
 

@@ -178,10 +178,14 @@ export interface SimilarChunkQuery {
   limit: number;
   /** Chunks less similar than this are dropped. */
   minSimilarity?: number;
-  /** HNSW candidate list size; default `defaultEfSearch(limit)`. Larger: better recall, more CPU. */
-  efSearch?: number;
-  /** Planner cost of one distance; default `DISTANCE_OPERATOR_COST`. For benchmarks and tests. */
-  operatorCost?: number;
+}
+
+/** The planner and HNSW settings a search runs under (the product's: `productSearchSettings`). */
+export interface SearchSettings {
+  /** HNSW candidate list size. Larger: better recall, more CPU. */
+  efSearch: number;
+  /** Planner cost of one distance. */
+  operatorCost: number;
 }
 
 /**
@@ -213,8 +217,13 @@ export function defaultEfSearch(limit: number): number {
  */
 export const DISTANCE_OPERATOR_COST = 1;
 
+/** The settings the product searches with for a top-`limit` query. */
+export function productSearchSettings(limit: number): SearchSettings {
+  return { efSearch: defaultEfSearch(limit), operatorCost: DISTANCE_OPERATOR_COST };
+}
+
 /** The product query, to run inside `withSearchSettings`. */
-function similarChunksSelect(tx: Executor, query: SimilarChunkQuery) {
+export function similarChunksSelect(tx: Executor, query: SimilarChunkQuery) {
   return tx
     .select({
       id: knowledgeChunks.id,
@@ -230,14 +239,14 @@ function similarChunksSelect(tx: Executor, query: SimilarChunkQuery) {
     .limit(query.limit);
 }
 
-/** Runs `work` in a transaction whose planner and HNSW settings are the search's own. */
-async function withSearchSettings<T>(
+/** Runs `work` in a transaction whose planner and HNSW settings are `settings`. */
+export async function withSearchSettings<T>(
   db: Executor,
-  query: SimilarChunkQuery,
+  settings: SearchSettings,
   work: (tx: Executor) => Promise<T>,
 ): Promise<T> {
-  const efSearch = String(query.efSearch ?? defaultEfSearch(query.limit));
-  const operatorCost = String(query.operatorCost ?? DISTANCE_OPERATOR_COST);
+  const efSearch = String(settings.efSearch);
+  const operatorCost = String(settings.operatorCost);
   return db.transaction(async (tx) => {
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'strict_order', true),
@@ -259,11 +268,19 @@ export async function findSimilarChunks(
   db: Executor,
   query: SimilarChunkQuery,
 ): Promise<SimilarChunk[]> {
-  const rows = await withSearchSettings(db, query, (tx) => similarChunksSelect(tx, query));
-  const floor = query.minSimilarity ?? -1;
+  const settings = productSearchSettings(query.limit);
+  const rows = await withSearchSettings(db, settings, (tx) => similarChunksSelect(tx, query));
+  return similarAbove(rows, query.minSimilarity);
+}
+
+/** Rows of `similarChunksSelect` as similarities, those below `minSimilarity` dropped. */
+export function similarAbove(
+  rows: (Omit<SimilarChunk, 'similarity'> & { distance: number })[],
+  minSimilarity = -1,
+): SimilarChunk[] {
   return rows
     .map(({ distance: d, ...row }) => ({ ...row, similarity: 1 - d }))
-    .filter((row) => row.similarity >= floor);
+    .filter((row) => row.similarity >= minSimilarity);
 }
 
 /**
@@ -271,8 +288,12 @@ export async function findSimilarChunks(
  * the character's chunks), by EXPLAIN: the plan depends on the statistics, which tests and
  * the benchmark check.
  */
-export async function usesVectorIndex(db: Executor, query: SimilarChunkQuery): Promise<boolean> {
-  const result: unknown = await withSearchSettings(db, query, (tx) =>
+export async function usesVectorIndex(
+  db: Executor,
+  query: SimilarChunkQuery,
+  settings = productSearchSettings(query.limit),
+): Promise<boolean> {
+  const result: unknown = await withSearchSettings(db, settings, (tx) =>
     tx.execute(sql`explain ${similarChunksSelect(tx, query).getSQL()}`),
   );
   // PGlite's driver answers { rows }, postgres.js an array of rows.
