@@ -8,6 +8,7 @@ import { type Conversation, createConversation } from './conversation/text-turn.
 import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
+import { createMemory, type Memory } from './memory/memory.js';
 import { createLLM, llmConnectOptions } from './providers/openai.js';
 import { createOpenAIClient, openAIConfigured } from './providers/openai-client.js';
 import { llmNotConfigured, type ProviderStatus, providerStatus } from './providers/status.js';
@@ -21,6 +22,8 @@ export interface Brain {
   retriever: Retriever;
   writer: TranscriptWriter;
   conversation: Conversation;
+  /** Memory across conversations: what turns recall, and when conversations are distilled. */
+  memory: Memory;
   /** False without OPENAI_API_KEY/OPENAI_BASE_URL: no LLM or embedding call is ever made. */
   llmConfigured: boolean;
   /** False without an embedding provider: documents wait as `pending` (deferred-embedding.ts). */
@@ -40,7 +43,7 @@ export interface Brain {
  * from here too, each only what it uses.
  */
 export function createBrain(
-  config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag'>,
+  config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag' | 'memory'>,
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
 ): Brain {
   const openai = createOpenAIClient(config);
@@ -57,13 +60,21 @@ export function createBrain(
     timeoutMs: RETRIEVAL_TIMEOUT_MS,
   });
   const writer = new TranscriptWriter({ db: deps.db, logger: deps.logger });
-  const conversation = textConversation(config, { ...deps, openai, retriever, writer });
+  const memory = createMemory(config, {
+    ...deps,
+    openai,
+    embedder,
+    llmConfigured: openAIConfigured(config),
+    flush: () => writer.flush(),
+  });
+  const conversation = textConversation(config, { ...deps, openai, retriever, writer, memory });
   return {
     openai,
     embedder,
     retriever,
     writer,
     conversation,
+    memory,
     llmConfigured: openAIConfigured(config),
     embeddingsConfigured: configured,
     providers: providerStatus(config),
@@ -76,6 +87,7 @@ export function createBrain(
     },
     async close() {
       await writer.flush();
+      await memory.keeper.close();
     },
   };
 }
@@ -89,6 +101,7 @@ function textConversation(
     openai: OpenAI;
     retriever: Retriever;
     writer: TranscriptWriter;
+    memory: Memory;
   },
 ): Conversation {
   const talking = createConversation({
@@ -96,6 +109,7 @@ function textConversation(
     createLLM: () => createLLM(config, deps.openai),
     connOptions: llmConnectOptions(config),
     retriever: deps.retriever,
+    memories: deps.memory.recall,
     writer: deps.writer,
     logger: deps.logger,
     historyMessages: config.rag.historyMessages,

@@ -20,6 +20,7 @@ import { characterRoutes } from './characters/routes.js';
 import { chatRoutes } from './chat/routes.js';
 import { TurnBudget } from './chat/turn-budget.js';
 import { AccessWatch } from './chat-rooms/access-watch.js';
+import { memoryRoutes } from './chat-rooms/memory-routes.js';
 import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -113,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tuning: { ...DEFAULT_WS_TUNING, ...deps.webSocket },
     access,
     turns,
+    memory: deps.memory,
   });
   await app.register(async (api) => {
     await api.register(authPlugin, { verifier: deps.auth.verifier });
@@ -140,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       limits: config.knowledge,
     });
     await api.register(chatRoomRoutes, { db });
+    await api.register(memoryRoutes, { db, memory: deps.memory });
     await api.register(roomTokenRoutes, { db, config });
     await api.register(chatRoutes, { db, config, conversation: deps.conversation, turns });
     if (deps.rtc !== undefined)

@@ -9,6 +9,7 @@ import {
   type DeferredEmbedding,
   startDeferredEmbedding,
 } from '../agent/knowledge/deferred-embedding.js';
+import { memoryPort } from '../agent/memory/memory.js';
 import type { PeerOptions } from '../agent/transports/webrtc/peer.js';
 import type { DirectSessions } from '../agent/transports/webrtc/registry.js';
 import { startDirectCalls } from '../agent/transports/webrtc/setup.js';
@@ -49,6 +50,7 @@ export async function composeParley(
     auth: await createAuth(config),
     conversation: brain.conversation,
     knowledge: brain,
+    memory: memoryPort(brain.memory, brain.embedder),
     providers: brain.providers,
     rtc: calls,
   });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { APIConnectOptions, llm } from '@livekit/agents';
 import type { Logger } from '../../core/logger.js';
 import type { Character, Message } from '../../db/schema.js';
+import { type MemoryRecall, recallFor, withMemories } from '../memory/recall.js';
 import { historyContext } from './history.js';
 import { APOLOGY, characterInstructions } from './prompt.js';
 import { type Retriever, withKnowledge } from './retrieval.js';
@@ -11,6 +12,8 @@ export interface ReplyDeps {
   createLLM: () => llm.LLM;
   connOptions: APIConnectOptions;
   retriever: Retriever;
+  /** What the user told the character in earlier conversations; none without. */
+  memories?: MemoryRecall | undefined;
   logger: Logger;
 }
 
@@ -59,7 +62,9 @@ export async function generateReply(
 ): Promise<Reply | undefined> {
   const { character } = request;
   const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
-  const augmented = await withKnowledge(deps.retriever, character.id, chatCtx);
+  const recalled = recallFor(deps.memories, request.chatRoomId, chatCtx);
+  const knowing = await withKnowledge(deps.retriever, character.id, chatCtx);
+  const augmented = withMemories(knowing, await recalled);
   const started = performance.now();
   let text = '';
   let ttftMs: number | undefined;

@@ -58,13 +58,16 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     const brain = createBrain(config, { db: database.db, logger });
     const vision = new LatestFrameVision(logger);
     const access = new AccessWatch({ db: database.db, logger });
-    ctx.addShutdownCallback(() => release({ brain, database, vision, access }));
+    // Set once the dispatch is accepted: only then is the room's conversation distilled.
+    let accepted: number | undefined;
+    ctx.addShutdownCallback(() => release({ brain, database, vision, access, accepted }));
 
     const conversation = await resolveConversation(
       ctx,
       { config, brain, database, vision },
       dispatch,
     );
+    accepted = dispatch.chatRoomId;
     logger.info(
       {
         chatRoomId: dispatch.chatRoomId,
@@ -104,6 +107,7 @@ async function resolveConversation(
     {
       db: deps.database.db,
       retriever: deps.brain.retriever,
+      memories: deps.brain.memory.recall,
       historyMessages: deps.config.rag.historyMessages,
     },
     dispatch.chatRoomId,
@@ -157,10 +161,13 @@ async function release(held: {
   database: DatabaseHandle;
   vision: LatestFrameVision;
   access: AccessWatch;
+  accepted: number | undefined;
 }): Promise<void> {
   held.vision.stop();
   held.access.close();
   try {
+    // The call is over: what the user said is distilled into memories before the job exits.
+    if (held.accepted !== undefined) await held.brain.memory.keeper.ended(held.accepted);
     await held.brain.close();
   } finally {
     await held.database.close();

@@ -86,6 +86,7 @@ export async function startDirectSession(
     {
       db: deps.db,
       retriever: deps.brain.retriever,
+      memories: deps.brain.memory.recall,
       historyMessages: deps.config.rag.historyMessages,
     },
     request.chatRoomId,
@@ -100,6 +101,8 @@ export async function startDirectSession(
   const ended = peer.closed.then(async (reason) => {
     await teardown();
     logger.info({ event: 'rtc.session.ended', reason }, 'direct session ended');
+    // The call is over and stored: what the user said is distilled in the background.
+    void deps.brain.memory.keeper.ended(request.chatRoomId);
     return reason;
   });
   try {

@@ -13,6 +13,7 @@ import {
   embeddingRequestSchema,
 } from './openai-embeddings.js';
 import { sendInjectedFailure, sendInvalidRequest, sendOpenAIError } from './openai-errors.js';
+import { isMemoryRequest, memoryReply } from './openai-memories.js';
 import { answerTranscription, type TranscriptionRequest } from './openai-transcriptions.js';
 
 export type { ChatCompletionRequest, EmbeddingRequest, TranscriptionRequest };
@@ -22,7 +23,10 @@ export type OpenAIEndpoint = 'chat' | 'embeddings' | 'transcriptions';
 
 /** How to start the emulator; every field is optional. */
 export interface OpenAIEmulatorOptions {
-  /** Reply text for a chat request when the reply queue is empty. Default: {@link echoReply}. */
+  /**
+   * Reply text for a chat request when the reply queue is empty. Default: {@link echoReply},
+   * and a memory distillation for a request that asks for one (`openai-memories.ts`).
+   */
   reply?: (request: ChatCompletionRequest) => string;
   /** Transcript for uploaded audio when the transcript queue is empty. */
   transcribe?: (audio: Buffer, model: string) => string | Promise<string>;
@@ -149,7 +153,7 @@ export async function startOpenAIEmulator(
       get tokensPerSecond() {
         return emulator.tokensPerSecond;
       },
-      nextReply: (r) => replies.shift() ?? (options.reply ?? echoReply)(r),
+      nextReply: (r) => replies.shift() ?? (options.reply ?? defaultReply)(r),
       takeCut: () => {
         const cut = cutAfter;
         cutAfter = undefined;
@@ -279,4 +283,8 @@ async function parseJson<T extends z.ZodType>(
     missing ? 'missing_required_parameter' : 'invalid_value',
   );
   return undefined;
+}
+
+function defaultReply(request: ChatCompletionRequest): string {
+  return isMemoryRequest(request) ? memoryReply(request) : echoReply(request);
 }
