@@ -24,8 +24,8 @@ export type OpenAIEndpoint = 'chat' | 'embeddings' | 'transcriptions';
 /** How to start the emulator; every field is optional. */
 export interface OpenAIEmulatorOptions {
   /**
-   * Reply text for a chat request when the reply queue is empty. Default: {@link echoReply},
-   * and a memory distillation for a request that asks for one (`openai-memories.ts`).
+   * Reply text for a chat request when the reply queue is empty. Default: {@link echoReply}.
+   * A memory distillation request is answered with a distillation (`openai-memories.ts`).
    */
   reply?: (request: ChatCompletionRequest) => string;
   /** Transcript for uploaded audio when the transcript queue is empty. */
@@ -97,6 +97,7 @@ export async function startOpenAIEmulator(
   options: OpenAIEmulatorOptions = {},
 ): Promise<OpenAIEmulator> {
   const replies: string[] = [];
+  const reply = options.reply ?? echoReply;
   const transcripts: string[] = [];
   const failures: Failure[] = [];
   let cutAfter: number | undefined;
@@ -153,7 +154,7 @@ export async function startOpenAIEmulator(
       get tokensPerSecond() {
         return emulator.tokensPerSecond;
       },
-      nextReply: (r) => replies.shift() ?? (options.reply ?? defaultReply)(r),
+      nextReply: (r) => replies.shift() ?? (isMemoryRequest(r) ? memoryReply : reply)(r),
       takeCut: () => {
         const cut = cutAfter;
         cutAfter = undefined;
@@ -283,8 +284,4 @@ async function parseJson<T extends z.ZodType>(
     missing ? 'missing_required_parameter' : 'invalid_value',
   );
   return undefined;
-}
-
-function defaultReply(request: ChatCompletionRequest): string {
-  return isMemoryRequest(request) ? memoryReply(request) : echoReply(request);
 }
