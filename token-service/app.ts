@@ -144,7 +144,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(chatRoomRoutes, { db });
     await api.register(memoryRoutes, { db, memory: deps.memory });
     await api.register(roomTokenRoutes, { db, config });
-    await api.register(chatRoutes, { db, config, conversation: deps.conversation, turns });
+    await api.register(chatRoutes, {
+      db,
+      config,
+      conversation: deps.conversation,
+      turns,
+      memory: deps.memory,
+    });
     if (deps.rtc !== undefined)
       await api.register(rtcRoutes, { db, config, calls: deps.rtc, access, turns });
   });

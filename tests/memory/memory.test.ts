@@ -14,9 +14,9 @@ let base: string;
 let characterId: string;
 
 // Two messages of history: what the first session said is out of the prompt's history by the
-// second, so only memory can bring it back.
+// second, so only memory can bring it back. A chat quiet for 300 ms is distilled.
 beforeAll(async () => {
-  t = await startTestApp({ brainEnv: { HISTORY_MESSAGES: '2' } });
+  t = await startTestApp({ brainEnv: { HISTORY_MESSAGES: '2', MEMORY_IDLE_MS: '300' } });
   base = await t.listen();
   characterId = (await makeCharacter(t.db, await makeUser(t.db), { isPublic: true })).id;
 });
@@ -185,5 +185,28 @@ describe('memory across conversations', () => {
     // Deleting the room deletes its memories.
     await t.db.delete(chatRooms).where(eq(chatRooms.id, first.roomId));
     expect(await listMemories(t.db, first.roomId)).toHaveLength(0);
+  });
+
+  it('distils an HTTP chat once it goes quiet, and documents the memory API', async () => {
+    const token = await t.token({ sub: crypto.randomUUID() });
+    const turn = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat',
+      headers: bearer(token),
+      payload: { character_id: characterId, message: 'My cat is called Tom.' },
+    });
+    expect(turn.statusCode).toBe(200);
+    const roomId = Number(turn.json().chat_room_id);
+    const [memory] = await memoriesWhen(token, roomId, (m) => m.length === 1);
+    expect(memory).toMatchObject({
+      text: 'The user said: My cat is called Tom.',
+      source_message_ids: [turn.json().user_message_id],
+    });
+
+    const spec = (await t.app.inject({ url: '/openapi.json' })).json();
+    expect(Object.keys(spec.paths['/api/chat-rooms/{id}/memories'])).toEqual(['get']);
+    const one = spec.paths['/api/chat-rooms/{id}/memories/{memoryId}'];
+    expect(Object.keys(one).sort()).toEqual(['delete', 'patch']);
+    expect(Object.keys(spec.paths['/api/chat-rooms/{id}'])).toContain('patch');
   });
 });
