@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { Executor } from '../db/client.js';
 import type { KnowledgeDocument } from '../db/schema.js';
 import { createRetriever, type Retriever } from './conversation/retrieval.js';
-import { type Conversation, createConversation } from './conversation/text-turn.js';
+import { type Conversation, TextConversation } from './conversation/text-turn.js';
 import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
@@ -16,16 +16,21 @@ import { llmNotConfigured, type ProviderStatus, providerStatus } from './provide
 /** Longest a turn waits for retrieval before answering without knowledge. */
 const RETRIEVAL_TIMEOUT_MS = 1_500;
 
-export interface Brain {
+/**
+ * What every way in to a character shares in one process: the provider client, retrieval and
+ * the transcript writer. A LiveKit job needs only these; each use case takes the ones it uses.
+ */
+export interface CharacterServices {
   openai: OpenAI;
-  embedder: Embedder;
   retriever: Retriever;
   writer: TranscriptWriter;
-  conversation: Conversation;
   /** Memory across conversations: what turns recall, and when conversations are distilled. */
   memory: Memory;
-  /** False without OPENAI_API_KEY/OPENAI_BASE_URL: no LLM or embedding call is ever made. */
-  llmConfigured: boolean;
+}
+
+/** The token service's process: the shared services, the text conversation and ingestion. */
+export interface Brain extends CharacterServices {
+  conversation: Conversation;
   /** False without an embedding provider: documents wait as `pending` (deferred-embedding.ts). */
   embeddingsConfigured: boolean;
   /** What this brain talks to, for the page (no secrets). */
@@ -36,21 +41,20 @@ export interface Brain {
   close(): Promise<void>;
 }
 
-/**
- * Everything a character needs to think, built once per process from the configuration:
- * the provider clients, retrieval, the transcript writer and the text conversation. The
- * voice paths (LiveKit worker, direct WebRTC) take the provider client, retriever and writer
- * from here too, each only what it uses.
- */
-export function createBrain(
-  config: Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag' | 'memory'>,
+type BrainConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag' | 'memory'>;
+
+/** The shared services, built once per process from the configuration. */
+export function createCharacterServices(
+  config: BrainConfig,
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
-): Brain {
+): CharacterServices & { embedder: Embedder; embeddingsConfigured: boolean } {
   const openai = createOpenAIClient(config);
-  const configured = deps.embedder !== undefined || openAIConfigured(config);
+  const embeddingsConfigured = deps.embedder !== undefined || openAIConfigured(config);
   const embedder =
     deps.embedder ??
-    (configured ? createOpenAIEmbedder(openai, config.openai.embeddingModel) : refusingEmbedder);
+    (embeddingsConfigured
+      ? createOpenAIEmbedder(openai, config.openai.embeddingModel)
+      : refusingEmbedder);
   const retriever = createRetriever({
     db: deps.db,
     embedder,
@@ -67,19 +71,26 @@ export function createBrain(
     llmConfigured: openAIConfigured(config),
     flush: () => writer.flush(),
   });
+  return { openai, retriever, writer, memory, embedder, embeddingsConfigured };
+}
+
+/**
+ * Everything the token service's process needs to think, built once from the configuration:
+ * the shared services, the text conversation on them, and knowledge ingestion.
+ */
+export function createBrain(
+  config: BrainConfig,
+  deps: { db: Executor; logger: Logger; embedder?: Embedder },
+): Brain {
+  const { embedder, ...services } = createCharacterServices(config, deps);
+  const { openai, retriever, writer, memory, embeddingsConfigured } = services;
   const conversation = textConversation(config, { ...deps, openai, retriever, writer, memory });
   return {
-    openai,
-    embedder,
-    retriever,
-    writer,
+    ...services,
     conversation,
-    memory,
-    llmConfigured: openAIConfigured(config),
-    embeddingsConfigured: configured,
     providers: providerStatus(config),
     async ingestDocument(document) {
-      if (!configured) {
+      if (!embeddingsConfigured) {
         deps.logger.info({ documentId: document.id }, 'document waits for an embedding provider');
         return;
       }
@@ -104,7 +115,7 @@ function textConversation(
     memory: Memory;
   },
 ): Conversation {
-  const talking = createConversation({
+  const talking = new TextConversation({
     db: deps.db,
     createLLM: () => createLLM(config, deps.openai),
     connOptions: llmConnectOptions(config),
@@ -116,7 +127,10 @@ function textConversation(
   });
   // No false apology: the turn fails with the configuration error instead.
   if (openAIConfigured(config)) return talking;
-  return { ...talking, runTextTurn: () => Promise.reject(llmNotConfigured()) };
+  return {
+    runTextTurn: () => Promise.reject(llmNotConfigured()),
+    greet: (chatRoom) => talking.greet(chatRoom),
+  };
 }
 
 /** Stands in for embeddings when none are configured; nothing calls it on a normal path. */

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initializeLogger } from '@livekit/agents';
 import { createBrain } from '../agent/brain.js';
-import { type ConversationDeps, createConversation } from '../agent/conversation/text-turn.js';
 import { createLLM, llmConnectOptions } from '../agent/providers/openai.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
@@ -24,6 +23,7 @@ import {
   createAccessTokenVerifier,
   supabaseVerifierOptions,
 } from '../token-service/auth/verifier.js';
+import { benchConversation, type TextTurnVariant } from './text-turn-variants.js';
 
 export interface BenchServerOptions {
   /** Where the LLM emulator listens, e.g. `http://127.0.0.1:PORT/v1`. */
@@ -32,8 +32,8 @@ export interface BenchServerOptions {
   env?: Record<string, string>;
   /** Where PGlite runs (default: its own thread, as the product). */
   embedded?: DatabaseOptions['embedded'];
-  /** The text turn's early LLM request, when not the product's default. */
-  earlyRequest?: ConversationDeps['earlyRequest'];
+  /** The text turn as measured (default: the product's). */
+  textTurn?: TextTurnVariant;
 }
 
 export interface BenchServer {
@@ -90,9 +90,9 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
     database,
     auth: { verifier, devSessionsEnabled: false },
     conversation:
-      options.earlyRequest === undefined
+      options.textTurn === undefined
         ? brain.conversation
-        : createConversation({
+        : benchConversation(options.textTurn, {
             db: database.db,
             createLLM: () => createLLM(config, brain.openai),
             connOptions: llmConnectOptions(config),
@@ -100,7 +100,6 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
             writer: brain.writer,
             logger,
             historyMessages: config.rag.historyMessages,
-            earlyRequest: options.earlyRequest,
           }),
     knowledge: brain,
     providers: brain.providers,

@@ -183,11 +183,8 @@ async function timeBargeIns(
     nextTranscript.text = INTERRUPTION;
     const interruption = await harness.say(INTERRUPTION);
     await harness.playedOut(reply, 60_000);
-    const stoppedAt = Math.min(
-      ...harness.output.clears.filter((at) => at > interruption.startedAt),
-      ...harness.output.pauses.filter((at) => at > interruption.startedAt),
-    );
-    report({ sample: stoppedAt - interruption.startedAt });
+    const stoppedAt = harness.output.stopOf(reply, interruption.startedAt);
+    report({ sample: (stoppedAt ?? Number.NaN) - interruption.startedAt });
     await harness.playedOut(await harness.nextReply(interruption.endedAt, 30_000), 60_000);
     await harness.idle(30_000);
   }

@@ -11,7 +11,6 @@ import { runInNewContext } from 'node:vm';
 import { sql } from 'drizzle-orm';
 import { clientKey } from '../agent/conversation/message-keys.js';
 import { llmRequestId } from '../agent/conversation/reply.js';
-import type { ConversationDeps } from '../agent/conversation/text-turn.js';
 import { forkModule, nextMessage, stopChild } from './child.js';
 import { startRemoteEmulator } from './emulator-process.js';
 import { type LlmRequestTiming, recordLlmRequests } from './llm-requests.js';
@@ -19,6 +18,7 @@ import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { type BenchServer, startBenchServer } from './server.js';
 import { fmt, p50p95, summarize } from './stats.js';
+import type { TextTurnVariant } from './text-turn-variants.js';
 import type {
   ChatPhase,
   ClientMessage,
@@ -37,7 +37,7 @@ export interface WsChatOptions {
 interface Variant {
   label: string;
   embedded: 'thread' | 'main-thread';
-  earlyRequest?: ConversationDeps['earlyRequest'];
+  textTurn?: TextTurnVariant;
 }
 
 /**
@@ -50,17 +50,17 @@ const VARIANTS: Variant[] = [
   {
     label: 'before: PGlite main thread, early request, store after 5 ms',
     embedded: 'main-thread',
-    earlyRequest: { enabled: true, storeAfterMs: 5 },
+    textTurn: 'store-after-5ms',
   },
   {
     label: 'PGlite thread, early request, store after 5 ms',
     embedded: 'thread',
-    earlyRequest: { enabled: true, storeAfterMs: 5 },
+    textTurn: 'store-after-5ms',
   },
   {
     label: 'PGlite thread, no early request',
     embedded: 'thread',
-    earlyRequest: { enabled: false, storeAfterMs: 0 },
+    textTurn: 'no-early-request',
   },
 ];
 
@@ -217,7 +217,7 @@ async function runVariant(
   const server = await startBenchServer({
     openaiBaseUrl,
     embedded: variant.embedded,
-    earlyRequest: variant.earlyRequest,
+    textTurn: variant.textTurn,
   });
   const clients = forkModule(new URL('./ws-clients.ts', import.meta.url).href);
   try {

@@ -13,13 +13,13 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { createCartesiaClient } from '../agent/providers/cartesia-client.js';
+import { AccessWatch } from '../core/access/access-watch.js';
 import type { AppDeps, WebSocketTuning } from './app-deps.js';
 import { authPlugin, selectWebSocketProtocol } from './auth/fastify-auth.js';
 import { BackgroundTasks } from './background-tasks.js';
 import { characterRoutes } from './characters/routes.js';
 import { chatRoutes } from './chat/routes.js';
 import { TurnBudget } from './chat/turn-budget.js';
-import { AccessWatch } from './chat-rooms/access-watch.js';
 import { memoryRoutes } from './chat-rooms/memory-routes.js';
 import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';

@@ -39,7 +39,10 @@ export async function composeParley(
   const embedding = pendingDocumentEmbedding(brain, database, logger);
   const calls = await startDirectCalls(config, {
     db: database.db,
-    brain,
+    openai: brain.openai,
+    retriever: brain.retriever,
+    writer: brain.writer,
+    memory: brain.memory,
     logger,
     ...(deps.peer === undefined ? {} : { peer: deps.peer }),
   });
@@ -50,7 +53,7 @@ export async function composeParley(
     auth: await createAuth(config),
     conversation: brain.conversation,
     knowledge: brain,
-    memory: memoryPort(brain.memory, brain.embedder),
+    memory: memoryPort(brain.memory),
     providers: brain.providers,
     rtc: calls,
   });

@@ -24,13 +24,15 @@ export interface ReplyRequest {
   /** Names the request in the provider's logs (see {@link llmRequestId}). */
   requestId: string;
   onDelta?: ((text: string) => void) | undefined;
-  /**
-   * Started before the user's message was stored: resolves true to go on, false to abandon
-   * (the stream is closed at once). No delta is passed on before it says true.
-   */
-  go?: Promise<boolean>;
   /** For the log line when the LLM fails. */
   chatRoomId: number;
+}
+
+/** What the LLM streamed before it ended or failed. */
+export interface Streamed {
+  text: string;
+  ttftMs: number | undefined;
+  failure: unknown;
 }
 
 export interface Reply {
@@ -53,26 +55,54 @@ export function llmRequestId(chatRoomId: number, clientId: string): string {
 
 /**
  * Streams the character's reply to `history`. A failed LLM gives an apology (or what it said
- * before failing, marked interrupted) so the user is never left hanging; `undefined` only
- * when `go` said to abandon.
+ * before failing, marked interrupted) so the user is never left hanging.
  */
-export async function generateReply(
+export async function generateReply(deps: ReplyDeps, request: ReplyRequest): Promise<Reply> {
+  const streamed = await passOn(streamReply(deps, request), request.onDelta);
+  return finishReply(deps, request, streamed);
+}
+
+/** Hands each piece of a streamed reply to `onDelta`, from `first` (when already taken) on. */
+export async function passOn(
+  pieces: AsyncGenerator<string, Streamed, undefined>,
+  onDelta: ReplyRequest['onDelta'],
+  first?: IteratorResult<string, Streamed>,
+): Promise<Streamed> {
+  let next = first ?? (await pieces.next());
+  while (!next.done) {
+    try {
+      onDelta?.(next.value);
+    } catch (error) {
+      // As a failure of the stream: the reply ends with what was passed on so far.
+      next = await pieces.throw(error);
+      continue;
+    }
+    next = await pieces.next();
+  }
+  return next.value;
+}
+
+/**
+ * The LLM's reply to `history` (with the character's knowledge), piece by piece; returns what
+ * was streamed. The time to first token counts until the caller asks for the piece after the
+ * first. `signal` closes the LLM stream at once.
+ */
+export async function* streamReply(
   deps: ReplyDeps,
-  request: ReplyRequest,
-): Promise<Reply | undefined> {
+  request: Omit<ReplyRequest, 'onDelta'>,
+  signal?: AbortSignal,
+): AsyncGenerator<string, Streamed, undefined> {
   const { character } = request;
   const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
   const recalled = recallFor(deps.memories, request.chatRoomId, chatCtx);
   const knowing = await withKnowledge(deps.retriever, character.id, chatCtx);
   const augmented = withMemories(knowing, await recalled);
   const started = performance.now();
-  let text = '';
-  let ttftMs: number | undefined;
-  let failure: unknown;
+  const streamed: Streamed = { text: '', ttftMs: undefined, failure: undefined };
   // The agents LLM stream ends quietly on failure and reports it as an event on its LLM.
   const model = deps.createLLM();
   const onError = (error: { error: Error; recoverable: boolean }) => {
-    if (!error.recoverable) failure = error.error;
+    if (!error.recoverable) streamed.failure = error.error;
   };
   model.on('error', onError);
   const stream = model.chat({
@@ -80,23 +110,32 @@ export async function generateReply(
     connOptions: deps.connOptions,
     extraKwargs: { extra_headers: { [CLIENT_REQUEST_ID_HEADER]: request.requestId } },
   });
-  void request.go?.then((ok) => ok || stream.close());
+  const close = () => stream.close();
+  signal?.addEventListener('abort', close);
   try {
     for await (const chunk of stream) {
       const piece = chunk.delta?.content;
       if (!piece) continue;
-      if (ttftMs === undefined && request.go !== undefined && !(await request.go)) break;
-      ttftMs ??= round(performance.now() - started);
-      text += piece;
-      request.onDelta?.(piece);
+      yield piece;
+      streamed.ttftMs ??= round(performance.now() - started);
+      streamed.text += piece;
     }
   } catch (error) {
-    failure = error;
+    streamed.failure = error;
   } finally {
     model.off('error', onError);
+    signal?.removeEventListener('abort', close);
     stream.close();
   }
-  if (request.go !== undefined && !(await request.go)) return undefined;
+  return streamed;
+}
+
+/** The reply as kept: what was streamed, or an apology when the LLM failed before a word. */
+export function finishReply(
+  deps: Pick<ReplyDeps, 'logger'>,
+  request: Pick<ReplyRequest, 'onDelta' | 'chatRoomId'>,
+  { text, ttftMs, failure }: Streamed,
+): Reply {
   if (failure === undefined && text !== '') return { text, interrupted: false, ttftMs };
   deps.logger.error(
     { err: failure ?? new Error('empty reply'), chatRoomId: request.chatRoomId },

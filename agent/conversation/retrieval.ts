@@ -39,18 +39,7 @@ const KNOWLEDGE_CACHE_CHARACTERS = 10_000;
  * entirely; a slow provider cannot hold a turn past `timeoutMs`.
  */
 export function createRetriever(deps: RetrieverDeps): Retriever {
-  const known = new LRUCache<string, boolean>({
-    max: KNOWLEDGE_CACHE_CHARACTERS,
-    ttl: KNOWLEDGE_CACHE_MS,
-  });
-
-  async function hasKnowledge(characterId: string): Promise<boolean> {
-    const cached = known.get(characterId);
-    if (cached !== undefined) return cached;
-    const has = await characterHasKnowledge(deps.db, characterId);
-    known.set(characterId, has);
-    return has;
-  }
+  const hasKnowledge = knowledgeCheck(deps.db);
 
   async function search(characterId: string, query: string): Promise<SimilarChunk[]> {
     if (!(await hasKnowledge(characterId))) return [];
@@ -67,12 +56,8 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
   return {
     async retrieve(characterId, query) {
       if (query.trim() === '') return [];
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), deps.timeoutMs);
-      });
       try {
-        const result = await Promise.race([search(characterId, query), timeout]);
+        const result = await withinTime(search(characterId, query), deps.timeoutMs);
         if (result !== 'timeout') return result;
         deps.logger.warn({ characterId, timeoutMs: deps.timeoutMs }, 'retrieval timed out');
         return [];
@@ -82,11 +67,37 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
           'retrieval failed; answering without knowledge',
         );
         return [];
-      } finally {
-        clearTimeout(timer);
       }
     },
   };
+}
+
+/** Whether a character has any knowledge, remembered for a while (see KNOWLEDGE_CACHE_MS). */
+function knowledgeCheck(db: Executor): (characterId: string) => Promise<boolean> {
+  const known = new LRUCache<string, boolean>({
+    max: KNOWLEDGE_CACHE_CHARACTERS,
+    ttl: KNOWLEDGE_CACHE_MS,
+  });
+  return async (characterId) => {
+    const cached = known.get(characterId);
+    if (cached !== undefined) return cached;
+    const has = await characterHasKnowledge(db, characterId);
+    known.set(characterId, has);
+    return has;
+  };
+}
+
+/** `work`'s result, or `'timeout'` once `timeoutMs` has passed (the work is left to finish). */
+async function withinTime<T>(work: Promise<T>, timeoutMs: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function lastUserMessage(chatCtx: llm.ChatContext): { index: number; text: string } | undefined {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
 import type { AppendResult } from '../../db/queries/messages.js';
 import { findMessageByClientId, recentMessages } from '../../db/queries/messages.js';
 import type { ChatRoom, Message } from '../../db/schema.js';
 import { CharacterCache } from './character-cache.js';
+import { askWhileStoring, mayAskEarly } from './early-request.js';
 import { greetingEntry, openingGreeting } from './greeting.js';
 import { clientKey, replyKey } from './message-keys.js';
 import {
@@ -16,19 +16,13 @@ import {
   type ReplyRequest,
 } from './reply.js';
 import { RoomHistory } from './room-history.js';
-import type { TranscriptEntry, TranscriptWriter } from './transcript-writer.js';
+import type { TranscriptWriter } from './transcript-writer.js';
 
 export interface ConversationDeps extends ReplyDeps {
   db: Executor;
   writer: TranscriptWriter;
   logger: Logger;
   historyMessages: number;
-  /**
-   * Whether a turn whose room history is in memory sends the LLM request while the user's
-   * message is being stored (default true), and how long it waits before storing (default 0).
-   * Only the benchmark changes them, to measure what each pays (BENCHMARKS.md, ws-chat).
-   */
-  earlyRequest?: { enabled: boolean; storeAfterMs: number };
 }
 
 export interface TextTurnInput {
@@ -54,37 +48,30 @@ const HISTORY_ROOMS = 5_000;
 /**
  * The text way into a character: the same persona, history, knowledge and storage as the
  * voice paths. A turn runs to the end once started, even if the caller goes away, so the
- * reply is always stored.
+ * reply is always stored. Storing is explicit: the user's message, then the reply, each
+ * through the transcript writer.
  */
-export function createConversation(deps: ConversationDeps) {
-  const characters = new CharacterCache({ db: deps.db, ttlMs: CHARACTER_TTL_MS });
-  const rooms = new RoomHistory(deps.historyMessages, HISTORY_ROOMS);
-  const early = deps.earlyRequest ?? { enabled: true, storeAfterMs: 0 };
+export class TextConversation {
+  readonly #characters: CharacterCache;
+  readonly #rooms: RoomHistory;
 
-  /** The room's latest messages up to `message`: from memory when current, else the database. */
-  async function historyUpTo(message: Message): Promise<Message[]> {
-    const known = rooms.append(message);
-    if (known !== undefined) return known;
-    const recent = await recentMessages(deps.db, message.chatRoomId, deps.historyMessages);
-    const upTo = recent.filter((stored) => stored.seq <= message.seq);
-    rooms.remember(message.chatRoomId, upTo);
-    return upTo;
+  constructor(protected readonly deps: ConversationDeps) {
+    this.#characters = new CharacterCache({ db: deps.db, ttlMs: CHARACTER_TTL_MS });
+    this.#rooms = new RoomHistory(deps.historyMessages, HISTORY_ROOMS);
   }
 
-  async function runTextTurn(input: TextTurnInput): Promise<TextTurnResult> {
+  /** One typed message in, the character's reply out (streamed through `onDelta`), both stored. */
+  async runTextTurn(input: TextTurnInput): Promise<TextTurnResult> {
     const started = performance.now();
-    const character = await characters.get(input.chatRoom.characterId);
+    const character = await this.#characters.get(input.chatRoom.characterId);
     // The stored key: a client's id in the client namespace, never one of the server's keys.
     const clientId = clientKey(input.clientId ?? randomUUID());
-    const turn: Turn = {
-      input,
-      clientId,
-      request: { character, requestId: llmRequestId(input.chatRoom.id, clientId) },
-    };
-    const answered = await answer(turn);
+    const requestId = llmRequestId(input.chatRoom.id, clientId);
+    const turn: Turn = { input, clientId, request: { character, requestId } };
+    const answered = await this.answer(turn);
     if ('stored' in answered) return answered.stored;
     const { user, reply } = answered;
-    const ai = await deps.writer.write({
+    const ai = await this.deps.writer.write({
       chatRoomId: input.chatRoom.id,
       sender: 'character',
       text: reply.text,
@@ -93,121 +80,103 @@ export function createConversation(deps: ConversationDeps) {
       clientId: replyKey(clientId),
       metrics: { llmTtftMs: reply.ttftMs, e2eLatencyMs: round(performance.now() - started) },
     });
-    if (ai.created) rooms.append(ai.message);
+    if (ai.created) this.#rooms.append(ai.message);
     return { userMessage: user, aiMessage: ai.message };
-  }
-
-  /**
-   * Stores the user's message and generates the reply. When the room's recent history is in
-   * memory and does not hold this client id, the LLM request goes out while the message is
-   * being stored: the reply is kept only if the message was new and came right after that
-   * history, and no delta is passed on before that is known. Otherwise, one after the other.
-   */
-  async function answer(turn: Turn): Promise<Answered> {
-    const { input, clientId } = turn;
-    const known = rooms.current(input.chatRoom.id);
-    if (
-      !early.enabled ||
-      known === undefined ||
-      known.some((message) => message.clientId === clientId)
-    ) {
-      return answerAfter(turn, await deps.writer.write(userEntry(input, clientId)));
-    }
-    let decide: (go: boolean) => void = () => {};
-    const go = new Promise<boolean>((resolve) => {
-      decide = resolve;
-    });
-    const history = [...known, provisionalUserMessage(input.text, known.at(-1))];
-    const replying = generateReply(deps, { ...turnRequest(turn), history, go });
-    // Awaited below, after the insert: a failure meanwhile must not count as unhandled.
-    replying.catch(() => {});
-    const stored = delay(early.storeAfterMs).then(() =>
-      deps.writer.write(userEntry(input, clientId)),
-    );
-    let user: AppendResult;
-    try {
-      user = await stored;
-    } catch (error) {
-      decide(false);
-      await replying.catch(() => undefined);
-      throw error;
-    }
-    const follows = user.created && user.message.seq === (known.at(-1)?.seq ?? 0) + 1;
-    decide(follows);
-    const reply = await replying;
-    if (!follows || reply === undefined) return answerAfter(turn, user);
-    rooms.append(user.message);
-    return { user: user.message, reply };
-  }
-
-  /** The reply to a stored user message: the stored one for a repeated client id. */
-  async function answerAfter(turn: Turn, user: AppendResult): Promise<Answered> {
-    const { input, clientId } = turn;
-    if (!user.created) {
-      const stored = await findMessageByClientId(deps.db, input.chatRoom.id, replyKey(clientId));
-      if (stored !== undefined) return { stored: { userMessage: user.message, aiMessage: stored } };
-    }
-    const history = await historyUpTo(user.message);
-    const reply = await generateReply(deps, { ...turnRequest(turn), history });
-    if (reply === undefined) throw new Error('a reply without a go-ahead was abandoned');
-    return { user: user.message, reply };
   }
 
   /**
    * Stores the character's greeting if the room has no messages yet; returns it if stored.
    * Called when a user arrives, it also loads the room's history, so the first turn reads none.
    */
-  async function greet(chatRoom: ChatRoom): Promise<Message | undefined> {
-    const character = await characters.get(chatRoom.characterId);
-    const recent = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
-    rooms.remember(chatRoom.id, recent);
+  async greet(chatRoom: ChatRoom): Promise<Message | undefined> {
+    const character = await this.#characters.get(chatRoom.characterId);
+    const recent = await recentMessages(this.deps.db, chatRoom.id, this.deps.historyMessages);
+    this.#rooms.remember(chatRoom.id, recent);
     const greeting = openingGreeting(character, recent);
     if (greeting === undefined) return undefined;
-    const result = await deps.writer.write(greetingEntry(chatRoom.id, greeting, 'text'));
+    const result = await this.deps.writer.write(greetingEntry(chatRoom.id, greeting, 'text'));
     if (!result.created) return undefined;
-    rooms.append(result.message);
+    this.#rooms.append(result.message);
     return result.message;
   }
 
-  return { runTextTurn, greet };
+  /**
+   * Stores the user's message and generates the reply: with the early request
+   * (early-request.ts) when the room's history is in memory, else one after the other.
+   */
+  protected async answer(turn: Turn): Promise<Answered> {
+    const known = this.#rooms.current(turn.input.chatRoom.id);
+    if (!mayAskEarly(known, turn.clientId)) return this.answerAfterStoring(turn);
+    const early = await askWhileStoring(this.deps, {
+      known,
+      text: turn.input.text,
+      request: turnRequest(turn),
+      store: () => this.storeUserMessage(turn),
+    });
+    if (early.reply === undefined) return this.#answerAfter(turn, early.user);
+    this.#rooms.append(early.user.message);
+    return { user: early.user.message, reply: early.reply };
+  }
+
+  /** Stores the user's message, then generates the reply. */
+  protected async answerAfterStoring(turn: Turn): Promise<Answered> {
+    return this.#answerAfter(turn, await this.storeUserMessage(turn));
+  }
+
+  protected storeUserMessage(turn: Turn): Promise<AppendResult> {
+    const { input, clientId } = turn;
+    return this.deps.writer.write({
+      chatRoomId: input.chatRoom.id,
+      sender: 'user',
+      text: input.text,
+      modality: 'text',
+      clientId,
+    });
+  }
+
+  /** The reply to a stored user message: the stored one for a repeated client id. */
+  async #answerAfter(turn: Turn, user: AppendResult): Promise<Answered> {
+    const { input, clientId } = turn;
+    if (!user.created) {
+      const stored = await findMessageByClientId(
+        this.deps.db,
+        input.chatRoom.id,
+        replyKey(clientId),
+      );
+      if (stored !== undefined) return { stored: { userMessage: user.message, aiMessage: stored } };
+    }
+    const history = await this.#historyUpTo(user.message);
+    const reply = await generateReply(this.deps, { ...turnRequest(turn), history });
+    return { user: user.message, reply };
+  }
+
+  /** The room's latest messages up to `message`: from memory when current, else the database. */
+  async #historyUpTo(message: Message): Promise<Message[]> {
+    const known = this.#rooms.append(message);
+    if (known !== undefined) return known;
+    const { db, historyMessages } = this.deps;
+    const recent = await recentMessages(db, message.chatRoomId, historyMessages);
+    const upTo = recent.filter((stored) => stored.seq <= message.seq);
+    this.#rooms.remember(message.chatRoomId, upTo);
+    return upTo;
+  }
 }
 
-export type Conversation = ReturnType<typeof createConversation>;
+/** The text conversation, as the token service and tests call it. */
+export type Conversation = Pick<TextConversation, 'runTextTurn' | 'greet'>;
 
-interface Turn {
+/** One text turn as it is being answered. */
+export interface Turn {
   input: TextTurnInput;
   clientId: string;
   request: Pick<ReplyRequest, 'character' | 'requestId'>;
 }
 
-type Answered = { user: Message; reply: Reply } | { stored: TextTurnResult };
+/** A new reply to a user message, or the pair already stored for a repeated client id. */
+export type Answered = { user: Message; reply: Reply } | { stored: TextTurnResult };
 
 function turnRequest(turn: Turn): Omit<ReplyRequest, 'history'> {
   return { ...turn.request, onDelta: turn.input.onDelta, chatRoomId: turn.input.chatRoom.id };
-}
-
-/** The user's message as the prompt will see it once stored: after everything before it. */
-function provisionalUserMessage(
-  text: string,
-  last: Message | undefined,
-): ReplyRequest['history'][0] {
-  const after = (last?.createdAt.getTime() ?? 0) + 1;
-  return {
-    sender: 'user',
-    text,
-    interrupted: false,
-    createdAt: new Date(Math.max(Date.now(), after)),
-  };
-}
-
-function userEntry(input: TextTurnInput, clientId: string): TranscriptEntry {
-  return {
-    chatRoomId: input.chatRoom.id,
-    sender: 'user',
-    text: input.text,
-    modality: 'text',
-    clientId,
-  };
 }
 
 function round(ms: number): number {

@@ -15,6 +15,8 @@ export interface Memory {
   recall: MemoryRecall | undefined;
   /** When conversations are distilled. */
   keeper: MemoryKeeper;
+  /** Embeds corrected memories, so recall finds them by their new words. */
+  embed(texts: string[]): Promise<number[][]>;
 }
 
 /**
@@ -60,14 +62,14 @@ export function createMemory(
         timeoutMs: RECALL_TIMEOUT_MS,
       })
     : undefined;
-  return { recall, keeper };
+  return { recall, keeper, embed: (texts) => deps.embedder.embed(texts) };
 }
 
 /** The memory calls the HTTP edge makes (its `MemoryPort`): a chat's turns and end, corrections. */
-export function memoryPort(memory: Memory, embedder: Embedder) {
+export function memoryPort(memory: Memory) {
   return {
     active: (chatRoomId: number) => memory.keeper.active(chatRoomId),
     ended: (chatRoomId: number) => memory.keeper.ended(chatRoomId),
-    embed: (texts: string[]) => embedder.embed(texts),
+    embed: (texts: string[]) => memory.embed(texts),
   };
 }

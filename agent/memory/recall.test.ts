@@ -22,7 +22,7 @@ afterAll(async () => {
 /** Stores `texts` as one distillation, oldest first, embedded by the emulator. */
 async function remember(room: ChatRoom, texts: string[]): Promise<void> {
   for (const text of texts) {
-    const [embedding] = await test.brain.embedder.embed([text]);
+    const [embedding] = await test.brain.memory.embed([text]);
     await saveDistillation(database.db, {
       room,
       fromSeq: room.memorySeq,
@@ -36,7 +36,7 @@ async function remember(room: ChatRoom, texts: string[]): Promise<void> {
 function recallWith(recent: number, topK: number) {
   return createMemoryRecall({
     db: database.db,
-    embedder: test.brain.embedder,
+    embedder: { embed: (texts) => test.brain.memory.embed(texts) },
     logger: createLogger({ level: 'silent' }),
     recent,
     topK,

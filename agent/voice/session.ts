@@ -110,8 +110,6 @@ export function voiceModels(
 
 export interface VoiceSessionParams {
   config: VoiceConfig;
-  /** Stores what was said and played. */
-  writer: TranscriptWriter;
   models: VoiceModels;
   agent: CharacterAgent;
   logger: Logger;
@@ -120,10 +118,10 @@ export interface VoiceSessionParams {
 }
 
 /**
- * An `AgentSession` for one character in one room, whose transcript (every committed
- * message, with metrics) goes to the database. The caller starts it with its own audio
- * input and output: a LiveKit room, a WebRTC peer, or a test harness. A non-streaming STT's
- * failed recognitions are reported to the session, so the user hears an apology.
+ * An `AgentSession` for one character in one room. The caller stores its transcript
+ * (`attachVoiceConversation`) and starts it with its own audio input and output: a LiveKit
+ * room, a WebRTC peer, or a test harness. A non-streaming STT's failed recognitions are
+ * reported to the session, so the user hears an apology.
  */
 export function createVoiceSession(params: VoiceSessionParams): voice.AgentSession {
   const connOptions = llmConnectOptions(params.config);
@@ -145,12 +143,6 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
     },
     ...params.overrides,
   });
-  attachVoiceConversation({
-    session,
-    writer: params.writer,
-    chatRoomId: params.agent.chatRoom.id,
-    greeting: params.agent.pendingGreeting,
-  });
   apologiseForFailedTurns({ session, chatRoomId: params.agent.chatRoom.id, logger: params.logger });
   return session;
 }
@@ -170,7 +162,8 @@ export interface CharacterVoiceDeps {
 
 /**
  * The character's models and the session that runs them, the same whichever transport
- * carries the audio; the caller plugs in its IO and owns releasing the models.
+ * carries the audio, with every committed message stored through the transcript writer (as
+ * the text turn stores its own); the caller plugs in its IO and owns releasing the models.
  */
 export function createCharacterVoice(
   deps: CharacterVoiceDeps,
@@ -178,6 +171,17 @@ export function createCharacterVoice(
 ): { session: voice.AgentSession; models: VoiceModels } {
   const models = voiceModels(deps.config, deps, agent.character);
   const { config, writer, logger, overrides } = deps;
-  const session = createVoiceSession({ config, writer, logger, overrides, models, agent });
+  const session = createVoiceSession({ config, logger, overrides, models, agent });
+  storeTranscript(session, writer, agent);
   return { session, models };
+}
+
+/** Stores what the session commits: each user and character message, the greeting once. */
+export function storeTranscript(
+  session: voice.AgentSession,
+  writer: TranscriptWriter,
+  agent: CharacterAgent,
+): void {
+  const chatRoomId = agent.chatRoom.id;
+  attachVoiceConversation({ session, writer, chatRoomId, greeting: agent.pendingGreeting });
 }

@@ -91,7 +91,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     auth: await createAuth(config),
     conversation: brain.brain.conversation,
     knowledge: brain.brain,
-    memory: memoryPort(brain.brain.memory, brain.brain.embedder),
+    memory: memoryPort(brain.brain.memory),
     providers: brain.brain.providers,
     ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
   });

@@ -1,9 +1,19 @@
 import { inference, type VAD, voice } from '@livekit/agents';
 import type { Brain } from '../../agent/brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../agent/character-agent.js';
+import type { TranscriptWriter } from '../../agent/conversation/transcript-writer.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
-import { createVoiceSession, type VoiceModels, voiceModels } from '../../agent/voice/session.js';
+import {
+  createSpeechOutput,
+  type SpeechOutput,
+} from '../../agent/transports/webrtc/speech-output.js';
+import {
+  createVoiceSession,
+  storeTranscript,
+  type VoiceModels,
+  voiceModels,
+} from '../../agent/voice/session.js';
 import { InProcessInferenceExecutor } from '../../agent/voice/turn-detection.js';
 import { createVoiceVad } from '../../agent/voice/vad.js';
 import { type Config, loadConfig } from '../../core/config.js';
@@ -20,11 +30,8 @@ import type {
   OpenAIEmulatorOptions,
 } from '../dev-tools/providers/openai-emulator.js';
 import { startTestBrain } from '../helpers/brain.js';
-import {
-  type PlayedSegment,
-  RecordingAudioOutput,
-  type RecordingAudioOutputOptions,
-} from './recording-audio-output.js';
+import { type PlayedSegment, PlayoutRecorder } from './playout-recorder.js';
+import { RecordingTextOutput } from './recording-text-output.js';
 import {
   ScriptedAudioInput,
   type ScriptedAudioInputOptions,
@@ -32,11 +39,6 @@ import {
 } from './scripted-audio-input.js';
 import { SessionTimeline } from './session-timeline.js';
 import { type Span, timedRetriever } from './timed-retriever.js';
-import {
-  type RecordingTextOutput,
-  type Synchronizer,
-  synchronizeTranscript,
-} from './transcript-sync.js';
 
 export type { PlayedSegment, Span, Utterance };
 
@@ -66,12 +68,11 @@ export interface VoiceHarnessOptions {
    */
   variant?: 'parley' | 'bare';
   input?: ScriptedAudioInputOptions;
-  output?: RecordingAudioOutputOptions;
   /** Pass the voice session's models through this before the session gets them. */
   models?: (models: VoiceModels) => VoiceModels;
 }
 
-/** A running voice session with a scripted microphone and a recording loudspeaker. */
+/** A running voice session with a scripted microphone and the direct call's audio output sending to a recorder. */
 export interface VoiceHarness {
   session: voice.AgentSession;
   /** The character agent, or in a bare session a plain agent with its instructions. */
@@ -82,7 +83,8 @@ export interface VoiceHarness {
   openai: OpenAIEmulator;
   cartesia: CartesiaEmulator;
   input: ScriptedAudioInput;
-  output: RecordingAudioOutput;
+  /** What the product's direct-call audio output sent, recorded at its RTP sink. */
+  output: PlayoutRecorder;
   /** The captions the session released, in step with the audio (through the synchronizer). */
   captions: RecordingTextOutput;
   timeline: SessionTimeline;
@@ -138,7 +140,7 @@ function harnessConfig(openai: OpenAIEmulator, cartesia: CartesiaEmulator, env =
 
 /**
  * Starts Parley's real voice session for one chat room, as the LiveKit worker would, but with
- * the room's audio replaced by a scripted microphone and a recording loudspeaker: Silero VAD,
+ * the room's audio replaced by a scripted microphone and the direct call's audio output sending to a recorder: Silero VAD,
  * Whisper (OpenAI emulator) or pocketsphinx, the character agent with its RAG and history,
  * the LLM (OpenAI emulator) and Cartesia speech (emulator, through the real plugin), the
  * transcript stored in `db`. Every time the harness records is `performance.now()`.
@@ -189,27 +191,32 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       options.variant === 'bare'
         ? bareSession(models, agent)
         : {
-            session: createVoiceSession({
-              config,
-              writer: test.brain.writer,
-              models,
+            session: storedSession(
+              createVoiceSession({
+                config,
+                models,
+                agent,
+                logger: createLogger({ level: 'silent' }),
+                ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+              }),
+              test.brain.writer,
               agent,
-              logger: createLogger({ level: 'silent' }),
-              ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
-            }),
+            ),
             agent,
           };
     const timeline = new SessionTimeline(session);
     const input = new ScriptedAudioInput(options.input);
-    const output = new RecordingAudioOutput(options.output);
-    const { synchronizer, captions } = await synchronizeTranscript(output);
+    // The direct call's own outputs, with a recorder as the peer's RTP sender.
+    const output = new PlayoutRecorder();
+    const captions = new RecordingTextOutput();
+    const speech = createSpeechOutput(output, captions);
+    output.watch(speech.playout);
     cleanup.push(async () => {
       await session.close();
       await input.close();
-      await output.close();
-      await synchronizer.close();
+      await speech.close();
     });
-    await startSession(session, running, input, synchronizer);
+    await startSession(session, running, input, speech);
     return {
       session,
       agent: running,
@@ -273,11 +280,11 @@ async function startSession(
   session: voice.AgentSession,
   agent: voice.Agent,
   input: ScriptedAudioInput,
-  synchronizer: Synchronizer,
+  speech: SpeechOutput,
 ): Promise<void> {
   session.input.audio = input;
-  session.output.audio = synchronizer.audioOutput;
-  session.output.transcription = synchronizer.textOutput;
+  session.output.audio = speech.audio;
+  session.output.transcription = speech.transcription;
   input.start();
   await session.start({ agent });
   // The microphone is live a moment before anyone talks, as in a real call: speech fed at
@@ -317,4 +324,14 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The session, its transcript stored as the product stores it. */
+function storedSession(
+  session: voice.AgentSession,
+  writer: TranscriptWriter,
+  agent: CharacterAgent,
+): voice.AgentSession {
+  storeTranscript(session, writer, agent);
+  return session;
 }

@@ -1,5 +1,5 @@
 import type { metrics } from '@livekit/agents';
-import type { PlayedSegment } from './recording-audio-output.js';
+import type { PlayedSegment } from './playout-recorder.js';
 import type { SessionTimeline, Stamped } from './session-timeline.js';
 import type { Span } from './timed-retriever.js';
 

@@ -9,8 +9,6 @@ export interface VerifiedToken {
   key: unknown;
   /** Asks the key set (which may re-fetch) for the key of this token's header now. */
   currentKey: () => Promise<unknown>;
-  /** Epoch ms after which this entry is never used: the token's `exp`, or sooner. */
-  expiresAtMs: number;
 }
 
 export interface VerifiedTokensOptions {
@@ -32,23 +30,25 @@ export class VerifiedTokens {
   readonly #ttlMs: number;
 
   constructor(options: VerifiedTokensOptions) {
-    this.#entries = new LRUCache({ max: options.maxEntries });
+    // Time is Date.now(), read on every look (no 1 ms debounce): a token ends to the ms.
+    this.#entries = new LRUCache({ max: options.maxEntries, perf: Date, ttlResolution: 0 });
     this.#ttlMs = options.ttlMs;
   }
 
   /** The entry for `token` if it has not expired. */
   get(token: string): VerifiedToken | undefined {
-    const entry = this.#entries.get(digest(token));
-    return entry !== undefined && Date.now() < entry.expiresAtMs ? entry : undefined;
+    return this.#entries.get(digest(token));
   }
 
   /** Keeps a verification until `min(exp, now + ttl)`; no-op when that is already past. */
-  remember(token: string, verified: Omit<VerifiedToken, 'expiresAtMs'> & { expSec: number }): void {
+  remember(token: string, verified: VerifiedToken & { expSec: number }): void {
     const { expSec, user, key, currentKey } = verified;
-    const expiresAtMs = Math.min(expSec * 1000, Date.now() + this.#ttlMs);
-    if (this.#ttlMs <= 0 || expiresAtMs <= Date.now()) return;
+    const now = Date.now();
+    // lru-cache serves an entry while its age is at most `ttl`; ours ends before `expiresAtMs`.
+    const ttl = Math.min(expSec * 1000, now + this.#ttlMs) - now - 1;
+    if (this.#ttlMs <= 0 || ttl <= 0) return;
     const frozen = Object.freeze({ ...user });
-    this.#entries.set(digest(token), { user: frozen, key, currentKey, expiresAtMs });
+    this.#entries.set(digest(token), { user: frozen, key, currentKey }, { ttl });
   }
 }
 

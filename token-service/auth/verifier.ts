@@ -114,8 +114,6 @@ export function supabaseVerifierOptions(auth: {
 export function createAccessTokenVerifier(
   options: AccessTokenVerifierOptions,
 ): AccessTokenVerifier {
-  const keySet = keyResolver(options.keys);
-  const secret = legacySecretKey(options.legacySecret);
   const toleranceSec = options.clockToleranceSec ?? 5;
   const checks: JWTVerifyOptions = {
     issuer: options.issuer,
@@ -124,21 +122,50 @@ export function createAccessTokenVerifier(
     requiredClaims: ['exp', 'sub'],
   };
   const policy = { allowAnonymousUsers: options.allowAnonymousUsers ?? true };
-
   const verified = new VerifiedTokens({
     ttlMs: options.verifiedCacheMs ?? DEFAULT_VERIFIED_CACHE_MS,
     maxEntries: MAX_VERIFIED_TOKENS,
   });
 
-  /** A remembered verification, if the key set still gives the key that made it. */
-  async function remembered(token: string): Promise<AuthUser | undefined> {
-    const entry = verified.get(token);
-    if (entry === undefined) return undefined;
-    const key = await entry.currentKey().catch(() => undefined);
-    return key === entry.key ? entry.user : undefined;
-  }
+  const secret = legacySecretKey(options.legacySecret);
+  const verifiedClaims = claimsVerifier(keyResolver(options.keys), secret, checks);
 
-  async function verifiedClaims(token: string): Promise<Verification> {
+  return {
+    async verify(token) {
+      try {
+        if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+          throw new errors.JWTInvalid('token length out of range');
+        }
+        const known = await remembered(verified, token);
+        if (known !== undefined) return known;
+        const { claims, ...keys } = await verifiedClaims(token);
+        rejectFutureIssue(claims, toleranceSec);
+        const user = authUserFromClaims(claims, policy);
+        // requiredClaims makes `exp` present; jose has checked it is a number.
+        verified.remember(token, { user, ...keys, expSec: Number(claims.exp) });
+        return user;
+      } catch (error) {
+        throw toAuthError(error);
+      }
+    },
+  };
+}
+
+/** A remembered verification, if the key set still gives the key that made it. */
+async function remembered(verified: VerifiedTokens, token: string): Promise<AuthUser | undefined> {
+  const entry = verified.get(token);
+  if (entry === undefined) return undefined;
+  const key = await entry.currentKey().catch(() => undefined);
+  return key === entry.key ? entry.user : undefined;
+}
+
+/** Checks a token's signature and claims in full, recording the key that checked it. */
+function claimsVerifier(
+  keySet: JWTVerifyGetKey,
+  secret: Uint8Array | undefined,
+  checks: JWTVerifyOptions,
+): (token: string) => Promise<Verification> {
+  return async function verifiedClaims(token) {
     const { alg } = decodeProtectedHeader(token);
     if (alg === LEGACY_ALGORITHM && secret !== undefined) {
       const result = await jwtVerify(token, secret, { ...checks, algorithms: [LEGACY_ALGORITHM] });
@@ -159,26 +186,6 @@ export function createAccessTokenVerifier(
     const header = asked;
     const currentKey = async () => (header === undefined ? undefined : keySet(header, COMPACT_JWS));
     return { claims: result.payload, key, currentKey };
-  }
-
-  return {
-    async verify(token) {
-      try {
-        if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
-          throw new errors.JWTInvalid('token length out of range');
-        }
-        const known = await remembered(token);
-        if (known !== undefined) return known;
-        const { claims, ...keys } = await verifiedClaims(token);
-        rejectFutureIssue(claims, toleranceSec);
-        const user = authUserFromClaims(claims, policy);
-        // requiredClaims makes `exp` present; jose has checked it is a number.
-        verified.remember(token, { user, ...keys, expSec: Number(claims.exp) });
-        return user;
-      } catch (error) {
-        throw toAuthError(error);
-      }
-    },
   };
 }
 

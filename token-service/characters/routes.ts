@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ownCharacter, visibleCharacter } from '../../core/access/character-access.js';
 import type { Executor } from '../../db/client.js';
 import {
   createCharacter,
@@ -12,7 +13,6 @@ import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { checkVoiceUsable } from '../voices/clones.js';
-import { ownCharacter, visibleCharacter } from './character-access.js';
 import {
   type CharacterView,
   characterColumns,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { memberRoom } from '../../core/access/room-access.js';
 import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import {
@@ -14,7 +15,6 @@ import type { MemoryPort } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
-import { memberRoom } from './room-access.js';
 import { chatRoomId, chatRoomView, toChatRoomView } from './schemas.js';
 
 const tags = ['memories'];

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { memberRoom, roomWithCharacter } from '../../core/access/room-access.js';
 import type { Executor } from '../../db/client.js';
 import { listChatRoomsOfUser } from '../../db/queries/chat-rooms.js';
 import { listMessages } from '../../db/queries/messages.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
-import { memberRoom, roomWithCharacter } from './room-access.js';
 import {
   chatRoomId,
   chatRoomView,

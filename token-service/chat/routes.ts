@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { chosenRoom } from '../../core/access/room-access.js';
 import type { Executor } from '../../db/client.js';
 import type { AppConfig, ConversationPort, MemoryPort } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
-import { chosenRoom } from '../chat-rooms/room-access.js';
 import { PG_INT_MAX } from '../chat-rooms/schemas.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ownCharacter } from '../../core/access/character-access.js';
 import { requireUser } from '../auth/fastify-auth.js';
-import { ownCharacter } from '../characters/character-access.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { fileText, kindOf } from './file-text.js';

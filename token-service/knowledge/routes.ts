@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ownCharacter } from '../../core/access/character-access.js';
 import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import {
@@ -14,7 +15,6 @@ import type { KnowledgeDocument } from '../../db/schema.js';
 import type { AppConfig, KnowledgePort } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import type { BackgroundTasks } from '../background-tasks.js';
-import { ownCharacter } from '../characters/character-access.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import {

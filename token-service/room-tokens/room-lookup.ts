@@ -1,11 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { AppError } from '../../core/errors.js';
+import { visibleTo } from '../../core/access/character-access.js';
 import type { Executor } from '../../db/client.js';
-import {
-  type CharacterVisibility,
-  canSeeCharacter,
-  getCharacter,
-} from '../../db/queries/characters.js';
+import { type CharacterVisibility, getCharacter } from '../../db/queries/characters.js';
 import { getOrCreateChatRoom } from '../../db/queries/chat-rooms.js';
 import { getProfile } from '../../db/queries/profiles.js';
 import type { ChatRoom } from '../../db/schema.js';
@@ -27,11 +23,12 @@ export interface RoomLookupOptions {
  * - the room of a (user, character) pair, for good: rooms are never deleted, moved to another
  *   user or character, and a membership is created with its room;
  * - the caller's profile display name, for good: profiles are never renamed;
- * - a character's owner and `isPublic`, for `characterTtlMs` (time is `Date.now()`).
+ * - a character's owner and `isPublic`, for `characterTtlMs` (time is `Date.now()`);
+ *   the access rule itself is `visibleTo` of `core/access/character-access.ts`.
  * Whoever adds deleting or renaming any of these must clear what is remembered here.
  */
 export interface RoomLookup {
-  /** `roomWithCharacter` of `chat-rooms/room-access.ts`: same checks, same errors. */
+  /** `roomWithCharacter` of `core/access/room-access.ts`: same checks, same errors. */
   roomWithCharacter(userId: string, characterId: string): Promise<RoomRef>;
   /** The caller's profile name, as the participant name in the room. */
   displayName(user: AuthUser): Promise<string>;
@@ -40,54 +37,48 @@ export interface RoomLookup {
 const DEFAULT_CHARACTER_TTL_MS = 5_000;
 const DEFAULT_MAX_ENTRIES = 10_000;
 
-interface SeenCharacter {
-  visibility: CharacterVisibility;
-  expiresAtMs: number;
+interface Pair {
+  userId: string;
+  characterId: string;
 }
 
 export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}): RoomLookup {
-  const ttlMs = options.characterTtlMs ?? DEFAULT_CHARACTER_TTL_MS;
   const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const characters = new LRUCache<string, SeenCharacter>({ max });
-  const rooms = new LRUCache<string, RoomRef>({ max });
-  const names = new LRUCache<string, string>({ max });
-
-  async function visibility(characterId: string): Promise<CharacterVisibility | undefined> {
-    const seen = characters.get(characterId);
-    if (seen !== undefined && Date.now() < seen.expiresAtMs) return seen.visibility;
-    const character = await getCharacter(db, characterId);
-    if (character === undefined) return undefined;
-    const { isPublic, ownerId } = character;
-    characters.set(characterId, {
-      visibility: { isPublic, ownerId },
-      expiresAtMs: Date.now() + ttlMs,
-    });
-    return { isPublic, ownerId };
-  }
+  const characters = new LRUCache<string, CharacterVisibility>({
+    max,
+    ttl: options.characterTtlMs ?? DEFAULT_CHARACTER_TTL_MS,
+    // Time is Date.now(), as everywhere else in the token service, read on every look.
+    perf: Date,
+    ttlResolution: 0,
+    fetchMethod: async (characterId) => {
+      const character = await getCharacter(db, characterId);
+      return character && { isPublic: character.isPublic, ownerId: character.ownerId };
+    },
+  });
+  const rooms = new LRUCache<string, RoomRef, Pair>({
+    max,
+    fetchMethod: async (_key, _stale, { context }) => {
+      const { id } = await getOrCreateChatRoom(db, context);
+      return { id, ...context };
+    },
+  });
+  const names = new LRUCache<string, string>({
+    max,
+    // Every authenticated request makes sure the profile exists; no profile: nothing to keep.
+    fetchMethod: async (userId) => (await getProfile(db, userId))?.displayName,
+  });
 
   return {
     async roomWithCharacter(userId, characterId) {
-      const character = await visibility(characterId);
-      if (character === undefined || !canSeeCharacter(character, userId)) {
-        throw new AppError('CHARACTER.NOT_FOUND', 'No such character');
-      }
-      const key = `${userId}/${characterId}`;
-      const known = rooms.get(key);
-      if (known !== undefined) return known;
-      const { id } = await getOrCreateChatRoom(db, { userId, characterId });
-      const room = { id, userId, characterId };
-      rooms.set(key, room);
+      visibleTo(await characters.fetch(characterId), userId);
+      const room = await rooms.fetch(`${userId}/${characterId}`, {
+        context: { userId, characterId },
+      });
+      if (room === undefined) throw new Error('a chat room is always created');
       return room;
     },
-
     async displayName(user) {
-      const known = names.get(user.id);
-      if (known !== undefined) return known;
-      const profile = await getProfile(db, user.id);
-      // Every authenticated request makes sure the profile exists; no profile: nothing to keep.
-      if (profile === undefined) return profileSeed(user).displayName;
-      names.set(user.id, profile.displayName);
-      return profile.displayName;
+      return (await names.fetch(user.id)) ?? profileSeed(user).displayName;
     },
   };
 }

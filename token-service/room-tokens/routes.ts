@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { chosenRoom } from '../../core/access/room-access.js';
 import { AppError, isAppError } from '../../core/errors.js';
 import { chatRoomIdOf } from '../../core/livekit-dispatch.js';
 import type { Executor } from '../../db/client.js';
 import type { AppConfig } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
-import { chosenRoom } from '../chat-rooms/room-access.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';

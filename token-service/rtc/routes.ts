@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AccessWatch } from '../../core/access/access-watch.js';
+import { chosenRoom } from '../../core/access/room-access.js';
 import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import type { AppConfig } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import type { TurnBudget } from '../chat/turn-budget.js';
-import type { AccessWatch } from '../chat-rooms/access-watch.js';
-import { chosenRoom } from '../chat-rooms/room-access.js';
 import { chatRoomId } from '../chat-rooms/schemas.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';

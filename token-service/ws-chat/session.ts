@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket from 'ws';
+import type { AccessWatch } from '../../core/access/access-watch.js';
+import { chosenRoom, type RoomChoice } from '../../core/access/room-access.js';
 import { AppError, type ErrorCode } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import type { ChatRoom } from '../../db/schema.js';
@@ -7,8 +9,6 @@ import type { ConversationPort, MemoryPort, WebSocketTuning } from '../app-deps.
 import type { AccessTokenVerifier } from '../auth/verifier.js';
 import type { BackgroundTasks } from '../background-tasks.js';
 import type { TurnBudget } from '../chat/turn-budget.js';
-import type { AccessWatch } from '../chat-rooms/access-watch.js';
-import { chosenRoom, type RoomChoice } from '../chat-rooms/room-access.js';
 import { isServerFault, toAppError } from '../http/errors.js';
 import type { EnsureProfile } from '../users/profile.js';
 import { type MessageFrame, parseClientFrame, type ServerFrame } from './frames.js';

@@ -1,14 +1,20 @@
 import type { JobContext, VAD } from '@livekit/agents';
 import { voice } from '@livekit/agents';
+import type OpenAI from 'openai';
+import { AccessWatch } from '../../../core/access/access-watch.js';
+import { talkRoom } from '../../../core/access/room-access.js';
 import { type Config, loadConfig } from '../../../core/config.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import { type Dispatch, parseDispatchMetadata } from '../../../core/livekit-dispatch.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../../../db/client.js';
-import { AccessWatch } from '../../../token-service/chat-rooms/access-watch.js';
-import { talkRoom } from '../../../token-service/chat-rooms/room-access.js';
-import { type Brain, createBrain } from '../../brain.js';
-import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
+import { type CharacterServices, createCharacterServices } from '../../brain.js';
+import {
+  type CharacterAgent,
+  type LoadAgentDeps,
+  loadCharacterAgent,
+} from '../../character-agent.js';
+import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
 import { LatestFrameVision } from '../../vision/latest-frame.js';
 import { createCharacterVoice } from '../../voice/session.js';
 import { checkDispatch } from './dispatch.js';
@@ -24,6 +30,15 @@ export interface WorkerProcessData {
 interface Conversation {
   dispatch: Dispatch;
   agent: CharacterAgent;
+}
+
+interface JobHoldings {
+  services: CharacterServices;
+  database: DatabaseHandle;
+  vision: LatestFrameVision;
+  access: AccessWatch;
+  /** The room, once the dispatch is accepted: only then is its conversation distilled. */
+  accepted?: number;
 }
 
 /** Errors that mean "this dispatch names no conversation this agent may hold". */
@@ -49,25 +64,13 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
   });
   try {
     const dispatch = parseDispatchMetadata(ctx.job.metadata);
-    const database = await openDatabase({
-      url: requireDatabaseUrl(config),
-      dataDir: config.dataDir,
-      poolSize: jobDatabasePoolSize(config),
-      applicationName: 'parley-job',
-    });
-    const brain = createBrain(config, { db: database.db, logger });
-    const vision = new LatestFrameVision(logger);
-    const access = new AccessWatch({ db: database.db, logger });
-    // Set once the dispatch is accepted: only then is the room's conversation distilled.
-    let accepted: number | undefined;
-    ctx.addShutdownCallback(() => release({ brain, database, vision, access, accepted }));
-
-    const conversation = await resolveConversation(
-      ctx,
-      { config, brain, database, vision },
-      dispatch,
-    );
-    accepted = dispatch.chatRoomId;
+    const held = await openJob(ctx, config, logger);
+    const { services, database, vision } = held;
+    const { retriever, memory } = services;
+    const lookup = { config, retriever, memories: memory.recall, db: database.db, vision };
+    const conversation = await resolveConversation(ctx, lookup, dispatch);
+    // Accepted: when the job ends, the room's conversation is distilled into memories.
+    held.accepted = dispatch.chatRoomId;
     logger.info(
       {
         chatRoomId: dispatch.chatRoomId,
@@ -78,17 +81,40 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     );
     // A room token cannot be taken back, but the conversation can end: when the user may no
     // longer talk in the room (the character was made private), the job stops.
-    access.watch(dispatch, (refusal) => {
+    held.access.watch(dispatch, (refusal) => {
       logger.info({ code: refusal.code }, 'access withdrawn; ending the conversation');
       ctx.shutdown(refusal.code);
     });
     followParticipantCamera(ctx.room, dispatch.userId, vision);
     await ctx.connect();
-    await startVoiceSession(ctx, { config, brain, logger }, conversation);
+    const { openai, writer } = services;
+    await startVoiceSession(ctx, { config, openai, writer, logger }, conversation);
   } catch (error) {
     logFailure(logger, error);
     ctx.shutdown(isAppError(error) ? error.code : 'job failed');
   }
+}
+
+/** What one job holds until it shuts down: the database, the services, the camera, the access watch. */
+async function openJob(
+  ctx: JobContext<WorkerProcessData>,
+  config: Config,
+  logger: Logger,
+): Promise<JobHoldings> {
+  const database = await openDatabase({
+    url: requireDatabaseUrl(config),
+    dataDir: config.dataDir,
+    poolSize: jobDatabasePoolSize(config),
+    applicationName: 'parley-job',
+  });
+  const held: JobHoldings = {
+    services: createCharacterServices(config, { db: database.db, logger }),
+    database,
+    vision: new LatestFrameVision(logger),
+    access: new AccessWatch({ db: database.db, logger }),
+  };
+  ctx.addShutdownCallback(() => release(held));
+  return held;
 }
 
 /** How many stored messages the conversation resumes with. */
@@ -100,16 +126,14 @@ function pastMessages(agent: CharacterAgent): number {
 
 async function resolveConversation(
   ctx: JobContext<WorkerProcessData>,
-  deps: { config: Config; brain: Brain; database: DatabaseHandle; vision: LatestFrameVision },
+  deps: Pick<LoadAgentDeps, 'db' | 'retriever' | 'memories'> & {
+    config: Config;
+    vision: LatestFrameVision;
+  },
   dispatch: Dispatch,
 ): Promise<Conversation> {
   const agent = await loadCharacterAgent(
-    {
-      db: deps.database.db,
-      retriever: deps.brain.retriever,
-      memories: deps.brain.memory.recall,
-      historyMessages: deps.config.rag.historyMessages,
-    },
+    { ...deps, historyMessages: deps.config.rag.historyMessages },
     dispatch.chatRoomId,
     { vision: deps.vision },
   );
@@ -120,27 +144,20 @@ async function resolveConversation(
   });
   // The same access rule as every way in: a token issued before a character was made private
   // still reaches LiveKit, but no agent answers it.
-  await talkRoom(deps.database.db, dispatch.userId, dispatch.chatRoomId);
+  await talkRoom(deps.db, dispatch.userId, dispatch.chatRoomId);
   return { dispatch, agent };
 }
 
 async function startVoiceSession(
   ctx: JobContext<WorkerProcessData>,
-  deps: { config: Config; brain: Brain; logger: Logger },
+  deps: { config: Config; openai: OpenAI; writer: TranscriptWriter; logger: Logger },
   { dispatch, agent }: Conversation,
 ): Promise<void> {
   const vad = ctx.proc.userData.vad;
   if (vad === undefined) throw new AppError('INTERNAL', 'The job process was not prewarmed');
   // The end-of-turn model (TURN_DETECTION=model) runs in the worker's inference process.
   const { session } = createCharacterVoice(
-    {
-      config: deps.config,
-      openai: deps.brain.openai,
-      writer: deps.brain.writer,
-      vad,
-      inferenceExecutor: ctx.inferenceExecutor,
-      logger: deps.logger,
-    },
+    { ...deps, vad, inferenceExecutor: ctx.inferenceExecutor },
     agent,
   );
   // The session closes when the user leaves the room: the job has nothing more to do.
@@ -156,19 +173,12 @@ async function startVoiceSession(
 }
 
 /** Stores what the transcript writer still holds, then lets go of the database. */
-async function release(held: {
-  brain: Brain;
-  database: DatabaseHandle;
-  vision: LatestFrameVision;
-  access: AccessWatch;
-  accepted: number | undefined;
-}): Promise<void> {
+async function release(held: JobHoldings): Promise<void> {
   held.vision.stop();
   held.access.close();
   try {
-    // The call is over: what the user said is distilled into memories before the job exits.
-    if (held.accepted !== undefined) await held.brain.memory.keeper.ended(held.accepted);
-    await held.brain.close();
+    await held.services.writer.flush();
+    if (held.accepted !== undefined) await held.services.memory.keeper.ended(held.accepted);
   } finally {
     await held.database.close();
   }

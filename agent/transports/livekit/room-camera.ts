@@ -20,40 +20,45 @@ export function followParticipantCamera(
   identity: string,
   vision: LatestFrameVision,
 ): () => void {
-  const isTheCamera = (publication: TrackPublication, participant: Participant) =>
-    participant.identity === identity && publication.source === TrackSource.SOURCE_CAMERA;
-
-  const onSubscribed = (track: Track, pub: TrackPublication, who: Participant) => {
-    if (!isTheCamera(pub, who)) return;
-    vision.follow(new VideoStream(track));
-    vision.setPaused(pub.muted === true);
-  };
-  const onUnsubscribed = (_track: RemoteTrack, pub: TrackPublication, who: Participant) => {
-    if (isTheCamera(pub, who)) vision.stop();
-  };
-  const onMuted = (pub: TrackPublication, who: Participant) => {
-    if (isTheCamera(pub, who)) vision.setPaused(true);
-  };
-  const onUnmuted = (pub: TrackPublication, who: Participant) => {
-    if (isTheCamera(pub, who)) vision.setPaused(false);
-  };
-
-  room.on(RoomEvent.TrackSubscribed, onSubscribed);
-  room.on(RoomEvent.TrackUnsubscribed, onUnsubscribed);
-  room.on(RoomEvent.TrackMuted, onMuted);
-  room.on(RoomEvent.TrackUnmuted, onUnmuted);
+  const handlers = cameraHandlers(identity, vision);
+  room.on(RoomEvent.TrackSubscribed, handlers.subscribed);
+  room.on(RoomEvent.TrackUnsubscribed, handlers.unsubscribed);
+  room.on(RoomEvent.TrackMuted, handlers.muted);
+  room.on(RoomEvent.TrackUnmuted, handlers.unmuted);
   for (const participant of room.remoteParticipants.values()) {
     for (const publication of participant.trackPublications.values()) {
       const track = publication.track;
-      if (track !== undefined) onSubscribed(track, publication, participant);
+      if (track !== undefined) handlers.subscribed(track, publication, participant);
     }
   }
 
   return () => {
-    room.off(RoomEvent.TrackSubscribed, onSubscribed);
-    room.off(RoomEvent.TrackUnsubscribed, onUnsubscribed);
-    room.off(RoomEvent.TrackMuted, onMuted);
-    room.off(RoomEvent.TrackUnmuted, onUnmuted);
+    room.off(RoomEvent.TrackSubscribed, handlers.subscribed);
+    room.off(RoomEvent.TrackUnsubscribed, handlers.unsubscribed);
+    room.off(RoomEvent.TrackMuted, handlers.muted);
+    room.off(RoomEvent.TrackUnmuted, handlers.unmuted);
     vision.stop();
+  };
+}
+
+/** The room events that move `vision` when they concern `identity`'s camera. */
+function cameraHandlers(identity: string, vision: LatestFrameVision) {
+  const isTheCamera = (publication: TrackPublication, participant: Participant) =>
+    participant.identity === identity && publication.source === TrackSource.SOURCE_CAMERA;
+  return {
+    subscribed: (track: Track, pub: TrackPublication, who: Participant) => {
+      if (!isTheCamera(pub, who)) return;
+      vision.follow(new VideoStream(track));
+      vision.setPaused(pub.muted === true);
+    },
+    unsubscribed: (_track: RemoteTrack, pub: TrackPublication, who: Participant) => {
+      if (isTheCamera(pub, who)) vision.stop();
+    },
+    muted: (pub: TrackPublication, who: Participant) => {
+      if (isTheCamera(pub, who)) vision.setPaused(true);
+    },
+    unmuted: (pub: TrackPublication, who: Participant) => {
+      if (isTheCamera(pub, who)) vision.setPaused(false);
+    },
   };
 }

@@ -7,10 +7,10 @@ import {
 } from '../../../tests/dev-tools/providers/openai-emulator.js';
 import { until } from '../../../tests/helpers/audio-test-helpers.js';
 import { connectTestCall } from '../../../tests/helpers/test-browser.js';
-import { synchronizeTranscript } from '../../../tests/voice/transcript-sync.js';
+import { RecordingTextOutput } from '../../../tests/voice/recording-text-output.js';
 import { FliteTTS } from '../../providers/local/flite-tts.js';
-import { WebRtcAudioOutput } from './audio-output.js';
 import { rmsLevel } from './pcm.js';
+import { createSpeechOutput } from './speech-output.js';
 
 const REPLY =
   'The quick brown fox jumps over the lazy dog. It was a long and sunny afternoon by the river, ' +
@@ -36,25 +36,21 @@ describe('WebRtcAudioOutput as an AgentSession output', () => {
     for (const close of cleanup.splice(0)) await close();
   });
 
-  async function start(synchronized: boolean) {
+  /** A session with a direct call's outputs (the product's), sending to a test browser. */
+  async function start() {
     const { browser, session: peer } = await connectTestCall();
-    const output = new WebRtcAudioOutput({ sink: peer.audioSender });
+    const speech = createSpeechOutput(peer.audioSender, new RecordingTextOutput());
+    const output = speech.playout;
     const session = new voice.AgentSession({
       tts: new FliteTTS(),
       llm: new openai.LLM({ model: 'gpt-4o-mini', baseURL: emulator.baseURL, apiKey: 'emulator' }),
     });
-    if (synchronized) {
-      const { synchronizer } = await synchronizeTranscript(output);
-      session.output.audio = synchronizer.audioOutput;
-      session.output.transcription = synchronizer.textOutput;
-      cleanup.push(() => synchronizer.close());
-    } else {
-      session.output.audio = output;
-    }
+    session.output.audio = speech.audio;
+    session.output.transcription = speech.transcription;
     await session.start({ agent: new voice.Agent({ instructions: 'Read aloud.' }) });
     cleanup.push(
       () => session.close(),
-      () => output.close(),
+      () => speech.close(),
       () => browser.close(),
       () => peer.close(),
     );
@@ -62,7 +58,7 @@ describe('WebRtcAudioOutput as an AgentSession output', () => {
   }
 
   it('plays a whole reply to the browser and stores it as spoken', async () => {
-    const { browser, output, session } = await start(false);
+    const { browser, output, session } = await start();
     const handle = session.say('Hello from the river.');
     await handle.waitForPlayout();
     await until(() => browser.received.length === output.packetsSent);
@@ -75,7 +71,7 @@ describe('WebRtcAudioOutput as an AgentSession output', () => {
   });
 
   it('stops the voice on interruption and stores only the words that were played', async () => {
-    const { browser, output, session } = await start(true);
+    const { browser, output, session } = await start();
     emulator.enqueueReply(REPLY);
     const handle = session.generateReply({ userInput: 'Tell me about the river.' });
     await until(() => browser.received.length >= 75); // 1.5 s heard

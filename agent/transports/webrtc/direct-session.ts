@@ -1,26 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type ipc, type VAD, voice } from '@livekit/agents';
+import type { ipc, VAD, voice } from '@livekit/agents';
+import type OpenAI from 'openai';
 import type { Config } from '../../../core/config.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Executor } from '../../../db/client.js';
-import type { Brain } from '../../brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
+import type { Retriever } from '../../conversation/retrieval.js';
+import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
+import type { Memory } from '../../memory/memory.js';
 import { createCharacterVoice, type VoiceConfig, type VoiceModels } from '../../voice/session.js';
-import { WebRtcAudioInput } from './audio-input.js';
-import { WebRtcAudioOutput } from './audio-output.js';
-import { CaptionOutput, sendSessionEvents } from './captions.js';
 import type { ServerMessage } from './messages.js';
 import { answerOffer, type CloseReason, type PeerOptions, type PeerSession } from './peer.js';
 import { SharedVAD } from './shared-vad.js';
-import { WebRtcVideoInput } from './video-input.js';
 import { CameraVision } from './vision.js';
+import { WebRtcIO } from './webrtc-io.js';
 
 /** What a direct session needs, built once per process. */
 export interface DirectSessionDeps {
   config: VoiceConfig & Pick<Config, 'rag'>;
   db: Executor;
-  brain: Brain;
+  /** The process's provider client, retrieval and transcript writer. */
+  openai: OpenAI;
+  retriever: Retriever;
+  writer: TranscriptWriter;
+  /** Memory across conversations: recalled each turn, distilled when the call ends. */
+  memory?: Pick<Memory, 'recall' | 'keeper'> | undefined;
   /** The process's VAD; each call opens its own streams on it. */
   vad: VAD;
   /** Runs the end-of-turn model (`TURN_DETECTION=model`): a call has no LiveKit job's. */
@@ -58,11 +63,9 @@ export interface DirectSession {
 
 /**
  * Starts a character's voice session for a browser's offer: a werift peer answering the
- * offer, its microphone as the session's audio input, the character's voice on the same
- * audio m-line, captions and state on the data channel, and the camera track (when the
- * browser sends one) as the character's vision. The session starts before the answer is
- * returned, so a failure is reported to the caller rather than to a page that thinks it is
- * connected.
+ * offer, plugged into the session through one {@link WebRtcIO}. The session starts before the
+ * answer is returned, so a failure is reported to the caller rather than to a page that
+ * thinks it is connected.
  *
  * The call ends when the browser closes the peer or goes quiet (see `PeerSession`), when the
  * agent session closes itself, or on {@link DirectSession.close}; then the session is closed
@@ -77,36 +80,23 @@ export async function startDirectSession(
   const vision = new CameraVision(logger);
   // The agent exists before the peer: a refused turn is reported once the channel does.
   let tell: (message: ServerMessage) => void = () => {};
-  const allow = request.allowTurn;
-  const turns = allow && {
-    allow,
-    onRefused: (refusal: { code: string; message: string }) => tell({ type: 'error', ...refusal }),
-  };
-  const agent = await loadCharacterAgent(
-    {
-      db: deps.db,
-      retriever: deps.brain.retriever,
-      memories: deps.brain.memory.recall,
-      historyMessages: deps.config.rag.historyMessages,
-    },
-    request.chatRoomId,
-    turns === undefined ? { vision } : { vision, turns },
-  );
+  const agent = await loadCallAgent(deps, request, vision, (message) => tell(message));
   const { answerSdp, session: peer } = await answerOffer(request.offerSdp, {
     ...deps.peer,
     logger,
   });
-  tell = (message) => void peer.data.send(message);
+  const io = new WebRtcIO(peer, vision);
+  tell = io.send;
   let teardown: () => Promise<void> = async () => {};
   const ended = peer.closed.then(async (reason) => {
     await teardown();
     logger.info({ event: 'rtc.session.ended', reason }, 'direct session ended');
     // The call is over and stored: what the user said is distilled in the background.
-    void deps.brain.memory.keeper.ended(request.chatRoomId);
+    void deps.memory?.keeper.ended(request.chatRoomId);
     return reason;
   });
   try {
-    const call = wireCall({ deps, peer, agent, vision, logger });
+    const call = wireCall(deps, { io, agent, logger });
     teardown = call.teardown;
     await call.session.start({ agent });
   } catch (error) {
@@ -115,70 +105,62 @@ export async function startDirectSession(
     throw error;
   }
   logger.info({ event: 'rtc.session.started' }, 'direct session started');
-  return {
-    id,
-    chatRoomId: request.chatRoomId,
-    answerSdp,
-    ended,
-    async close(reason) {
-      if (reason !== undefined && peer.data.send({ type: 'ended', ...reason })) {
-        // werift's close() neither flushes the data channel nor tells the browser: give the
-        // message a moment on the wire, or the page only sees the call go silent.
-        await delay(ENDED_MESSAGE_GRACE_MS);
-      }
-      await peer.close();
-      return ended;
-    },
+  return { id, chatRoomId: request.chatRoomId, answerSdp, ended, close: hangUp(peer, ended) };
+}
+
+/** The call's character, its vision and (when the caller set one) its turn gate. */
+function loadCallAgent(
+  deps: DirectSessionDeps,
+  request: DirectSessionRequest,
+  vision: CameraVision,
+  tell: (message: ServerMessage) => void,
+): Promise<CharacterAgent> {
+  const allow = request.allowTurn;
+  const turns = allow && {
+    allow,
+    onRefused: (refusal: { code: string; message: string }) => tell({ type: 'error', ...refusal }),
+  };
+  const { db, retriever } = deps;
+  const historyMessages = deps.config.rag.historyMessages;
+  return loadCharacterAgent(
+    { db, retriever, memories: deps.memory?.recall, historyMessages },
+    request.chatRoomId,
+    turns === undefined ? { vision } : { vision, turns },
+  );
+}
+
+/** `DirectSession.close`: tells the page why (when there is a reason), then hangs up. */
+function hangUp(peer: PeerSession, ended: Promise<CloseReason>): DirectSession['close'] {
+  return async (reason) => {
+    if (reason !== undefined && peer.data.send({ type: 'ended', ...reason })) {
+      // werift's close() neither flushes the data channel nor tells the browser: give the
+      // message a moment on the wire, or the page only sees the call go silent.
+      await delay(ENDED_MESSAGE_GRACE_MS);
+    }
+    await peer.close();
+    return ended;
   };
 }
 
-interface CallParts {
-  deps: DirectSessionDeps;
-  peer: PeerSession;
-  agent: CharacterAgent;
-  vision: CameraVision;
-  logger: Logger;
-}
-
-/** Plugs the peer's media and data channel into a new voice session; returns its teardown. */
-function wireCall({ deps, peer, agent, vision, logger }: CallParts): {
-  session: voice.AgentSession;
-  teardown: () => Promise<void>;
-} {
-  const send = (message: ServerMessage) => void peer.data.send(message);
-  const input = new WebRtcAudioInput({ track: peer.remoteAudio });
-  const output = new WebRtcAudioOutput({ sink: peer.audioSender });
-  const camera =
-    peer.video === undefined ? undefined : new WebRtcVideoInput({ transceiver: peer.video });
-  if (camera !== undefined) vision.follow(camera);
+/** A new voice session for the character on the call's IO, and its teardown. */
+function wireCall(
+  deps: DirectSessionDeps,
+  { io, agent, logger }: { io: WebRtcIO; agent: CharacterAgent; logger: Logger },
+): { session: voice.AgentSession; teardown: () => Promise<void> } {
   // One VAD inference stream per call, shared by turn detection and the STT's utterances.
   const vad = new SharedVAD(deps.vad);
+  const { config, openai, writer, inferenceExecutor } = deps;
+  const overrides = { ...deps.sessionOverrides };
   const { session, models } = createCharacterVoice(
-    {
-      config: deps.config,
-      openai: deps.brain.openai,
-      writer: deps.brain.writer,
-      vad,
-      inferenceExecutor: deps.inferenceExecutor,
-      logger,
-      overrides: { ...deps.sessionOverrides },
-    },
+    { config, openai, writer, vad, inferenceExecutor, logger, overrides },
     agent,
   );
-  session.input.audio = input;
-  session.output.audio = output;
-  session.output.transcription = new CaptionOutput(send);
-  const stopEvents = sendSessionEvents(session, send);
-  send({ type: 'state', state: 'initializing' });
-  // The session may end itself (an unrecoverable error): hang up the call with it.
-  session.once(voice.AgentSessionEventTypes.Close, () => void peer.close());
-
+  io.start(session);
   const teardown = async () => {
     await closeSession(session, logger);
-    stopEvents();
-    await Promise.allSettled([input.close(), output.close(), camera?.close()]);
+    await io.close();
     await releaseModels(models);
-    await deps.brain.writer.flush();
+    await writer.flush();
   };
   return { session, teardown };
 }

@@ -55,18 +55,7 @@ export class DirectSessions {
 
   /** Answers `offerSdp` with a call to the character of `chatRoomId`, owned by `userId`. */
   async start(input: DirectSessionRequest & { userId: string }): Promise<StartedCall> {
-    if (this.#closing) {
-      throw new AppError('SESSION.UNAVAILABLE', 'The server is shutting down');
-    }
-    if (this.#sessions.size + this.#starting.size >= this.#maxSessions) {
-      throw new AppError('SESSION.UNAVAILABLE', 'This server holds as many calls as it can');
-    }
-    const held = this.#perUser.get(input.userId) ?? 0;
-    if (held >= this.#maxPerUser) {
-      throw new AppError('SESSION.TOO_MANY', 'You already hold as many calls as one user may', {
-        details: { limit: this.#maxPerUser },
-      });
-    }
+    this.#admit(input.userId);
     this.#count(input.userId, 1);
     const starting = this.#start(this.deps, {
       offerSdp: input.offerSdp,
@@ -96,6 +85,21 @@ export class DirectSessions {
       chatRoomId: session.chatRoomId,
       ended: session.ended,
     };
+  }
+
+  /** Refuses a new call when shutting down, when the process is full or the user holds enough. */
+  #admit(userId: string): void {
+    if (this.#closing) {
+      throw new AppError('SESSION.UNAVAILABLE', 'The server is shutting down');
+    }
+    if (this.#sessions.size + this.#starting.size >= this.#maxSessions) {
+      throw new AppError('SESSION.UNAVAILABLE', 'This server holds as many calls as it can');
+    }
+    if ((this.#perUser.get(userId) ?? 0) >= this.#maxPerUser) {
+      throw new AppError('SESSION.TOO_MANY', 'You already hold as many calls as one user may', {
+        details: { limit: this.#maxPerUser },
+      });
+    }
   }
 
   #count(userId: string, change: number): void {

@@ -1,11 +1,14 @@
+import type OpenAI from 'openai';
 import type { Config } from '../../../core/config.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Executor } from '../../../db/client.js';
-import type { Brain } from '../../brain.js';
+import type { Retriever } from '../../conversation/retrieval.js';
+import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
 import { cartesiaConfigured } from '../../providers/cartesia.js';
 import { openAIConfigured } from '../../providers/openai-client.js';
 import { InProcessInferenceExecutor, prewarmEndOfTurn } from '../../voice/turn-detection.js';
 import { createVoiceVad } from '../../voice/vad.js';
+import type { DirectSessionDeps } from './direct-session.js';
 import type { PeerOptions } from './peer.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
@@ -16,7 +19,15 @@ import { DirectSessions, type DirectSessionsOptions } from './registry.js';
  */
 export async function startDirectCalls(
   config: Config,
-  deps: { db: Executor; brain: Brain; logger: Logger; peer?: PeerOptions },
+  deps: {
+    db: Executor;
+    openai: OpenAI;
+    retriever: Retriever;
+    writer: TranscriptWriter;
+    memory?: DirectSessionDeps['memory'];
+    logger: Logger;
+    peer?: PeerOptions;
+  },
   options: DirectSessionsOptions = {},
 ): Promise<DirectSessions> {
   const vad = createVoiceVad();

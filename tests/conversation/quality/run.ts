@@ -211,10 +211,8 @@ async function observeOverlap(
   const onset = overlap[0]?.startedAt ?? performance.now();
   const overlapEnd = overlap.at(-1)?.endedAt ?? onset;
   await harness.playedOut(answer, 60_000);
-  const stoppedAt = Math.min(
-    ...harness.output.clears.filter((at) => at > onset),
-    ...harness.output.pauses.filter((at) => at > onset),
-  );
+  // Paused or cut, as heard: when the answer's packets stopped leaving the product's output.
+  const stoppedAt = harness.output.stopOf(answer, onset) ?? Number.POSITIVE_INFINITY;
   if (scenario.category === 'interruption') {
     o.missedBargeIn = !answer.interrupted;
     if (Number.isFinite(stoppedAt)) o.stopMs = stoppedAt - onset;

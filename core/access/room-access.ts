@@ -1,4 +1,3 @@
-import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import { type CharacterVisibility, canSeeCharacter } from '../../db/queries/characters.js';
 import {
@@ -8,7 +7,8 @@ import {
 } from '../../db/queries/chat-rooms.js';
 import { readRoomAccess } from '../../db/queries/room-access.js';
 import type { ChatRoom } from '../../db/schema.js';
-import { visibleCharacter } from '../characters/character-access.js';
+import { AppError } from '../errors.js';
+import { visibleCharacter } from './character-access.js';
 
 /** A room the user is a member of: 404 when it does not exist, 403 when it is someone else's. */
 export async function memberRoom(

@@ -1,7 +1,7 @@
-import type { AppError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
 import { readRoomsAccess } from '../../db/queries/room-access.js';
+import type { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { talkRefusal } from './room-access.js';
 
 /**
