@@ -193,3 +193,19 @@ export function conversationNotes(n: NotesInput): string[] {
       `with several sessions running at once: read them as loaded figures. Children that crashed and were restarted: ${n.crashes}.`,
   ];
 }
+
+/** One row per barge-in setting: false barge-ins, missed barge-ins, stop time, stored text. */
+export function overlapRows(variants: readonly Variant[]): ResultRow[] {
+  return variants.map((v) => {
+    const s = score(v.observations);
+    const paused = v.observations.filter((o) => o.scenario.category === 'backchannel' && o.paused);
+    return {
+      metric:
+        `barge-in tuning: ${v.name}: false barge-ins; backchannels paused (resumed); missed barge-ins; ` +
+        'stop p50 / p95; stored reply not as played',
+      value:
+        `${pct(s.falseBargeInRate)} of ${s.backchannels}; ${paused.length}; ` +
+        `${pct(s.missedBargeInRate)} of ${s.interruptions}; ${p50p95(s.stop)}; ${pct(s.replyTextWrongRate)}`,
+    };
+  });
+}

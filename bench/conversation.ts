@@ -20,7 +20,12 @@ import {
 } from '../tests/conversation/quality/session.js';
 import { forkModule, stopChild } from './child.js';
 import type { ConversationJob } from './conversation-child.js';
-import { conversationNotes, sideBySideRows, tuningRows } from './conversation-report.js';
+import {
+  conversationNotes,
+  overlapRows,
+  sideBySideRows,
+  tuningRows,
+} from './conversation-report.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 
@@ -167,6 +172,49 @@ export async function runConversation(options = DEFAULT_CONVERSATION): Promise<S
       defaults: TURN_DEFAULTS,
       crashes: [...main, ...tuning].reduce((n, v) => n + v.crashes, 0),
     }),
+    load: { before, after: describeLoad() },
+    durationMs: performance.now() - started,
+  };
+}
+
+/** Barge-in settings tried on the overlap scenarios, VAD-only endpointing (the default). */
+const INTERRUPTION_VARIANTS: [string, QualityTuning][] = [
+  ['Parley default (VAD 500 ms of speech, pause, resume after 2 s)', {}],
+  ['min 2 words (agents minInterruptionWords)', { interruption: { minWords: 2 } }],
+  ['min 800 ms of speech', { interruption: { minDuration: 800 } }],
+  ['resume after 1 s', { interruption: { falseInterruptionTimeout: 1_000 } }],
+];
+
+/**
+ * `npm run bench -- barge-in-tuning`: the backchannel and interruption scenarios, clean and
+ * noisy, under each of {@link INTERRUPTION_VARIANTS}, side by side in one run.
+ */
+export async function runInterruptionTuning(
+  options = DEFAULT_CONVERSATION,
+): Promise<SectionResult> {
+  const started = performance.now();
+  const before = describeLoad();
+  const scenarios = (
+    options.quick ? testScenarios() : [...cleanScenarios(), ...noisyScenarios()]
+  ).filter((s) => s.category === 'backchannel' || s.category === 'interruption');
+  const variants = INTERRUPTION_VARIANTS.map(([name, tuning]) =>
+    variant(name, 'parley-vad', tuning, scenarios),
+  );
+  await pool(
+    variants.map((v) => () => runVariant(v)),
+    options.concurrency,
+  );
+  return {
+    name: 'barge-in-tuning',
+    title: 'Barge-in settings on the backchannel and interruption scenarios (VAD-only endpointing)',
+    rows: overlapRows(variants),
+    notes: [
+      `${scenarios.length} scenarios per setting (tests/conversation/quality/scenarios.ts): "uh-huh", "yeah", ` +
+        '"right" and a cough 1.5 s into a long answer, three real interruptions, clean and under ambience ' +
+        'and music at 20 and 10 dB SNR; all settings at once, one child process each, as the conversation section.',
+      'False barge-in: the answer was cut by a backchannel (a pause that resumes is not one). Stop: onset ' +
+        "of the interruption -> the answer's packets stop leaving the direct call's audio output.",
+    ],
     load: { before, after: describeLoad() },
     durationMs: performance.now() - started,
   };

@@ -4,7 +4,7 @@
  * a smoke test and writes nothing; `--render` only rewrites BENCHMARKS.md from what it holds.
  */
 import { join } from 'node:path';
-import { DEFAULT_CONVERSATION, runConversation } from './conversation.js';
+import { DEFAULT_CONVERSATION, runConversation, runInterruptionTuning } from './conversation.js';
 import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
 import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
@@ -52,6 +52,7 @@ const SECTIONS: Record<string, Runner> = {
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   conversation: (quick) => runConversation({ ...DEFAULT_CONVERSATION, quick }),
+  'barge-in-tuning': (quick) => runInterruptionTuning({ ...DEFAULT_CONVERSATION, quick }),
   vad: (quick) => runVadBench(quick ? { calls: 4, concurrency: 2 } : DEFAULT_VAD_BENCH),
   postgres: (quick) =>
     runPostgresBench(

@@ -17,6 +17,7 @@ import {
   startApiProcess,
 } from '../tests/postgres/api-process.js';
 import { describeLoad } from './machine.js';
+import { connectionCostRows } from './postgres-connect.js';
 import type { ResultRow, SectionResult } from './report.js';
 
 export interface PostgresBenchOptions {
@@ -97,12 +98,14 @@ async function onPostgres(
     }, 500);
     const run = await chatSaturated(apis, options).finally(() => clearInterval(sampler));
     const after = await connectionsByRole(admin);
+    const connectCost = await connectionCostRows(pg.url('parley'));
     return [
       rateRow('PostgreSQL, 2 API processes', run, options),
       {
         metric: `PostgreSQL connections by role: after start / most under load / after load (2 API processes, pool ${options.poolSize} each)`,
         value: describeRoles(afterStart, peak, after),
       },
+      ...connectCost,
     ];
   } finally {
     await Promise.all(apis.map((api) => api.stop()));

@@ -196,36 +196,11 @@ function toConfig(env: Env): Config {
   return {
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
-    http: {
-      host: env.HOST,
-      port: env.PORT,
-      publicUrl: env.PUBLIC_URL,
-      corsOrigins: env.CORS_ORIGINS.split(',')
-        .map((origin) => origin.trim())
-        .filter((origin) => origin !== ''),
-      bodyLimitBytes: env.BODY_LIMIT_BYTES,
-      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
-    },
+    http: httpConfig(env),
     dataDir: env.DATA_DIR,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
-    auth: {
-      supabaseUrl: env.SUPABASE_URL?.replace(/\/+$/, ''),
-      supabaseAnonKey: env.SUPABASE_ANON_KEY,
-      supabaseJwtSecret: env.SUPABASE_JWT_SECRET,
-      jwksCacheMs: env.JWKS_CACHE_MS,
-      allowDevSessions: env.ALLOW_DEV_SESSIONS,
-      devSessionTtlMs: env.DEV_SESSION_TTL_MS,
-    },
-    livekit: {
-      url: env.LIVEKIT_URL,
-      apiKey: env.LIVEKIT_API_KEY,
-      apiSecret: env.LIVEKIT_API_SECRET,
-      agentName: env.LIVEKIT_AGENT_NAME,
-      tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
-      workerHttpPort: env.AGENT_HTTP_PORT,
-      apiRunsWorker: env.AGENT_WORKER === 'auto',
-    },
+    auth: authConfig(env),
+    livekit: livekitConfig(env),
     direct: { maxCalls: env.DIRECT_MAX_CALLS, maxCallsPerUser: env.DIRECT_MAX_CALLS_PER_USER },
     knowledge: {
       maxDocumentChars: env.KNOWLEDGE_MAX_DOCUMENT_CHARS,
@@ -239,6 +214,60 @@ function toConfig(env: Env): Config {
         maxDelayMs: env.TURN_MAX_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].maxDelayMs,
       },
     },
+    ...providerConfig(env),
+    rag: {
+      topK: env.RAG_TOP_K,
+      minSimilarity: env.RAG_MIN_SIMILARITY,
+      historyMessages: env.HISTORY_MESSAGES,
+    },
+    memory: {
+      enabled: env.MEMORY_ENABLED,
+      idleMs: env.MEMORY_IDLE_MS,
+      recent: env.MEMORY_RECENT,
+      topK: env.MEMORY_TOP_K,
+    },
+  };
+}
+
+function httpConfig(env: Env): Config['http'] {
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL,
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+function authConfig(env: Env): Config['auth'] {
+  return {
+    supabaseUrl: env.SUPABASE_URL?.replace(/\/+$/, ''),
+    supabaseAnonKey: env.SUPABASE_ANON_KEY,
+    supabaseJwtSecret: env.SUPABASE_JWT_SECRET,
+    jwksCacheMs: env.JWKS_CACHE_MS,
+    allowDevSessions: env.ALLOW_DEV_SESSIONS,
+    devSessionTtlMs: env.DEV_SESSION_TTL_MS,
+  };
+}
+
+function livekitConfig(env: Env): Config['livekit'] {
+  return {
+    url: env.LIVEKIT_URL,
+    apiKey: env.LIVEKIT_API_KEY,
+    apiSecret: env.LIVEKIT_API_SECRET,
+    agentName: env.LIVEKIT_AGENT_NAME,
+    tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
+    workerHttpPort: env.AGENT_HTTP_PORT,
+    apiRunsWorker: env.AGENT_WORKER === 'auto',
+  };
+}
+
+function providerConfig(env: Env): Pick<Config, 'openai' | 'cartesia' | 'providers'> {
+  return {
     openai: {
       apiKey: env.OPENAI_API_KEY,
       baseUrl: env.OPENAI_BASE_URL,
@@ -253,17 +282,6 @@ function toConfig(env: Env): Config {
       defaultVoice: env.CARTESIA_DEFAULT_VOICE,
     },
     providers: { timeoutMs: env.PROVIDER_TIMEOUT_MS, maxRetries: env.PROVIDER_MAX_RETRIES },
-    rag: {
-      topK: env.RAG_TOP_K,
-      minSimilarity: env.RAG_MIN_SIMILARITY,
-      historyMessages: env.HISTORY_MESSAGES,
-    },
-    memory: {
-      enabled: env.MEMORY_ENABLED,
-      idleMs: env.MEMORY_IDLE_MS,
-      recent: env.MEMORY_RECENT,
-      topK: env.MEMORY_TOP_K,
-    },
   };
 }
 

@@ -49,13 +49,42 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the app; does not listen. Closing it waits for background work (ingestion, turns). */
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const { config, database } = deps;
+  const app = createServer(deps);
+  const background = new BackgroundTasks();
+  app.addHook('onClose', () => background.drain());
+  await registerPlugins(app, deps.config);
+  const shared: Shared = {
+    db: deps.database.db,
+    background,
+    access: new AccessWatch({ db: deps.database.db, logger: deps.logger }),
+    turns: new TurnBudget({ perMinute: deps.config.http.rateLimitPerMinute }),
+    ensureProfile: createProfileEnsurer(deps.database.db),
+  };
+  app.addHook('onClose', async () => shared.access.close());
+  await registerOpenRoutes(app, deps, shared);
+  await app.register((api) => registerApiRoutes(api, deps, shared));
+  return app as unknown as App;
+}
+
+type Server = ReturnType<typeof createServer>;
+
+/** What several route groups share: one background queue, access watch and turn budget. */
+interface Shared {
+  db: AppDeps['database']['db'];
+  background: BackgroundTasks;
+  access: AccessWatch;
+  turns: TurnBudget;
+  ensureProfile: ReturnType<typeof createProfileEnsurer>;
+}
+
+/** Fastify with the request ids, logging, time limits and the one error handler. */
+function createServer(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: config.http.bodyLimitBytes,
+    bodyLimit: deps.config.http.bodyLimitBytes,
     genReqId: requestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    ...requestTimeouts(config.http.requestTimeoutMs),
+    ...requestTimeouts(deps.config.http.requestTimeoutMs),
     childLoggerFactory: requestLoggerFactory,
     clientErrorHandler: handleClientError,
     // A URL that does not decode (`/%c0%ae`) goes through the one error handler too.
@@ -69,10 +98,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  return app;
+}
 
-  const background = new BackgroundTasks();
-  app.addHook('onClose', () => background.drain());
-
+/** CORS, security headers, rate limit, OpenAPI and WebSocket support. */
+async function registerPlugins(app: Server, config: AppDeps['config']): Promise<void> {
   await app.register(cors, {
     origin: config.http.corsOrigins.length > 0 ? config.http.corsOrigins : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
@@ -92,16 +122,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       socket.terminate();
     },
   });
+}
 
-  const db = database.db;
-  const access = new AccessWatch({ db, logger: deps.logger });
-  const turns = new TurnBudget({ perMinute: config.http.rateLimitPerMinute });
-  app.addHook('onClose', async () => access.close());
-  const ensureProfile = createProfileEnsurer(db);
-  await app.register(healthRoutes, { database });
+/** Routes outside the bearer-token scope: health, dev sign-in, the page, the chat socket. */
+async function registerOpenRoutes(app: Server, deps: AppDeps, shared: Shared): Promise<void> {
+  const { db, ensureProfile, background, access, turns } = shared;
+  await app.register(healthRoutes, { database: deps.database });
   await app.register(devAuthRoutes, { auth: deps.auth });
   await app.register(webRoutes, {
-    config,
+    config: deps.config,
     devSessionsEnabled: deps.auth.devSessionsEnabled,
     providers: deps.providers,
   });
@@ -116,45 +145,34 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     turns,
     memory: deps.memory,
   });
-  await app.register(async (api) => {
-    await api.register(authPlugin, { verifier: deps.auth.verifier });
-    api.addHook('onRequest', async (request) => {
-      if (request.user) await ensureProfile(request.user);
-    });
-    await api.register(characterRoutes, { db });
-    const cartesia = createCartesiaClient(config);
-    await api.register(voiceRoutes, {
-      db,
-      client: cartesia,
-      catalog: new VoiceCatalog({ client: cartesia, model: config.cartesia.model }),
-      rateLimitPerMinute: config.http.rateLimitPerMinute,
-    });
-    await api.register(knowledgeRoutes, {
-      db,
-      knowledge: deps.knowledge,
-      background,
-      limits: config.knowledge,
-    });
-    await api.register(knowledgeFileRoutes, {
-      db,
-      knowledge: deps.knowledge,
-      background,
-      limits: config.knowledge,
-    });
-    await api.register(chatRoomRoutes, { db });
-    await api.register(memoryRoutes, { db, memory: deps.memory });
-    await api.register(roomTokenRoutes, { db, config });
-    await api.register(chatRoutes, {
-      db,
-      config,
-      conversation: deps.conversation,
-      turns,
-      memory: deps.memory,
-    });
-    if (deps.rtc !== undefined)
-      await api.register(rtcRoutes, { db, config, calls: deps.rtc, access, turns });
+}
+
+/** The REST API: every route needs a verified user, whose profile exists before it runs. */
+async function registerApiRoutes(api: Server, deps: AppDeps, shared: Shared): Promise<void> {
+  const { config } = deps;
+  const { db, background, access, turns } = shared;
+  await api.register(authPlugin, { verifier: deps.auth.verifier });
+  api.addHook('onRequest', async (request) => {
+    if (request.user) await shared.ensureProfile(request.user);
   });
-  return app as unknown as App;
+  await api.register(characterRoutes, { db });
+  const cartesia = createCartesiaClient(config);
+  await api.register(voiceRoutes, {
+    db,
+    client: cartesia,
+    catalog: new VoiceCatalog({ client: cartesia, model: config.cartesia.model }),
+    rateLimitPerMinute: config.http.rateLimitPerMinute,
+  });
+  const knowledge = { db, knowledge: deps.knowledge, background, limits: config.knowledge };
+  await api.register(knowledgeRoutes, knowledge);
+  await api.register(knowledgeFileRoutes, knowledge);
+  await api.register(chatRoomRoutes, { db });
+  await api.register(memoryRoutes, { db, memory: deps.memory });
+  await api.register(roomTokenRoutes, { db, config });
+  const { conversation, memory } = deps;
+  await api.register(chatRoutes, { db, config, conversation, turns, memory });
+  if (deps.rtc !== undefined)
+    await api.register(rtcRoutes, { db, config, calls: deps.rtc, access, turns });
 }
 
 /** A caller's `x-request-id` when it is a sane token, so traces join up; otherwise a new one. */

@@ -92,11 +92,7 @@ export async function* streamReply(
   request: Omit<ReplyRequest, 'onDelta'>,
   signal?: AbortSignal,
 ): AsyncGenerator<string, Streamed, undefined> {
-  const { character } = request;
-  const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
-  const recalled = recallFor(deps.memories, request.chatRoomId, chatCtx);
-  const knowing = await withKnowledge(deps.retriever, character.id, chatCtx);
-  const augmented = withMemories(knowing, await recalled);
+  const augmented = await turnContext(deps, request);
   const started = performance.now();
   const streamed: Streamed = { text: '', ttftMs: undefined, failure: undefined };
   // The agents LLM stream ends quietly on failure and reports it as an event on its LLM.
@@ -112,6 +108,8 @@ export async function* streamReply(
   });
   const close = () => stream.close();
   signal?.addEventListener('abort', close);
+  // Abandoned while the knowledge was fetched: the request goes no further.
+  if (signal?.aborted) close();
   try {
     for await (const chunk of stream) {
       const piece = chunk.delta?.content;
@@ -128,6 +126,18 @@ export async function* streamReply(
     stream.close();
   }
   return streamed;
+}
+
+/** What the LLM is asked with: the character's text persona, the history, its knowledge. */
+async function turnContext(
+  deps: ReplyDeps,
+  request: Pick<ReplyRequest, 'character' | 'history' | 'chatRoomId'>,
+): Promise<llm.ChatContext> {
+  const { character } = request;
+  const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
+  const recalled = recallFor(deps.memories, request.chatRoomId, chatCtx);
+  const knowing = await withKnowledge(deps.retriever, character.id, chatCtx);
+  return withMemories(knowing, await recalled);
 }
 
 /** The reply as kept: what was streamed, or an apology when the LLM failed before a word. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Executor } from '../../db/client.js';
-import { characters, knowledgeDocuments, userProfiles } from '../../db/schema.js';
+import { insertMissingExamples } from '../../db/queries/examples.js';
 import { EXAMPLE_CHARACTERS, SYSTEM_PROFILE } from './characters.js';
 
 const KNOWLEDGE_DIR = join(import.meta.dirname, 'knowledge');
@@ -23,24 +23,17 @@ export async function seedExampleCharacters(db: Executor): Promise<number> {
       content: await readFile(join(KNOWLEDGE_DIR, example.knowledge.file), 'utf8'),
     })),
   );
-  return db.transaction(async (tx) => {
-    await tx.insert(userProfiles).values(SYSTEM_PROFILE).onConflictDoNothing();
-    const created = await tx
-      .insert(characters)
-      .values(
-        EXAMPLE_CHARACTERS.map((example) => ({
-          id: example.id,
-          ownerId: SYSTEM_PROFILE.id,
-          name: example.name,
-          instructions: example.instructions,
-          greeting: example.greeting,
-          voiceId: example.voiceId,
-          isPublic: true,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning({ id: characters.id });
-    await tx.insert(knowledgeDocuments).values(documents).onConflictDoNothing();
-    return created.length;
+  return insertMissingExamples(db, {
+    owner: SYSTEM_PROFILE,
+    characters: EXAMPLE_CHARACTERS.map((example) => ({
+      id: example.id,
+      ownerId: SYSTEM_PROFILE.id,
+      name: example.name,
+      instructions: example.instructions,
+      greeting: example.greeting,
+      voiceId: example.voiceId,
+      isPublic: true,
+    })),
+    documents,
   });
 }

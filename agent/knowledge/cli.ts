@@ -89,24 +89,28 @@ async function main(args: string[]): Promise<void> {
     await database.migrate();
     const character = await resolveCharacter(database.db, reference);
     const embedder = createOpenAIEmbedder(createOpenAIClient(config), config.openai.embeddingModel);
-    for (const path of files) {
-      const document = await storeFile(database.db, character, path);
-      const bar = new SingleBar({ format: `${basename(path)} [{bar}] {value}/{total} chunks` });
-      bar.start(1, 0);
-      const { chunks } = await ingestDocument(
-        { db: database.db, embedder, logger },
-        document,
-        (p) => {
-          bar.setTotal(Math.max(p.total, 1));
-          bar.update(p.embedded);
-        },
-      );
-      bar.stop();
-      console.log(`${basename(path)}: ${chunks} chunks taught to ${character.name}`);
-    }
+    for (const path of files)
+      await teachFile({ db: database.db, embedder, logger }, character, path);
   } finally {
     await database.close();
   }
+}
+
+/** Stores one file as the character's document and embeds it, with a progress bar. */
+async function teachFile(
+  deps: Parameters<typeof ingestDocument>[0],
+  character: Character,
+  path: string,
+): Promise<void> {
+  const document = await storeFile(deps.db, character, path);
+  const bar = new SingleBar({ format: `${basename(path)} [{bar}] {value}/{total} chunks` });
+  bar.start(1, 0);
+  const { chunks } = await ingestDocument(deps, document, (p) => {
+    bar.setTotal(Math.max(p.total, 1));
+    bar.update(p.embedded);
+  });
+  bar.stop();
+  console.log(`${basename(path)}: ${chunks} chunks taught to ${character.name}`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

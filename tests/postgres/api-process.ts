@@ -64,7 +64,20 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       reject(new Error(`the API exited (${code}) before ready:\n${text}`)),
     );
   });
-  return { base, output: () => text, stop: () => stopGroup(child) };
+  let stopping = false;
+  // A process that dies on its own is a finding: say so with what it wrote, at once.
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`API process ${base} exited (${code ?? signal}):\n${text}\n`);
+  });
+  return {
+    base,
+    output: () => text,
+    stop: () => {
+      stopping = true;
+      return stopGroup(child);
+    },
+  };
 }
 
 async function stopGroup(child: ChildProcess): Promise<void> {

@@ -85,15 +85,16 @@ export class PlayoutRecorder implements RtpSink {
   }
 
   /**
-   * When `segment` stopped being heard after `since` because the session paused or cut it:
-   * the first stop after `since` if the segment was cut (interrupted) or played on after it
-   * (paused, then resumed). Undefined if it simply played to its end.
+   * When `segment` stopped being heard after `since` because the session paused or cut it: a
+   * stop after which it played on (paused, then resumed), or for a cut segment its last
+   * packet's end. Undefined if it simply played to its end.
    */
   stopOf(segment: PlayedSegment, since: number): number | undefined {
     const stopped = this.stoppedAfter(since);
-    if (stopped === undefined) return undefined;
-    if (segment.interrupted || stopped < segment.lastPlayedAt) return stopped;
-    return undefined;
+    if (stopped !== undefined && stopped < segment.lastPlayedAt) return stopped;
+    if (!segment.interrupted) return undefined;
+    // The next reply may follow the cut within the gap a stop needs: the cut is the stop.
+    return Math.min(stopped ?? Number.POSITIVE_INFINITY, segment.lastPlayedAt + PACKET_MS);
   }
 
   /** Packets sent in [from, to). */

@@ -43,9 +43,15 @@ export interface VoiceRoutesOptions {
 
 /** Voices: the library with previews, and each user's own cloned voices. */
 export const voiceRoutes: FastifyPluginAsyncZod<VoiceRoutesOptions> = async (app, options) => {
-  const { db, catalog } = options;
-  const deps = { db, client: options.client };
+  listRoute(app, options);
+  previewRoute(app, options);
+  cloneRoutes(app, options);
+  createCloneRoute(app, options);
+};
 
+type VoiceApp = Parameters<FastifyPluginAsyncZod>[0];
+
+function listRoute(app: VoiceApp, { db, catalog }: VoiceRoutesOptions): void {
   app.get(
     '/api/voices',
     {
@@ -78,7 +84,9 @@ export const voiceRoutes: FastifyPluginAsyncZod<VoiceRoutesOptions> = async (app
       };
     },
   );
+}
 
+function previewRoute(app: VoiceApp, { db, catalog }: VoiceRoutesOptions): void {
   app.get(
     '/api/voices/:id/preview',
     {
@@ -103,7 +111,31 @@ export const voiceRoutes: FastifyPluginAsyncZod<VoiceRoutesOptions> = async (app
         .send(audio);
     },
   );
+}
 
+const cloneSchema = {
+  tags,
+  summary: 'Clone a voice from your clip (audio/wav, mono 16-bit, 5-30 s)',
+  description:
+    `Send the clip as the body with content-type audio/wav (at most ${CLIP_LIMITS.maxBytes} ` +
+    'bytes). The voice is created at Cartesia and only you may give it to your characters.',
+  security: BEARER_SECURITY,
+  consumes: [WAV],
+  querystring: cloneQuery,
+  response: {
+    201: clonedVoiceView,
+    ...errorResponses,
+    409: errorResponseSchema,
+    413: errorResponseSchema,
+    415: errorResponseSchema,
+    422: errorResponseSchema,
+  },
+};
+
+/** The user's clones: list and delete. */
+function cloneRoutes(app: VoiceApp, options: VoiceRoutesOptions): void {
+  const { db } = options;
+  const deps = { db, client: options.client };
   app.get(
     '/api/voices/clones',
     {
@@ -117,47 +149,6 @@ export const voiceRoutes: FastifyPluginAsyncZod<VoiceRoutesOptions> = async (app
     async (request) => {
       const user = requireUser(request);
       return (await listClonedVoices(db, user.id)).map(toClonedVoiceView);
-    },
-  );
-
-  app.addContentTypeParser(
-    WAV,
-    { parseAs: 'buffer', bodyLimit: CLIP_LIMITS.maxBytes },
-    (_request, body, done) => done(null, body),
-  );
-
-  app.post(
-    '/api/voices/clones',
-    {
-      config: perUserLimit(Math.max(1, Math.floor(options.rateLimitPerMinute / 10))),
-      onRequest: requireWav,
-      schema: {
-        tags,
-        summary: 'Clone a voice from your clip (audio/wav, mono 16-bit, 5-30 s)',
-        description:
-          `Send the clip as the body with content-type audio/wav (at most ${CLIP_LIMITS.maxBytes} ` +
-          'bytes). The voice is created at Cartesia and only you may give it to your characters.',
-        security: BEARER_SECURITY,
-        consumes: [WAV],
-        querystring: cloneQuery,
-        response: {
-          201: clonedVoiceView,
-          ...errorResponses,
-          409: errorResponseSchema,
-          413: errorResponseSchema,
-          415: errorResponseSchema,
-          422: errorResponseSchema,
-        },
-      },
-    },
-    async (request, reply) => {
-      const user = requireUser(request);
-      const clip = request.body;
-      if (!Buffer.isBuffer(clip))
-        throw new AppError('VOICE.CLIP_FORMAT', 'Send the clip as audio/wav');
-      const { name, language } = request.query;
-      const voice = await cloneVoice(deps, { ownerId: user.id, name, language, clip });
-      return reply.status(201).send(toClonedVoiceView(voice));
     },
   );
 
@@ -179,7 +170,35 @@ export const voiceRoutes: FastifyPluginAsyncZod<VoiceRoutesOptions> = async (app
       return reply.status(204).send(null);
     },
   );
-};
+}
+
+/** A new clone from a WAV clip in the body, at most a tenth of the usual request rate. */
+function createCloneRoute(app: VoiceApp, options: VoiceRoutesOptions): void {
+  const deps = { db: options.db, client: options.client };
+  app.addContentTypeParser(
+    WAV,
+    { parseAs: 'buffer', bodyLimit: CLIP_LIMITS.maxBytes },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.post(
+    '/api/voices/clones',
+    {
+      config: perUserLimit(Math.max(1, Math.floor(options.rateLimitPerMinute / 10))),
+      onRequest: requireWav,
+      schema: cloneSchema,
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      const clip = request.body;
+      if (!Buffer.isBuffer(clip))
+        throw new AppError('VOICE.CLIP_FORMAT', 'Send the clip as audio/wav');
+      const { name, language } = request.query;
+      const voice = await cloneVoice(deps, { ownerId: user.id, name, language, clip });
+      return reply.status(201).send(toClonedVoiceView(voice));
+    },
+  );
+}
 
 async function requireWav(request: { headers: Record<string, unknown> }): Promise<void> {
   const header = request.headers['content-type'];

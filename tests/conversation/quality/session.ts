@@ -1,6 +1,7 @@
 import { inference, tokenize } from '@livekit/agents';
 import { synthesizeSpeech } from '../../../agent/providers/local/flite.js';
 import type { Pcm16Audio } from '../../../agent/providers/local/wav.js';
+import { TURN_HANDLING, turnHandling } from '../../../agent/voice/session.js';
 import { PARLEY_VAD_OPTIONS } from '../../../agent/voice/vad.js';
 import type { Executor } from '../../../db/client.js';
 import { makeConversation } from '../../helpers/fixtures.js';
@@ -59,7 +60,11 @@ async function replyVoice(
 export interface QualityTuning {
   env?: Record<string, string>;
   vadSilenceMs?: number;
+  /** Barge-in settings over Parley's (`TURN_HANDLING.interruption`); VAD-only sessions. */
+  interruption?: InterruptionTuning;
 }
+
+export type InterruptionTuning = Partial<typeof TURN_HANDLING.interruption> & { minWords?: number };
 
 /**
  * A voice session in a new room of `db` for the suite, ready to talk: the greeting (Parley's
@@ -70,7 +75,7 @@ export async function startQualitySession(
   config: QualityConfig,
   tuning: QualityTuning = {},
 ): Promise<QualitySession> {
-  const { env = {}, vadSilenceMs } = tuning;
+  const { env = {}, vadSilenceMs, interruption } = tuning;
   const { room, character } = await makeConversation(db);
   const listener = new ScriptListener();
   const texts = [...Object.values(REPLIES), FALLBACK_ANSWER, character.greeting ?? ''];
@@ -87,6 +92,16 @@ export async function startQualitySession(
       sttLatencyMs: LATENCY.sttMs,
     },
     cartesia: { ttfbMs: LATENCY.ttsTtfbMs, speak: voice.speak },
+    ...(interruption === undefined
+      ? {}
+      : {
+          overrides: {
+            turnHandling: {
+              ...turnHandling(undefined),
+              interruption: { ...TURN_HANDLING.interruption, ...interruption },
+            },
+          },
+        }),
     ...(vadSilenceMs === undefined
       ? {}
       : {

@@ -2,6 +2,7 @@ import {
   type AddTrackRequest,
   DataPacket,
   DataPacket_Kind,
+  DisconnectReason,
   type ParticipantInfo,
   ParticipantInfo_Kind,
   ParticipantInfo_State,
@@ -83,9 +84,9 @@ export class Participant {
       // One request at a time, in order: a trickled candidate must not overtake its offer.
       this.#queue = this.#queue
         .then(() => this.#onRequest(toBytes(data)))
-        .catch(() => this.leave());
+        .catch(() => this.leave(DisconnectReason.SIGNAL_CLOSE));
     });
-    socket.on('close', () => this.leave());
+    socket.on('close', () => this.leave(DisconnectReason.SIGNAL_CLOSE));
     socket.on('error', () => undefined);
     trickleCandidates(this.#publisher, SignalTarget.PUBLISHER, (t) => this.send('trickle', t));
     trickleCandidates(this.#subscriber, SignalTarget.SUBSCRIBER, (t) => this.send('trickle', t));
@@ -160,10 +161,16 @@ export class Participant {
     channel.send(Buffer.from(packet.toBinary()));
   }
 
-  leave(): void {
+  /**
+   * Ends this participant's session. The reason reaches the others in the participant update,
+   * as from LiveKit's server: an agent closes its session only for some (a client's own leave,
+   * a deleted room), not for a dropped connection that might come back.
+   */
+  leave(reason: DisconnectReason): void {
     if (this.#gone) return;
     this.#gone = true;
     this.info.state = ParticipantInfo_State.DISCONNECTED;
+    this.info.disconnectReason = reason;
     this.#room.left(this);
     if (this.#socket.readyState === WebSocket.OPEN) this.#socket.close(1000, 'left');
     void this.#publisher.close().catch(() => undefined);
@@ -198,7 +205,7 @@ export class Participant {
         return this.send('pongResp', pong);
       }
       case 'leave':
-        return this.leave();
+        return this.leave(DisconnectReason.CLIENT_INITIATED);
       default:
         // Subscriptions (everyone is subscribed to everything), track settings, layers and
         // sync state are accepted and ignored.

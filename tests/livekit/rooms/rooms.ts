@@ -1,6 +1,7 @@
 import {
   type DataPacket,
   type DataPacket_Kind,
+  DisconnectReason,
   JoinResponse,
   ParticipantInfo,
   ParticipantInfo_Kind,
@@ -50,7 +51,8 @@ export class Rooms implements RoomLink {
     }
     // As LiveKit does, a second join with the same identity replaces the first (an SDK that
     // reconnects from scratch joins again before its old connection has timed out).
-    for (const old of room.participants) if (old.identity === claims.sub) old.leave();
+    for (const old of room.participants)
+      if (old.identity === claims.sub) old.leave(DisconnectReason.DUPLICATE_IDENTITY);
     const participant = new Participant(socket, participantInfo(claims), this);
     const others = room.participants.filter((p) => p.connected);
     room.participants.push(participant);
@@ -120,7 +122,8 @@ export class Rooms implements RoomLink {
 
   /** Disconnects everyone. */
   close(): void {
-    for (const room of this.#rooms.values()) for (const p of room.participants) p.leave();
+    for (const room of this.#rooms.values())
+      for (const p of room.participants) p.leave(DisconnectReason.ROOM_DELETED);
   }
 
   #roomOf(participant: Participant): RoomState | undefined {
