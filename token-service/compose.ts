@@ -37,13 +37,9 @@ export async function composeParley(
   const seeded = await seedExampleCharacters(database.db);
   if (seeded > 0) logger.info({ characters: seeded }, 'example characters created');
   const embedding = pendingDocumentEmbedding(brain, database, logger);
+  const { openai, retriever, writer, memory } = brain;
   const calls = await startDirectCalls(config, {
-    db: database.db,
-    openai: brain.openai,
-    retriever: brain.retriever,
-    writer: brain.writer,
-    memory: brain.memory,
-    logger,
+    ...{ db: database.db, openai, retriever, writer, memory, logger },
     ...(deps.peer === undefined ? {} : { peer: deps.peer }),
   });
   const app = await buildApp({

@@ -51,18 +51,26 @@ export function createMemory(
     logger,
     idleMs: config.memory.idleMs,
   });
-  const recall = config.memory.enabled
-    ? createMemoryRecall({
-        db: deps.db,
-        embedder: deps.embedder,
-        logger,
-        recent: config.memory.recent,
-        topK: config.memory.topK,
-        minSimilarity: config.rag.minSimilarity,
-        timeoutMs: RECALL_TIMEOUT_MS,
-      })
-    : undefined;
+  const recall = memoryRecall(config, deps, logger);
   return { recall, keeper, embed: (texts) => deps.embedder.embed(texts) };
+}
+
+/** Recall of a room's memories for a turn, or none with `MEMORY_ENABLED=false`. */
+function memoryRecall(
+  config: Pick<Config, 'memory' | 'rag'>,
+  deps: { db: Executor; embedder: Embedder },
+  logger: Logger,
+) {
+  if (!config.memory.enabled) return undefined;
+  return createMemoryRecall({
+    db: deps.db,
+    embedder: deps.embedder,
+    logger,
+    recent: config.memory.recent,
+    topK: config.memory.topK,
+    minSimilarity: config.rag.minSimilarity,
+    timeoutMs: RECALL_TIMEOUT_MS,
+  });
 }
 
 /** The memory calls the HTTP edge makes (its `MemoryPort`): a chat's turns and end, corrections. */
