@@ -8,6 +8,7 @@ import { type Conversation, TextConversation } from './conversation/text-turn.js
 import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
+import { createMemory, type Memory } from './memory/memory.js';
 import { createLLM, llmConnectOptions } from './providers/openai.js';
 import { createOpenAIClient, openAIConfigured } from './providers/openai-client.js';
 import { llmNotConfigured, type ProviderStatus, providerStatus } from './providers/status.js';
@@ -23,6 +24,8 @@ export interface CharacterServices {
   openai: OpenAI;
   retriever: Retriever;
   writer: TranscriptWriter;
+  /** Memory across conversations: what turns recall, and when conversations are distilled. */
+  memory: Memory;
 }
 
 /** The token service's process: the shared services, the text conversation and ingestion. */
@@ -38,7 +41,7 @@ export interface Brain extends CharacterServices {
   close(): Promise<void>;
 }
 
-type BrainConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag'>;
+type BrainConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'rag' | 'memory'>;
 
 /** The shared services, built once per process from the configuration. */
 export function createCharacterServices(
@@ -61,7 +64,14 @@ export function createCharacterServices(
     timeoutMs: RETRIEVAL_TIMEOUT_MS,
   });
   const writer = new TranscriptWriter({ db: deps.db, logger: deps.logger });
-  return { openai, retriever, writer, embedder, embeddingsConfigured };
+  const memory = createMemory(config, {
+    ...deps,
+    openai,
+    embedder,
+    llmConfigured: openAIConfigured(config),
+    flush: () => writer.flush(),
+  });
+  return { openai, retriever, writer, memory, embedder, embeddingsConfigured };
 }
 
 /**
@@ -73,8 +83,8 @@ export function createBrain(
   deps: { db: Executor; logger: Logger; embedder?: Embedder },
 ): Brain {
   const { embedder, ...services } = createCharacterServices(config, deps);
-  const { openai, retriever, writer, embeddingsConfigured } = services;
-  const conversation = textConversation(config, { ...deps, openai, retriever, writer });
+  const { openai, retriever, writer, memory, embeddingsConfigured } = services;
+  const conversation = textConversation(config, { ...deps, openai, retriever, writer, memory });
   return {
     ...services,
     conversation,
@@ -88,6 +98,7 @@ export function createBrain(
     },
     async close() {
       await writer.flush();
+      await memory.keeper.close();
     },
   };
 }
@@ -101,6 +112,7 @@ function textConversation(
     openai: OpenAI;
     retriever: Retriever;
     writer: TranscriptWriter;
+    memory: Memory;
   },
 ): Conversation {
   const talking = new TextConversation({
@@ -108,6 +120,7 @@ function textConversation(
     createLLM: () => createLLM(config, deps.openai),
     connOptions: llmConnectOptions(config),
     retriever: deps.retriever,
+    memories: deps.memory.recall,
     writer: deps.writer,
     logger: deps.logger,
     historyMessages: config.rag.historyMessages,

@@ -9,6 +9,7 @@ import { openingGreeting } from './conversation/greeting.js';
 import { historyContext } from './conversation/history.js';
 import { characterInstructions } from './conversation/prompt.js';
 import { type Retriever, withKnowledge } from './conversation/retrieval.js';
+import { type MemoryRecall, recallFor, withMemories } from './memory/recall.js';
 import { LLM_MISSING_SPEECH } from './providers/status.js';
 
 /** What the character sees of the user's camera: the latest frame, if any, as an image. */
@@ -23,6 +24,8 @@ export interface CharacterAgentParams {
   /** The room's recent messages, oldest first: the conversation so far. */
   history: Message[];
   retriever: Retriever;
+  /** What the user told the character in earlier conversations. */
+  memories?: MemoryRecall | undefined;
   vision?: VisionSource;
   turns?: TurnGate;
 }
@@ -45,6 +48,7 @@ export class CharacterAgent extends voice.Agent {
   readonly character: Character;
   readonly chatRoom: ChatRoom;
   readonly #retriever: Retriever;
+  readonly #memories: MemoryRecall | undefined;
   readonly #vision: VisionSource | undefined;
   readonly #greeting: string | undefined;
   readonly #turns: TurnGate | undefined;
@@ -58,6 +62,7 @@ export class CharacterAgent extends voice.Agent {
     this.character = params.character;
     this.chatRoom = params.chatRoom;
     this.#retriever = params.retriever;
+    this.#memories = params.memories;
     this.#vision = params.vision;
     this.#greeting = openingGreeting(params.character, params.history);
     this.#turns = params.turns;
@@ -96,10 +101,12 @@ export class CharacterAgent extends voice.Agent {
     modelSettings: voice.ModelSettings,
   ): ReturnType<voice.Agent['llmNode']> {
     // Both sit between the transcript and the LLM request: neither waits for the other.
-    const [augmented, image] = await Promise.all([
+    const [knowing, recalled, image] = await Promise.all([
       withKnowledge(this.#retriever, this.character.id, chatCtx),
+      recallFor(this.#memories, this.chatRoom.id, chatCtx),
       this.#vision?.latestImage(),
     ]);
+    const augmented = withMemories(knowing, recalled);
     const seeing = image === undefined ? augmented : withLatestImage(augmented, image);
     return voice.Agent.default.llmNode(this, seeing, toolCtx, modelSettings);
   }
@@ -135,6 +142,7 @@ export function withLatestImage(
 export interface LoadAgentDeps {
   db: Executor;
   retriever: Retriever;
+  memories?: MemoryRecall | undefined;
   historyMessages: number;
 }
 
@@ -158,7 +166,13 @@ export async function loadCharacterAgent(
   if (character === undefined)
     throw new AppError('CHARACTER.NOT_FOUND', 'The room’s character no longer exists');
   const history = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
-  const params: CharacterAgentParams = { character, chatRoom, history, retriever: deps.retriever };
+  const params: CharacterAgentParams = {
+    character,
+    chatRoom,
+    history,
+    retriever: deps.retriever,
+    memories: deps.memories,
+  };
   if (extra.vision !== undefined) params.vision = extra.vision;
   if (extra.turns !== undefined) params.turns = extra.turns;
   return new CharacterAgent(params, extra.options);

@@ -81,6 +81,10 @@ const envSchema = z.object({
   RAG_TOP_K: positiveInt.max(50).default(5),
   RAG_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.3),
   HISTORY_MESSAGES: positiveInt.max(500).default(30),
+  MEMORY_ENABLED: z.stringbool().default(true),
+  MEMORY_IDLE_MS: positiveInt.max(24 * 3_600_000).default(120_000),
+  MEMORY_RECENT: z.coerce.number().int().min(0).max(50).default(5),
+  MEMORY_TOP_K: z.coerce.number().int().min(0).max(50).default(3),
   KNOWLEDGE_MAX_DOCUMENT_CHARS: positiveInt.default(200_000),
   KNOWLEDGE_MAX_CHARS_PER_USER: positiveInt.default(2_000_000),
   KNOWLEDGE_MAX_FILE_BYTES: positiveInt.default(10_000_000),
@@ -162,6 +166,8 @@ export interface Config {
   };
   providers: { timeoutMs: number; maxRetries: number };
   rag: { topK: number; minSimilarity: number; historyMessages: number };
+  /** Memory across conversations (agent/memory/): distilled by the LLM, recalled per turn. */
+  memory: { enabled: boolean; idleMs: number; recent: number; topK: number };
 }
 
 /** An env file's `FOO=` means "not set", not "set to the empty string". */
@@ -213,6 +219,12 @@ function toConfig(env: Env): Config {
       topK: env.RAG_TOP_K,
       minSimilarity: env.RAG_MIN_SIMILARITY,
       historyMessages: env.HISTORY_MESSAGES,
+    },
+    memory: {
+      enabled: env.MEMORY_ENABLED,
+      idleMs: env.MEMORY_IDLE_MS,
+      recent: env.MEMORY_RECENT,
+      topK: env.MEMORY_TOP_K,
     },
   };
 }

@@ -21,6 +21,8 @@ export type ErrorCode =
   /** The room exists and is the user's, but its character is no longer visible to them. */
   | 'CHARACTER.UNAVAILABLE'
   | 'DOCUMENT.NOT_FOUND'
+  /** No such memory in this room (or the room is not the caller's). */
+  | 'MEMORY.NOT_FOUND'
   /** No such voice, or a cloned voice that belongs to someone else (reported alike). */
   | 'VOICE.NOT_FOUND'
   /** A voice clip that is not a mono 16-bit PCM WAV file. */

@@ -74,6 +74,10 @@ export const chatRooms = pgTable(
       .references(() => characters.id, { onDelete: 'cascade' }),
     /** The last message sequence number handed out; appends take the next one under a row lock. */
     lastSeq: integer('last_seq').notNull().default(0),
+    /** The user's choice: off, nothing is distilled from this room and no memory is recalled. */
+    memoryEnabled: boolean('memory_enabled').notNull().default(true),
+    /** Messages up to this sequence number have been distilled into memories. */
+    memorySeq: integer('memory_seq').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -209,6 +213,32 @@ export const clonedVoices = pgTable(
   ],
 );
 
+/**
+ * Something worth remembering about a user, distilled by the LLM from a conversation with a
+ * character and recalled in later ones. It belongs to the room (one per user and character),
+ * so deleting the room deletes it; `source_message_ids` name the messages it came from.
+ */
+export const memories = pgTable(
+  'memories',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    chatRoomId: integer('chat_room_id')
+      .notNull()
+      .references(() => chatRooms.id, { onDelete: 'cascade' }),
+    /** Copied from the room so recall filters on the user without a join. */
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => userProfiles.id, { onDelete: 'cascade' }),
+    text: text('text').notNull(),
+    sourceMessageIds: bigint('source_message_ids', { mode: 'number' }).array().notNull(),
+    /** Null when the embedding provider failed: the memory is then recalled by recency only. */
+    embedding: vector('embedding', { dimensions: EMBEDDING_DIMENSIONS }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('memories_room_idx').on(t.chatRoomId, t.updatedAt)],
+);
+
 export type UserProfile = typeof userProfiles.$inferSelect;
 export type Character = typeof characters.$inferSelect;
 export type ChatRoom = typeof chatRooms.$inferSelect;
@@ -216,3 +246,4 @@ export type Message = typeof messages.$inferSelect;
 export type KnowledgeDocument = typeof knowledgeDocuments.$inferSelect;
 export type KnowledgeChunk = typeof knowledgeChunks.$inferSelect;
 export type ClonedVoice = typeof clonedVoices.$inferSelect;
+export type Memory = typeof memories.$inferSelect;

@@ -22,6 +22,16 @@ export interface ConversationPort {
   greet(chatRoom: ChatRoom): Promise<Message | undefined>;
 }
 
+/** Memory across conversations (`agent/memory/`). */
+export interface MemoryPort {
+  /** A text turn happened in the room: its conversation is distilled once it goes quiet. */
+  active(chatRoomId: number): void;
+  /** The room's conversation ended: distil it now. Never rejects. */
+  ended(chatRoomId: number): Promise<void>;
+  /** Embeds corrected memories, so recall finds them by their new words. */
+  embed(texts: string[]): Promise<number[][]>;
+}
+
 /** The knowledge ingestion use case (`agent/knowledge/ingest.ts`). */
 export interface KnowledgePort {
   /** Chunks, embeds and stores a document; marks it `ready` or `failed` itself. */
@@ -61,6 +71,8 @@ export interface AppDeps {
   auth: AuthDeps;
   conversation: ConversationPort;
   knowledge: KnowledgePort;
+  /** Without it, nothing is distilled from text chats (the memory API still works). */
+  memory?: MemoryPort;
   /** Which providers conversations use, shown to the page (`GET /api/client-config`). */
   providers: ProviderStatus;
   /** Direct WebRTC calls (`agent/transports/webrtc`); without it `/api/rtc/*` is not served. */

@@ -20,6 +20,7 @@ import { BackgroundTasks } from './background-tasks.js';
 import { characterRoutes } from './characters/routes.js';
 import { chatRoutes } from './chat/routes.js';
 import { TurnBudget } from './chat/turn-budget.js';
+import { memoryRoutes } from './chat-rooms/memory-routes.js';
 import { chatRoomRoutes } from './chat-rooms/routes.js';
 import { devAuthRoutes } from './dev-auth/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -142,6 +143,7 @@ async function registerOpenRoutes(app: Server, deps: AppDeps, shared: Shared): P
     tuning: { ...DEFAULT_WS_TUNING, ...deps.webSocket },
     access,
     turns,
+    memory: deps.memory,
   });
 }
 
@@ -165,8 +167,10 @@ async function registerApiRoutes(api: Server, deps: AppDeps, shared: Shared): Pr
   await api.register(knowledgeRoutes, knowledge);
   await api.register(knowledgeFileRoutes, knowledge);
   await api.register(chatRoomRoutes, { db });
+  await api.register(memoryRoutes, { db, memory: deps.memory });
   await api.register(roomTokenRoutes, { db, config });
-  await api.register(chatRoutes, { db, config, conversation: deps.conversation, turns });
+  const { conversation, memory } = deps;
+  await api.register(chatRoutes, { db, config, conversation, turns, memory });
   if (deps.rtc !== undefined)
     await api.register(rtcRoutes, { db, config, calls: deps.rtc, access, turns });
 }

@@ -9,6 +9,7 @@ import {
   type DeferredEmbedding,
   startDeferredEmbedding,
 } from '../agent/knowledge/deferred-embedding.js';
+import { memoryPort } from '../agent/memory/memory.js';
 import type { PeerOptions } from '../agent/transports/webrtc/peer.js';
 import type { DirectSessions } from '../agent/transports/webrtc/registry.js';
 import { startDirectCalls } from '../agent/transports/webrtc/setup.js';
@@ -36,12 +37,9 @@ export async function composeParley(
   const seeded = await seedExampleCharacters(database.db);
   if (seeded > 0) logger.info({ characters: seeded }, 'example characters created');
   const embedding = pendingDocumentEmbedding(brain, database, logger);
+  const { openai, retriever, writer, memory } = brain;
   const calls = await startDirectCalls(config, {
-    db: database.db,
-    openai: brain.openai,
-    retriever: brain.retriever,
-    writer: brain.writer,
-    logger,
+    ...{ db: database.db, openai, retriever, writer, memory, logger },
     ...(deps.peer === undefined ? {} : { peer: deps.peer }),
   });
   const app = await buildApp({
@@ -51,6 +49,7 @@ export async function composeParley(
     auth: await createAuth(config),
     conversation: brain.conversation,
     knowledge: brain,
+    memory: memoryPort(brain.memory),
     providers: brain.providers,
     rtc: calls,
   });

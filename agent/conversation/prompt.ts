@@ -34,7 +34,7 @@ export function characterInstructions(character: Character, modality: Modality):
 }
 
 /** Keeps creator-written or retrieved text from closing or opening our delimiters. */
-function escapeMarkup(text: string): string {
+export function escapeMarkup(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 

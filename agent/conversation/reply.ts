@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { APIConnectOptions, llm } from '@livekit/agents';
 import type { Logger } from '../../core/logger.js';
 import type { Character, Message } from '../../db/schema.js';
+import { type MemoryRecall, recallFor, withMemories } from '../memory/recall.js';
 import { historyContext } from './history.js';
 import { APOLOGY, characterInstructions } from './prompt.js';
 import { type Retriever, withKnowledge } from './retrieval.js';
@@ -11,6 +12,8 @@ export interface ReplyDeps {
   createLLM: () => llm.LLM;
   connOptions: APIConnectOptions;
   retriever: Retriever;
+  /** What the user told the character in earlier conversations; none without. */
+  memories?: MemoryRecall | undefined;
   logger: Logger;
 }
 
@@ -126,13 +129,15 @@ export async function* streamReply(
 }
 
 /** What the LLM is asked with: the character's text persona, the history, its knowledge. */
-function turnContext(
+async function turnContext(
   deps: ReplyDeps,
-  request: Pick<ReplyRequest, 'character' | 'history'>,
+  request: Pick<ReplyRequest, 'character' | 'history' | 'chatRoomId'>,
 ): Promise<llm.ChatContext> {
   const { character } = request;
   const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
-  return withKnowledge(deps.retriever, character.id, chatCtx);
+  const recalled = recallFor(deps.memories, request.chatRoomId, chatCtx);
+  const knowing = await withKnowledge(deps.retriever, character.id, chatCtx);
+  return withMemories(knowing, await recalled);
 }
 
 /** The reply as kept: what was streamed, or an apology when the LLM failed before a word. */

@@ -59,7 +59,7 @@ export interface ChunkInput {
  * of the largest (float32 itself rounds a typical component of a unit embedding ~15x more
  * coarsely), so distances are those of the float32 vector.
  */
-function vectorSql(embedding: number[]): SQL {
+export function vectorSql(embedding: number[]): SQL {
   let largest = 0;
   for (const x of embedding) largest = Math.max(largest, Math.abs(x));
   // largest x 2^exponent < 2^31, so every mantissa fits an int4; 2^-126 is float32's smallest normal.

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
+import { memoryPort } from '../../agent/memory/memory.js';
 import { type Config, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Database } from '../../db/client.js';
@@ -90,6 +91,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     auth: await createAuth(config),
     conversation: brain.brain.conversation,
     knowledge: brain.brain,
+    memory: memoryPort(brain.brain.memory),
     providers: brain.brain.providers,
     ...(options.webSocket === undefined ? {} : { webSocket: options.webSocket }),
   });

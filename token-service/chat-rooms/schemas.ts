@@ -12,6 +12,8 @@ export const chatRoomView = z
     character_id: z.uuid(),
     /** Sequence number of the newest message; 0 for an empty room. */
     last_seq: z.number().int(),
+    /** Whether the character remembers this conversation in later ones (see memories). */
+    memory_enabled: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -55,6 +57,7 @@ export function toChatRoomView(room: ChatRoom): z.infer<typeof chatRoomView> {
     id: room.id,
     character_id: room.characterId,
     last_seq: room.lastSeq,
+    memory_enabled: room.memoryEnabled,
     created_at: room.createdAt.toISOString(),
     updated_at: room.updatedAt.toISOString(),
   };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { chosenRoom } from '../../core/access/room-access.js';
 import type { Executor } from '../../db/client.js';
-import type { AppConfig, ConversationPort } from '../app-deps.js';
+import type { AppConfig, ConversationPort, MemoryPort } from '../app-deps.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { PG_INT_MAX } from '../chat-rooms/schemas.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
@@ -48,12 +48,14 @@ export interface ChatRoutesOptions {
   conversation: ConversationPort;
   /** Each user's turns a minute, shared with every other way in. */
   turns: Pick<TurnBudget, 'take'>;
+  /** Told of each turn: the chat is distilled into memories once it goes quiet. */
+  memory?: Pick<MemoryPort, 'active'> | undefined;
 }
 
 /** `POST /api/chat`: one text turn, answered when the reply is stored. */
 export const chatRoutes: FastifyPluginAsyncZod<ChatRoutesOptions> = async (
   app,
-  { db, config, conversation, turns },
+  { db, config, conversation, turns, memory },
 ) => {
   app.post(
     '/api/chat',
@@ -80,6 +82,7 @@ export const chatRoutes: FastifyPluginAsyncZod<ChatRoutesOptions> = async (
         text: body.message,
         ...(body.client_id === undefined ? {} : { clientId: body.client_id }),
       });
+      memory?.active(chatRoom.id);
       return {
         chat_room_id: chatRoom.id,
         user_message_id: userMessage.id,

@@ -5,7 +5,7 @@ import { chosenRoom, type RoomChoice } from '../../core/access/room-access.js';
 import { AppError, type ErrorCode } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import type { ChatRoom } from '../../db/schema.js';
-import type { ConversationPort, WebSocketTuning } from '../app-deps.js';
+import type { ConversationPort, MemoryPort, WebSocketTuning } from '../app-deps.js';
 import type { AccessTokenVerifier } from '../auth/verifier.js';
 import type { BackgroundTasks } from '../background-tasks.js';
 import type { TurnBudget } from '../chat/turn-budget.js';
@@ -25,6 +25,8 @@ export interface ChatSocketDeps {
   access: Pick<AccessWatch, 'watch'>;
   /** Each user's turns a minute, shared with every other way in. */
   turns: Pick<TurnBudget, 'tryTake'>;
+  /** Told of each turn and of the end, to distil the conversation into memories. */
+  memory?: Pick<MemoryPort, 'active' | 'ended'> | undefined;
 }
 
 export interface ChatSocketHandshake {
@@ -145,6 +147,7 @@ class ChatSocketSession {
         this.#end(error),
       );
       this.socket.on('close', unwatch);
+      this.socket.on('close', () => this.#remember(room.id));
       this.#send({ type: 'ready', chat_room_id: room.id, character_id: room.characterId });
       if (greeting !== undefined) {
         const { id, seq, text } = greeting;
@@ -180,10 +183,19 @@ class ChatSocketSession {
       for (const { id, seq, sender: role, text } of [userMessage, aiMessage]) {
         this.#send({ type: 'message', client_id: clientId, id, seq, role, text });
       }
+      this.deps.memory?.active(chatRoom.id);
     } catch (error) {
       deltas.flush();
       this.#report(error, clientId);
     }
+  }
+
+  /** The chat ended: once its last turns are stored, it is distilled into memories. */
+  #remember(chatRoomId: number): void {
+    const memory = this.deps.memory;
+    if (memory === undefined) return;
+    const done = this.#chain.catch(() => undefined);
+    void this.deps.background.track(done.then(() => memory.ended(chatRoomId)));
   }
 
   #send(frame: ServerFrame): void {

@@ -7,10 +7,13 @@ import { type Config, loadConfig } from '../../../core/config.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import { type Dispatch, parseDispatchMetadata } from '../../../core/livekit-dispatch.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
-import { type DatabaseHandle, type Executor, openDatabase } from '../../../db/client.js';
+import { type DatabaseHandle, openDatabase } from '../../../db/client.js';
 import { type CharacterServices, createCharacterServices } from '../../brain.js';
-import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
-import type { Retriever } from '../../conversation/retrieval.js';
+import {
+  type CharacterAgent,
+  type LoadAgentDeps,
+  loadCharacterAgent,
+} from '../../character-agent.js';
 import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
 import { LatestFrameVision } from '../../vision/latest-frame.js';
 import { createCharacterVoice } from '../../voice/session.js';
@@ -34,6 +37,8 @@ interface JobHoldings {
   database: DatabaseHandle;
   vision: LatestFrameVision;
   access: AccessWatch;
+  /** The room, once the dispatch is accepted: only then is its conversation distilled. */
+  accepted?: number;
 }
 
 /** Errors that mean "this dispatch names no conversation this agent may hold". */
@@ -61,8 +66,11 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     const dispatch = parseDispatchMetadata(ctx.job.metadata);
     const held = await openJob(ctx, config, logger);
     const { services, database, vision } = held;
-    const lookup = { config, retriever: services.retriever, db: database.db, vision };
+    const { retriever, memory } = services;
+    const lookup = { config, retriever, memories: memory.recall, db: database.db, vision };
     const conversation = await resolveConversation(ctx, lookup, dispatch);
+    // Accepted: when the job ends, the room's conversation is distilled into memories.
+    held.accepted = dispatch.chatRoomId;
     logger.info(
       {
         chatRoomId: dispatch.chatRoomId,
@@ -118,11 +126,14 @@ function pastMessages(agent: CharacterAgent): number {
 
 async function resolveConversation(
   ctx: JobContext<WorkerProcessData>,
-  deps: { config: Config; retriever: Retriever; db: Executor; vision: LatestFrameVision },
+  deps: Pick<LoadAgentDeps, 'db' | 'retriever' | 'memories'> & {
+    config: Config;
+    vision: LatestFrameVision;
+  },
   dispatch: Dispatch,
 ): Promise<Conversation> {
   const agent = await loadCharacterAgent(
-    { db: deps.db, retriever: deps.retriever, historyMessages: deps.config.rag.historyMessages },
+    { ...deps, historyMessages: deps.config.rag.historyMessages },
     dispatch.chatRoomId,
     { vision: deps.vision },
   );
@@ -167,6 +178,7 @@ async function release(held: JobHoldings): Promise<void> {
   held.access.close();
   try {
     await held.services.writer.flush();
+    if (held.accepted !== undefined) await held.services.memory.keeper.ended(held.accepted);
   } finally {
     await held.database.close();
   }

@@ -8,6 +8,7 @@ import type { Executor } from '../../../db/client.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../character-agent.js';
 import type { Retriever } from '../../conversation/retrieval.js';
 import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
+import type { Memory } from '../../memory/memory.js';
 import { createCharacterVoice, type VoiceConfig, type VoiceModels } from '../../voice/session.js';
 import type { ServerMessage } from './messages.js';
 import { answerOffer, type CloseReason, type PeerOptions, type PeerSession } from './peer.js';
@@ -23,6 +24,8 @@ export interface DirectSessionDeps {
   openai: OpenAI;
   retriever: Retriever;
   writer: TranscriptWriter;
+  /** Memory across conversations: recalled each turn, distilled when the call ends. */
+  memory?: Pick<Memory, 'recall' | 'keeper'> | undefined;
   /** The process's VAD; each call opens its own streams on it. */
   vad: VAD;
   /** Runs the end-of-turn model (`TURN_DETECTION=model`): a call has no LiveKit job's. */
@@ -88,6 +91,8 @@ export async function startDirectSession(
   const ended = peer.closed.then(async (reason) => {
     await teardown();
     logger.info({ event: 'rtc.session.ended', reason }, 'direct session ended');
+    // The call is over and stored: what the user said is distilled in the background.
+    void deps.memory?.keeper.ended(request.chatRoomId);
     return reason;
   });
   try {
@@ -118,7 +123,7 @@ function loadCallAgent(
   const { db, retriever } = deps;
   const historyMessages = deps.config.rag.historyMessages;
   return loadCharacterAgent(
-    { db, retriever, historyMessages },
+    { db, retriever, memories: deps.memory?.recall, historyMessages },
     request.chatRoomId,
     turns === undefined ? { vision } : { vision, turns },
   );

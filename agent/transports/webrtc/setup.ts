@@ -8,6 +8,7 @@ import { cartesiaConfigured } from '../../providers/cartesia.js';
 import { openAIConfigured } from '../../providers/openai-client.js';
 import { InProcessInferenceExecutor, prewarmEndOfTurn } from '../../voice/turn-detection.js';
 import { createVoiceVad } from '../../voice/vad.js';
+import type { DirectSessionDeps } from './direct-session.js';
 import type { PeerOptions } from './peer.js';
 import { DirectSessions, type DirectSessionsOptions } from './registry.js';
 
@@ -23,6 +24,7 @@ export async function startDirectCalls(
     openai: OpenAI;
     retriever: Retriever;
     writer: TranscriptWriter;
+    memory?: DirectSessionDeps['memory'];
     logger: Logger;
     peer?: PeerOptions;
   },

@@ -13,6 +13,7 @@ import {
   embeddingRequestSchema,
 } from './openai-embeddings.js';
 import { sendInjectedFailure, sendInvalidRequest, sendOpenAIError } from './openai-errors.js';
+import { isMemoryRequest, memoryReply } from './openai-memories.js';
 import { answerTranscription, type TranscriptionRequest } from './openai-transcriptions.js';
 
 export type { ChatCompletionRequest, EmbeddingRequest, TranscriptionRequest };
@@ -22,7 +23,10 @@ export type OpenAIEndpoint = 'chat' | 'embeddings' | 'transcriptions';
 
 /** How to start the emulator; every field is optional. */
 export interface OpenAIEmulatorOptions {
-  /** Reply text for a chat request when the reply queue is empty. Default: {@link echoReply}. */
+  /**
+   * Reply text for a chat request when the reply queue is empty. Default: {@link echoReply}.
+   * A memory distillation request is answered with a distillation (`openai-memories.ts`).
+   */
   reply?: (request: ChatCompletionRequest) => string;
   /** Transcript for uploaded audio when the transcript queue is empty. */
   transcribe?: (audio: Buffer, model: string) => string | Promise<string>;
@@ -93,6 +97,7 @@ export async function startOpenAIEmulator(
   options: OpenAIEmulatorOptions = {},
 ): Promise<OpenAIEmulator> {
   const replies: string[] = [];
+  const reply = options.reply ?? echoReply;
   const transcripts: string[] = [];
   const failures: Failure[] = [];
   let cutAfter: number | undefined;
@@ -149,7 +154,7 @@ export async function startOpenAIEmulator(
       get tokensPerSecond() {
         return emulator.tokensPerSecond;
       },
-      nextReply: (r) => replies.shift() ?? (options.reply ?? echoReply)(r),
+      nextReply: (r) => replies.shift() ?? (isMemoryRequest(r) ? memoryReply : reply)(r),
       takeCut: () => {
         const cut = cutAfter;
         cutAfter = undefined;

@@ -7,6 +7,7 @@ import { openChat } from './chat-socket.js';
 import { startDirectCall } from './direct-call.js';
 import { watchLevel } from './level.js';
 import { startLiveKitCall } from './livekit-call.js';
+import { showMemories } from './memories.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { config: null, characters: [], character: null, room: null, call: null, chat: null };
@@ -101,6 +102,7 @@ async function openRoom(character) {
   const page = await (await api(`/api/chat-rooms/${state.room.id}/messages?limit=50`)).json();
   for (const message of page.messages) addMessage(message.role, message.text, message.id);
   state.chat = openChat(state.room.id, onChatFrame);
+  showMemories($('memories'), state.room);
 }
 
 function addMessage(role, text, id) {
