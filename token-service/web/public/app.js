@@ -8,6 +8,7 @@ import { startDirectCall } from './direct-call.js';
 import { watchLevel } from './level.js';
 import { startLiveKitCall } from './livekit-call.js';
 import { showMemories } from './memories.js';
+import { setUpVoicePicker } from './voices.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { config: null, characters: [], character: null, room: null, call: null, chat: null };
@@ -56,6 +57,7 @@ async function enter() {
   const user = auth.currentUser();
   $('who').textContent = user.email ?? `local user ${user.id.slice(0, 8)}`;
   await loadCharacters();
+  await setUpVoicePicker().catch(showRoomError);
 }
 
 async function loadCharacters() {
@@ -259,7 +261,9 @@ $('new-character').onsubmit = async (event) => {
     name: fields.name,
     instructions: fields.instructions,
     is_public: fields.is_public === 'on',
+    language: fields.language,
   };
+  if (fields.voice_id) body.voice_id = fields.voice_id;
   if (fields.greeting) body.greeting = fields.greeting;
   try {
     const response = await api('/api/characters', {
@@ -269,6 +273,7 @@ $('new-character').onsubmit = async (event) => {
     });
     const character = await response.json();
     form.reset();
+    $('character-language').dispatchEvent(new Event('change'));
     form.closest('details').open = false;
     await loadCharacters();
     await openRoom(character);
