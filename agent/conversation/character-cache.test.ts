@@ -14,7 +14,7 @@ afterAll(() => database.close());
 
 describe('CharacterCache', () => {
   it('serves a read character until its time is up, then reads the edit', async () => {
-    let now = 0;
+    let now = 1_000;
     const cache = new CharacterCache({ db: database.db, ttlMs: 5_000, now: () => now });
     const owner = await makeUser(database.db);
     const character = await makeCharacter(database.db, owner, { name: 'Mira' });
@@ -24,9 +24,9 @@ describe('CharacterCache', () => {
       ownerId: owner.id,
       patch: { name: 'Vega' },
     });
-    now = 4_999;
+    now = 6_000;
     expect((await cache.get(character.id)).name).toBe('Mira');
-    now = 5_000;
+    now = 6_001;
     expect((await cache.get(character.id)).name).toBe('Vega');
   });
 
