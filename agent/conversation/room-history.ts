@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Message } from '../../db/schema.js';
 
 /**
@@ -8,7 +9,7 @@ import type { Message } from '../../db/schema.js';
  * reads the database instead.
  */
 export class RoomHistory {
-  readonly #rooms = new Map<number, Message[]>();
+  readonly #rooms: LRUCache<number, Message[]>;
 
   /**
    * @param limit messages kept per room (the prompt's history length).
@@ -16,8 +17,10 @@ export class RoomHistory {
    */
   constructor(
     private readonly limit: number,
-    private readonly maxRooms: number,
-  ) {}
+    maxRooms: number,
+  ) {
+    this.#rooms = new LRUCache({ max: maxRooms });
+  }
 
   /**
    * Adds `message` to its room's window and returns the window (oldest first, ending with
@@ -54,10 +57,6 @@ export class RoomHistory {
   }
 
   #touch(chatRoomId: number, window: Message[]): void {
-    this.#rooms.delete(chatRoomId);
     this.#rooms.set(chatRoomId, window);
-    if (this.#rooms.size <= this.maxRooms) return;
-    const oldest = this.#rooms.keys().next();
-    if (oldest.done !== true) this.#rooms.delete(oldest.value);
   }
 }
