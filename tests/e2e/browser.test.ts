@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resample } from '../../agent/providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
@@ -10,28 +10,15 @@ import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { messages } from '../../db/schema.js';
 import { writeWavFile } from '../audio/wav-file.js';
 import { type DirectTestApp, startDirectTestApp, until } from './direct-app.js';
+import { ARTIFACTS, launchChromium } from './page-chromium.js';
 import { EXCHANGES } from './script.js';
 
 const exchange = EXCHANGES[0] ?? { question: '', answer: '' };
-const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 const RATE = 48_000;
 /** The microphone starts before the call connects: the question waits for it. */
 const SILENCE_BEFORE_S = 3;
 /** Chromium loops the fake microphone's file: the silence after the question keeps it one turn. */
 const SILENCE_AFTER_S = 45;
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-];
 
 let parley: DirectTestApp;
 let browser: Browser;
@@ -45,11 +32,7 @@ beforeAll(async () => {
   samples.set(question, RATE * SILENCE_BEFORE_S);
   await writeWavFile(wav, { samples, sampleRate: RATE });
   parley = await startDirectTestApp({ exchanges: [exchange] });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [...CHROMIUM_FLAGS, `--use-file-for-fake-audio-capture=${wav}`],
-  });
+  browser = await launchChromium(wav);
 });
 
 afterAll(async () => {
@@ -86,7 +69,6 @@ describe('the web page in Chromium, over direct WebRTC', () => {
     const peak = Number(await page.locator('#level').getAttribute('data-peak'));
     // The user's microphone (Chromium's fake one, playing the question) moved its own meter.
     const micPeak = Number(await page.locator('#mic-level').getAttribute('data-peak'));
-    await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'direct-call.png'), fullPage: true });
 
     const question = normalizePhrase(exchange.question);

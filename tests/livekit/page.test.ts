@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resample } from '../../agent/providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { writeWavFile } from '../audio/wav-file.js';
+import { launchChromium } from '../e2e/page-chromium.js';
 import { phraseRecognizer, scriptedReply } from '../e2e/script.js';
 import { type LiveKitStack, startLiveKitStack } from './livekit-stack.js';
 
@@ -54,23 +55,7 @@ async function launchBrowser(): Promise<Browser> {
   const samples = new Int16Array(RATE * (1 + SILENCE_AFTER_S) + question.length);
   samples.set(question, RATE);
   await writeWavFile(wav, { samples, sampleRate: RATE });
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}`,
-    ],
-  });
+  return launchChromium(wav);
 }
 
 interface MessageView {
