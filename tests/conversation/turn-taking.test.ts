@@ -1,9 +1,9 @@
 import { voice } from '@livekit/agents';
-import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
-import { startVoiceHarness, type Utterance, type VoiceHarness, waitFor } from '../voice/harness.js';
+import { startVoiceHarness, type VoiceHarness } from '../voice/harness.js';
+import { sayWithPause, userTurns } from '../voice/pauses.js';
 import { scriptedReplies } from '../voice/script.js';
 
 /**
@@ -61,33 +61,10 @@ async function start(turnDetection: 'model' | 'vad', heard: string[]): Promise<S
   return { h, predictions };
 }
 
-/** Says START, pauses, says REST: one turn with a long pause inside. */
-async function sayWithPause(h: VoiceHarness, pauseMs = PAUSE_MS): Promise<Utterance> {
-  const perFrame = Math.round((h.input.sampleRate * h.input.frameMs) / 1000);
-  const silence = Array.from(
-    { length: pauseMs / h.input.frameMs },
-    () => new AudioFrame(new Int16Array(perFrame), h.input.sampleRate, 1, perFrame),
-  );
-  const frames = [...(await h.input.prepare(START)), ...silence, ...(await h.input.prepare(REST))];
-  return h.input.say(`${START} ${REST}`, { frames });
-}
-
-/** The user turns committed since `since`, once `count` are in and the answer has played. */
-async function userTurns(h: VoiceHarness, since: number, count: number): Promise<string[]> {
-  const users = () => h.timeline.itemsAfter(since, 'user').map((i) => i.text);
-  await waitFor(
-    () => (users().length >= count ? true : undefined),
-    () => `${count} user turns; the session did:\n${h.timeline.describe(since)}`,
-  );
-  await h.playedOut(await h.nextReply(since));
-  await h.idle();
-  return users();
-}
-
 describe('turn-taking with the end-of-turn model (TURN_DETECTION=model)', () => {
   it('does not end the turn in a pause after "and": one turn, one answer', async () => {
     const { h, predictions } = await start('model', [START, REST]);
-    const said = await sayWithPause(h);
+    const said = await sayWithPause(h, START, REST, PAUSE_MS);
     const users = await userTurns(h, said.startedAt, 1);
 
     expect(h.openai.requests.transcriptions).toHaveLength(2);
@@ -114,7 +91,7 @@ describe('turn-taking with the end-of-turn model (TURN_DETECTION=model)', () => 
 describe('the same pause with VAD-only endpointing (TURN_DETECTION=vad, the default)', () => {
   it('ends the turn in the pause: two turns (what the model prevents)', async () => {
     const { h, predictions } = await start('vad', [START, REST]);
-    const said = await sayWithPause(h, VAD_PAUSE_MS);
+    const said = await sayWithPause(h, START, REST, VAD_PAUSE_MS);
     const users = await userTurns(h, said.startedAt, 2);
 
     expect(predictions).toEqual([]);

@@ -1,9 +1,9 @@
-import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TURN_HANDLING } from '../../agent/voice/session.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { makeConversation } from '../helpers/fixtures.js';
-import { startVoiceHarness, type Utterance, type VoiceHarness, waitFor } from './harness.js';
+import { startVoiceHarness, type VoiceHarness } from './harness.js';
+import { sayWithPause, userTurns } from './pauses.js';
 import { scriptedReplies } from './script.js';
 
 const FIRST = 'tell me about';
@@ -54,33 +54,10 @@ async function start(overrides?: Parameters<typeof startVoiceHarness>[0]['overri
   return harness;
 }
 
-/** Says "tell me about … the stars" with a pause in the middle, as one utterance. */
-async function sayWithPause(h: VoiceHarness): Promise<Utterance> {
-  const perFrame = Math.round((h.input.sampleRate * h.input.frameMs) / 1000);
-  const silence = Array.from(
-    { length: PAUSE_MS / h.input.frameMs },
-    () => new AudioFrame(new Int16Array(perFrame), h.input.sampleRate, 1, perFrame),
-  );
-  const frames = [...(await h.input.prepare(FIRST)), ...silence, ...(await h.input.prepare(REST))];
-  return h.input.say(`${FIRST} ${REST}`, { frames });
-}
-
-/** Waits until the session has committed `count` user turns since `since` and is idle. */
-async function userTurns(h: VoiceHarness, since: number, count: number): Promise<string[]> {
-  const users = () => h.timeline.itemsAfter(since, 'user').map((i) => i.text);
-  await waitFor(
-    () => (users().length >= count ? true : undefined),
-    () => `${count} user turns; the session did:\n${h.timeline.describe(since)}`,
-  );
-  await h.playedOut(await h.nextReply(since));
-  await h.idle();
-  return users();
-}
-
 describe('a pause inside a turn', () => {
   it('is heard as two uploads but ends no turn: one question, one answer', async () => {
     const h = await start({ turnHandling: { ...TURN_HANDLING, endpointing: PATIENT } });
-    const said = await sayWithPause(h);
+    const said = await sayWithPause(h, FIRST, REST, PAUSE_MS);
     const users = await userTurns(h, said.startedAt, 1);
 
     // Silero ended speech in the pause: the audio went to Whisper in two parts.
@@ -97,7 +74,7 @@ describe('a pause inside a turn', () => {
     const h = await start({
       turnHandling: { ...TURN_HANDLING, endpointing: { mode: 'fixed', minDelay: 100 } },
     });
-    const said = await sayWithPause(h);
+    const said = await sayWithPause(h, FIRST, REST, PAUSE_MS);
     const users = await userTurns(h, said.startedAt, 2);
 
     expect(h.openai.requests.transcriptions).toHaveLength(2);
