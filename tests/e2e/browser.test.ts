@@ -10,7 +10,7 @@ import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { messages } from '../../db/schema.js';
 import { writeWavFile } from '../audio/wav-file.js';
 import { type DirectTestApp, startDirectTestApp, until } from './direct-app.js';
-import { ARTIFACTS, launchChromium } from './page-chromium.js';
+import { ARTIFACTS, createCharacter, launchChromium } from './page-chromium.js';
 import { EXCHANGES } from './script.js';
 
 const exchange = EXCHANGES[0] ?? { question: '', answer: '' };
@@ -56,11 +56,7 @@ describe('the web page in Chromium, over direct WebRTC', () => {
     await page.goto(parley.baseUrl);
 
     await page.click('#dev-sign-in');
-    await page.locator('#characters summary').click();
-    await page.fill('#new-character [name=name]', 'Mira');
-    await page.fill('#new-character [name=instructions]', 'You are Mira. Answer in one sentence.');
-    await page.click('#new-character button[type=submit]');
-    await page.locator('#room-title', { hasText: 'Mira' }).waitFor();
+    await createCharacter(page, 'Mira', 'You are Mira. Answer in one sentence.');
 
     // Chromium's fake camera (a moving test pattern) goes out as a VP8 track.
     await page.check('#use-camera');

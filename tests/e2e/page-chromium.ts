@@ -42,6 +42,15 @@ export async function signedInPage(
   return { page, errors };
 }
 
+/** Creates a character through the page's form and waits until its room is open. */
+export async function createCharacter(page: Page, name: string, instructions: string) {
+  await page.locator('#characters summary').click();
+  await page.fill('#new-character [name=name]', name);
+  await page.fill('#new-character [name=instructions]', instructions);
+  await page.click('#new-character button[type=submit]');
+  await page.locator('#room-title', { hasText: name }).waitFor();
+}
+
 /** Saves a full-page screenshot as `test-artifacts/<name>.png`. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });

@@ -7,7 +7,7 @@ import { resample } from '../../agent/providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { writeWavFile } from '../audio/wav-file.js';
-import { launchChromium } from '../e2e/page-chromium.js';
+import { createCharacter, launchChromium } from '../e2e/page-chromium.js';
 import { phraseRecognizer, scriptedReply } from '../e2e/script.js';
 import { type LiveKitStack, startLiveKitStack } from './livekit-stack.js';
 
@@ -108,11 +108,7 @@ describe.runIf(enabled)('the web page in LiveKit mode, in Chromium (livekit-clie
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(stack.baseUrl);
     await page.click('#dev-sign-in');
-    await page.locator('#characters summary').click();
-    await page.fill('#new-character [name=name]', 'Mira');
-    await page.fill('#new-character [name=instructions]', 'You are Mira. Answer in one sentence.');
-    await page.click('#new-character button[type=submit]');
-    await page.locator('#room-title', { hasText: 'Mira' }).waitFor();
+    await createCharacter(page, 'Mira', 'You are Mira. Answer in one sentence.');
 
     await page.click('#talk');
     const question = normalizePhrase(exchange.question);
