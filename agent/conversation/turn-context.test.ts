@@ -1,6 +1,8 @@
 import { initializeLogger, llm } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import { withLatestImage } from './character-agent.js';
+import type { SimilarChunk } from '../../db/queries/knowledge.js';
+import type { MemoryItem } from '../../db/queries/memories.js';
+import { turnContext, withLatestImage } from './turn-context.js';
 
 initializeLogger({ pretty: false, level: 'warn' });
 
@@ -11,7 +13,7 @@ function frame(id: string): llm.ImageContent {
 const images = (message: llm.ChatMessage) =>
   message.content.filter((c) => typeof c === 'object' && 'type' in c && c.type === 'image_content');
 
-describe('CharacterAgent vision', () => {
+describe('the camera in a turn', () => {
   it('shows the LLM the latest camera frame with the newest user turn only', () => {
     const chatCtx = llm.ChatContext.empty();
     const first = chatCtx.addMessage({ role: 'user', content: 'What am I holding?' });
@@ -32,5 +34,59 @@ describe('CharacterAgent vision', () => {
     const chatCtx = llm.ChatContext.empty();
     chatCtx.addMessage({ role: 'assistant', content: 'Hello!' });
     expect(withLatestImage(chatCtx, frame('x'))).toBe(chatCtx);
+  });
+});
+
+/** A knowledge source answering one passage for every query, recording what it was asked. */
+function oneFactRetriever(asked: string[]) {
+  return {
+    async retrieve(characterId: string, query: string): Promise<SimilarChunk[]> {
+      asked.push(`${characterId}:${query}`);
+      return [{ id: 1, documentId: 'd', content: 'The lighthouse is blue.', similarity: 0.9 }];
+    },
+  };
+}
+
+describe('turnContext: one request shape for spoken and typed turns', () => {
+  it('puts knowledge and memories before the newest user message and the picture in it', async () => {
+    const chatCtx = llm.ChatContext.empty();
+    chatCtx.addMessage({ role: 'system', content: 'You are Ada.' });
+    chatCtx.addMessage({ role: 'user', content: 'What colour is the lighthouse?' });
+    const asked: string[] = [];
+    const memories = {
+      recall: async (chatRoomId: number, query: string) => {
+        asked.push(`room ${chatRoomId}:${query}`);
+        const now = new Date();
+        const note: MemoryItem = {
+          id: 7,
+          chatRoomId,
+          userId: 'u1',
+          text: 'The user likes boats.',
+          sourceMessageIds: [1],
+          createdAt: now,
+          updatedAt: now,
+        };
+        return [note];
+      },
+    };
+    const picture = frame('cam');
+    const request = await turnContext(
+      { retriever: oneFactRetriever(asked), memories },
+      { characterId: 'c1', chatRoomId: 4, picture: Promise.resolve(picture) },
+      chatCtx,
+    );
+    const texts = request.items.map((item) => (item as llm.ChatMessage).textContent ?? '');
+    expect(texts[0]).toBe('You are Ada.');
+    expect(texts.slice(1, 3).join('\n')).toContain('The lighthouse is blue.');
+    expect(texts.slice(1, 3).join('\n')).toContain('The user likes boats.');
+    const last = request.items.at(-1) as llm.ChatMessage;
+    expect(last.role).toBe('user');
+    expect(images(last)).toEqual([picture]);
+    expect(asked.sort()).toEqual([
+      'c1:What colour is the lighthouse?',
+      'room 4:What colour is the lighthouse?',
+    ]);
+    // The conversation itself is left as it was.
+    expect(chatCtx.items).toHaveLength(2);
   });
 });
