@@ -115,10 +115,7 @@ export async function* streamReply(
     extraKwargs: { extra_headers: { [CLIENT_REQUEST_ID_HEADER]: request.requestId } },
   });
   onAsked?.();
-  const close = () => stream.close();
-  signal?.addEventListener('abort', close);
-  // Abandoned while the knowledge was fetched: the request goes no further.
-  if (signal?.aborted) close();
+  const stopClosing = closeOnAbort(stream, signal);
   try {
     for await (const chunk of stream) {
       const piece = chunk.delta?.content;
@@ -131,10 +128,19 @@ export async function* streamReply(
     streamed.failure = error;
   } finally {
     model.off('error', onError);
-    signal?.removeEventListener('abort', close);
+    stopClosing();
     stream.close();
   }
   return streamed;
+}
+
+/** Closes `stream` when `signal` aborts, or at once if it already has; returns the undo. */
+function closeOnAbort(stream: { close(): void }, signal: AbortSignal | undefined): () => void {
+  const close = () => stream.close();
+  signal?.addEventListener('abort', close);
+  // Abandoned while the knowledge was fetched: the request goes no further.
+  if (signal?.aborted) close();
+  return () => signal?.removeEventListener('abort', close);
 }
 
 /** The text turn's request: the character's text persona and the history, as any turn. */
