@@ -86,7 +86,7 @@ export async function passOn(
 export interface StreamOptions {
   /** Closes the LLM stream at once. */
   signal?: AbortSignal;
-  /** Called once the turn's context is built and the LLM request is on its way. */
+  /** Called once the turn's context is built and the LLM request has been sent. */
   onAsked?: () => void;
 }
 
@@ -114,7 +114,9 @@ export async function* streamReply(
     connOptions: deps.connOptions,
     extraKwargs: { extra_headers: { [CLIENT_REQUEST_ID_HEADER]: request.requestId } },
   });
-  onAsked?.();
+  // agents starts the stream's request on a 0 ms timer; one set after it fires once the
+  // request has gone as far as it can without waiting on the network.
+  if (onAsked !== undefined) setTimeout(onAsked, 0);
   const stopClosing = closeOnAbort(stream, signal);
   try {
     for await (const chunk of stream) {
