@@ -1,4 +1,5 @@
-import { llm, voice } from '@livekit/agents';
+import type { llm } from '@livekit/agents';
+import { voice } from '@livekit/agents';
 import { AppError } from '../core/errors.js';
 import type { Executor } from '../db/client.js';
 import { getCharacter } from '../db/queries/characters.js';
@@ -8,8 +9,9 @@ import type { Character, ChatRoom, Message } from '../db/schema.js';
 import { openingGreeting } from './conversation/greeting.js';
 import { historyContext } from './conversation/history.js';
 import { characterInstructions } from './conversation/prompt.js';
-import { type Retriever, withKnowledge } from './conversation/retrieval.js';
-import { type MemoryRecall, recallFor, withMemories } from './memory/recall.js';
+import type { Retriever } from './conversation/retrieval.js';
+import { type TurnSources, turnContext } from './conversation/turn-context.js';
+import type { MemoryRecall } from './memory/recall.js';
 import { LLM_MISSING_SPEECH } from './providers/status.js';
 
 /** What the character sees of the user's camera: the latest frame, if any, as an image. */
@@ -47,8 +49,7 @@ export interface TurnGate {
 export class CharacterAgent extends voice.Agent {
   readonly character: Character;
   readonly chatRoom: ChatRoom;
-  readonly #retriever: Retriever;
-  readonly #memories: MemoryRecall | undefined;
+  readonly #sources: TurnSources;
   readonly #vision: VisionSource | undefined;
   readonly #greeting: string | undefined;
   readonly #turns: TurnGate | undefined;
@@ -61,8 +62,7 @@ export class CharacterAgent extends voice.Agent {
     });
     this.character = params.character;
     this.chatRoom = params.chatRoom;
-    this.#retriever = params.retriever;
-    this.#memories = params.memories;
+    this.#sources = { retriever: params.retriever, memories: params.memories };
     this.#vision = params.vision;
     this.#greeting = openingGreeting(params.character, params.history);
     this.#turns = params.turns;
@@ -100,43 +100,14 @@ export class CharacterAgent extends voice.Agent {
     toolCtx: llm.ToolContext,
     modelSettings: voice.ModelSettings,
   ): ReturnType<voice.Agent['llmNode']> {
-    // Both sit between the transcript and the LLM request: neither waits for the other.
-    const [knowing, recalled, image] = await Promise.all([
-      withKnowledge(this.#retriever, this.character.id, chatCtx),
-      recallFor(this.#memories, this.chatRoom.id, chatCtx),
-      this.#vision?.latestImage(),
-    ]);
-    const augmented = withMemories(knowing, recalled);
-    const seeing = image === undefined ? augmented : withLatestImage(augmented, image);
-    return voice.Agent.default.llmNode(this, seeing, toolCtx, modelSettings);
+    const scope = {
+      characterId: this.character.id,
+      chatRoomId: this.chatRoom.id,
+      picture: this.#vision?.latestImage(),
+    };
+    const request = await turnContext(this.#sources, scope, chatCtx);
+    return voice.Agent.default.llmNode(this, request, toolCtx, modelSettings);
   }
-}
-
-/**
- * A copy of `chatCtx` whose last user message also carries `image`: the camera as it is when
- * the reply is generated. It is added here, in `llmNode`, because every generation passes
- * through it, preemptive ones included (which start before `onUserTurnCompleted`); and it
- * never enters the session's history, so a long call neither keeps nor re-sends old frames.
- */
-export function withLatestImage(
-  chatCtx: llm.ChatContext,
-  image: llm.ImageContent,
-): llm.ChatContext {
-  const items = [...chatCtx.items];
-  for (let index = items.length - 1; index >= 0; index--) {
-    const item = items[index];
-    if (!(item instanceof llm.ChatMessage) || item.role !== 'user') continue;
-    items[index] = llm.ChatMessage.create({
-      role: 'user',
-      content: [...item.content, image],
-      id: item.id,
-      createdAt: item.createdAt,
-    });
-    const copy = chatCtx.copy();
-    copy.items = items;
-    return copy;
-  }
-  return chatCtx;
 }
 
 export interface LoadAgentDeps {

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import type { APIConnectOptions, llm } from '@livekit/agents';
 import type { Logger } from '../../core/logger.js';
 import type { Character, Message } from '../../db/schema.js';
-import { type MemoryRecall, recallFor, withMemories } from '../memory/recall.js';
+import type { MemoryRecall } from '../memory/recall.js';
 import { historyContext } from './history.js';
 import { APOLOGY, characterInstructions } from './prompt.js';
-import { type Retriever, withKnowledge } from './retrieval.js';
+import type { Retriever } from './retrieval.js';
+import { turnContext } from './turn-context.js';
 
 export interface ReplyDeps {
   /** A fresh LLM handle per turn (the SDK client is shared), so its errors are this turn's. */
@@ -82,17 +83,24 @@ export async function passOn(
   return next.value;
 }
 
+export interface StreamOptions {
+  /** Closes the LLM stream at once. */
+  signal?: AbortSignal;
+  /** Called once the turn's context is built and the LLM request is on its way. */
+  onAsked?: () => void;
+}
+
 /**
  * The LLM's reply to `history` (with the character's knowledge), piece by piece; returns what
  * was streamed. The time to first token counts until the caller asks for the piece after the
- * first. `signal` closes the LLM stream at once.
+ * first.
  */
 export async function* streamReply(
   deps: ReplyDeps,
   request: Omit<ReplyRequest, 'onDelta'>,
-  signal?: AbortSignal,
+  { signal, onAsked }: StreamOptions = {},
 ): AsyncGenerator<string, Streamed, undefined> {
-  const augmented = await turnContext(deps, request);
+  const augmented = await textTurnContext(deps, request);
   const started = performance.now();
   const streamed: Streamed = { text: '', ttftMs: undefined, failure: undefined };
   // The agents LLM stream ends quietly on failure and reports it as an event on its LLM.
@@ -106,6 +114,7 @@ export async function* streamReply(
     connOptions: deps.connOptions,
     extraKwargs: { extra_headers: { [CLIENT_REQUEST_ID_HEADER]: request.requestId } },
   });
+  onAsked?.();
   const close = () => stream.close();
   signal?.addEventListener('abort', close);
   // Abandoned while the knowledge was fetched: the request goes no further.
@@ -128,16 +137,14 @@ export async function* streamReply(
   return streamed;
 }
 
-/** What the LLM is asked with: the character's text persona, the history, its knowledge. */
-async function turnContext(
+/** The text turn's request: the character's text persona and the history, as any turn. */
+function textTurnContext(
   deps: ReplyDeps,
   request: Pick<ReplyRequest, 'character' | 'history' | 'chatRoomId'>,
 ): Promise<llm.ChatContext> {
-  const { character } = request;
+  const { character, chatRoomId } = request;
   const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
-  const recalled = recallFor(deps.memories, request.chatRoomId, chatCtx);
-  const knowing = await withKnowledge(deps.retriever, character.id, chatCtx);
-  return withMemories(knowing, await recalled);
+  return turnContext(deps, { characterId: character.id, chatRoomId }, chatCtx);
 }
 
 /** The reply as kept: what was streamed, or an apology when the LLM failed before a word. */
