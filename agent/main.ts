@@ -13,6 +13,7 @@ import { loadConfig } from '../core/config.js';
 import { isAppError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
+import { drainAwareLoad, watchDrainSignals } from './transports/livekit/drain-load.js';
 import { healthPort } from './transports/livekit/health-port.js';
 import { requireDatabaseUrl, workerOptions } from './transports/livekit/options.js';
 
@@ -22,6 +23,8 @@ try {
   const config = loadConfig();
   const options = workerOptions(config);
   options.port = await healthPort(options.host, options.port);
+  // Once draining, the worker stays "full" to LiveKit (agents alone flips back to available).
+  options.loadFunc = drainAwareLoad(options.loadFunc, watchDrainSignals());
   // Fail here, once, rather than in every job: the database must be reachable and migrated.
   const database = await openDatabase({
     url: requireDatabaseUrl(config),
