@@ -21,7 +21,10 @@ class StoreFirst extends TextConversation {
   }
 }
 
-/** Waits 5 ms before storing, as PGlite on the main thread once needed for the early request. */
+/**
+ * Stores 5 ms later than the product (5 ms after the LLM request was sent), as PGlite on the
+ * main thread once needed for the early request.
+ */
 class StoreAfter5Ms extends TextConversation {
   protected override async storeUserMessage(turn: Turn): Promise<AppendResult> {
     await delay(5);

@@ -212,8 +212,8 @@ export async function runWsChat(options = DEFAULT_WS_CHAT): Promise<SectionResul
 
 /**
  * A short unmeasured run first, so the variant measured first does not also pay for a cold
- * emulator and a cold JIT: with the same code, whichever variant ran first showed the worst
- * p95 (21 ms first, 12.5 ms second, for the product).
+ * emulator and a cold JIT. A precaution: the product, always measured first, showed p95
+ * 34 ms first and 12.5 ms second with the same code, but those two runs also differed in load.
  */
 async function warmUp(options: WsChatOptions, openaiBaseUrl: string): Promise<void> {
   process.stderr.write('bench: ws-chat: warming up (not measured)\n');

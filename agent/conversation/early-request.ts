@@ -33,9 +33,9 @@ export function mayAskEarly(known: Message[] | undefined, clientId: string): kno
 /**
  * Stores the user's message while the LLM is asked; `reply` is there only when the stored
  * message follows the history the request was built on. The insert starts once the request
- * has been sent (or failed before): started at once, its work on this thread ran before the
- * request, which agents starts on a timer, and delayed the very request it is meant to
- * overlap (ws-chat bench, idle: p95 added time to first delta 21 ms at once, 9 ms after).
+ * has been sent (or failed before): agents starts the request on a timer, so an insert
+ * started at once did its work on this thread ahead of the request it is meant to overlap.
+ * The `ws-chat` bench compares this with storing 5 ms later (BENCHMARKS.md).
  */
 export async function askWhileStoring(
   deps: ReplyDeps,
