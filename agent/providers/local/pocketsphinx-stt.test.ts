@@ -1,12 +1,14 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIError, APITimeoutError, initializeLogger, stt } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silenceFrames, speechFrames } from '../../../tests/audio/speech.js';
+import { EXCHANGES } from '../../../tests/e2e/script.js';
 import { concatFrames } from './audio-frames.js';
 import { PocketsphinxSTT } from './pocketsphinx-stt.js';
+import { decodeWav } from './wav.js';
 
 const PHRASES = [
   'what is the weather like today',
@@ -79,6 +81,24 @@ describe('PocketsphinxSTT with a phrase grammar', { timeout: SLOW_TEST_MS }, () 
     const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: PHRASES });
     const event = await recognizer.recognize(new AudioFrame(stereo, 48_000, 2, mono.length));
     expect(transcript(event)).toBe(PHRASES[1]);
+  });
+
+  it('hears, every time, an answer heard over WebRTC that starts on its first word', async () => {
+    // Recorded from a call in tests/e2e/many-direct-sessions: Opus-decoded packets, no lead-in.
+    // Resampling it to 16 kHz dithers, and without padding one recognition in four was empty.
+    const fixture = new URL(
+      '../../../tests/audio/fixtures/answer-heard-over-webrtc.wav',
+      import.meta.url,
+    );
+    const heard = decodeWav(await readFile(fixture));
+    const frame = new AudioFrame(heard.samples, heard.sampleRate, 1, heard.samples.length);
+    // The grammar of that test's ten answers: the one under which the empty results were seen.
+    const answers = EXCHANGES.map((exchange) => exchange.answer);
+    const recognizer = new PocketsphinxSTT({ ...SLOW, phrases: answers });
+    const texts = await Promise.all(
+      Array.from({ length: 12 }, async () => transcript(await recognizer.recognize(frame))),
+    );
+    expect(texts).toEqual(Array(12).fill('a spider has eight legs'));
   });
 
   it('hears nothing in silence', async () => {
