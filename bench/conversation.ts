@@ -26,8 +26,10 @@ import {
   sideBySideRows,
   tuningRows,
 } from './conversation-report.js';
+import { bestSetting, probeEndOfTurn } from './end-of-turn.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
+import { percentile } from './stats.js';
 
 export interface ConversationOptions {
   /** The small test set instead of the full suite, and no tuning variants. */
@@ -54,26 +56,32 @@ export const MAIN_VARIANTS: { name: string; config: QualityConfig }[] = [
   { name: 'bare AgentSession', config: 'bare' },
 ];
 
-/** Endpointing settings tried on the turn scenarios (pauses and short turns, clean). */
-function tuningVariants(turns: Scenario[]): Variant[] {
-  // Also tried once (first run, BENCHMARKS.md analysis): model 500 / 3000 (as 800 / 3000, 10%
-  // cut) and model 500 / 1500 with Silero's silence at 250 ms (33% cut: the model is asked
-  // sooner, on less of the pause); VAD-only 1,600 is now the default, run as a main variant.
-  const tried: [string, QualityConfig, QualityTuning][] = [
-    ['model, min 300 / max 1500', 'parley-model', delays(300, 1_500)],
-    ['model, min 500 / max 1500', 'parley-model', delays(500, 1_500)],
-    ['model, min 500 / max 2000', 'parley-model', delays(500, 2_000)],
-    ['VAD-only, min 600', 'parley-vad', delays(600, 3_000)],
-    ['VAD-only, min 800 (the default before)', 'parley-vad', delays(800, 3_000)],
-    ['VAD-only, min 1200', 'parley-vad', delays(1_200, 3_000)],
-    ['VAD-only, min 1400', 'parley-vad', delays(1_400, 3_000)],
-    [
-      'VAD-only, min 1600, VAD silence 250',
-      'parley-vad',
-      { ...delays(1_600, 3_000), vadSilenceMs: 250 },
-    ],
-  ];
-  return tried.map(([name, config, tuning]) => variant(name, config, tuning, turns));
+/**
+ * Endpointing settings tried on the turn scenarios (pauses and short turns, clean): the
+ * end-of-turn model with the threshold and delays chosen on its own answers to the suite's audio
+ * (./end-of-turn.ts: at most 5% cut, then the shortest wait), and with the threshold that lets
+ * half the true ends through (the only way to a p50 wait near the minimum), to check the
+ * estimate in real sessions. Earlier rounds (BENCHMARKS.md analysis, "Conversation quality")
+ * tried model 300-800 / 1,500-3,000 ms at agents' threshold and VAD-only 600-1,600 ms.
+ */
+async function tuningVariants(turns: Scenario[]): Promise<Variant[]> {
+  const probes = await probeEndOfTurn();
+  const best = bestSetting(probes);
+  const ends = probes.filter((p) => p.pauseMs === undefined).map((p) => p.probability);
+  const half = { threshold: percentile(ends, 50), minDelayMs: 600, maxDelayMs: 2_000 };
+  return [best, half].map((s) =>
+    variant(
+      `model, threshold ${s.threshold.toFixed(3)}, min ${s.minDelayMs} / max ${s.maxDelayMs}`,
+      'parley-model',
+      {
+        env: {
+          ...delays(s.minDelayMs, s.maxDelayMs).env,
+          TURN_MODEL_THRESHOLD: `${s.threshold}`,
+        },
+      },
+      turns,
+    ),
+  );
 }
 
 function delays(minMs: number, maxMs: number): QualityTuning {
@@ -148,7 +156,7 @@ export async function runConversation(options = DEFAULT_CONVERSATION): Promise<S
   const all = options.quick ? testScenarios() : [...cleanScenarios(), ...noisyScenarios()];
   const turns = cleanScenarios().filter((s) => s.category === 'pause' || s.category === 'short');
   const main = MAIN_VARIANTS.map((m) => variant(m.name, m.config, {}, all));
-  const tuning = options.quick ? [] : tuningVariants(turns);
+  const tuning = options.quick ? [] : await tuningVariants(turns);
   await pool(
     [...main, ...tuning].map((v) => () => runVariant(v)),
     options.concurrency,

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { DEFAULT_CONVERSATION, runConversation, runInterruptionTuning } from './conversation.js';
+import { runEndOfTurn } from './end-of-turn.js';
 import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
 import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
@@ -52,6 +53,7 @@ const SECTIONS: Record<string, Runner> = {
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   conversation: (quick) => runConversation({ ...DEFAULT_CONVERSATION, quick }),
+  'end-of-turn': () => runEndOfTurn(),
   'barge-in-tuning': (quick) => runInterruptionTuning({ ...DEFAULT_CONVERSATION, quick }),
   vad: (quick) => runVadBench(quick ? { calls: 4, concurrency: 2 } : DEFAULT_VAD_BENCH),
   postgres: (quick) =>

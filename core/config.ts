@@ -64,6 +64,7 @@ const envSchema = z.object({
   TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
   TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
   TURN_MAX_DELAY_MS: positiveInt.max(30_000).optional(),
+  TURN_MODEL_THRESHOLD: z.coerce.number().gt(0).lt(1).optional(),
   TURN_BACKCHANNELS: z.enum(['resume', 'interrupt']).default('resume'),
   TURN_RESUME_DELAY_MS: positiveInt.max(10_000).default(2_000),
   DIRECT_MAX_CALLS_PER_USER: positiveInt.max(1_000).default(2),
@@ -153,6 +154,11 @@ export interface Config {
      */
     endpointing: { minDelayMs: number; maxDelayMs: number };
     /**
+     * `model` only: the end-of-turn probability below which the model's answer counts as "not
+     * done" (the wait is then `maxDelayMs`); undefined keeps agents' shipped per-language table.
+     */
+    modelThreshold: number | undefined;
+    /**
      * What "uh-huh", "yeah", "right" said over the character's reply do: `resume` the paused
      * reply and store nothing (agent/voice/backchannel.ts), or `interrupt` it like any words.
      */
@@ -225,6 +231,7 @@ function toConfig(env: Env): Config {
         minDelayMs: env.TURN_MIN_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].minDelayMs,
         maxDelayMs: env.TURN_MAX_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].maxDelayMs,
       },
+      modelThreshold: env.TURN_MODEL_THRESHOLD,
       backchannels: env.TURN_BACKCHANNELS,
       resumeDelayMs: env.TURN_RESUME_DELAY_MS,
     },

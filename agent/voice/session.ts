@@ -109,7 +109,8 @@ export function voiceModels(
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
   const llm = openAIConfigured(config) ? createLLM(config, deps.openai) : undefined;
   if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
-  return { vad: deps.vad, stt, llm, tts, turnDetector: createTurnDetector(deps.inferenceExecutor) };
+  const turnDetector = createTurnDetector(deps.inferenceExecutor, config.voice.modelThreshold);
+  return { vad: deps.vad, stt, llm, tts, turnDetector };
 }
 
 export interface VoiceSessionParams {

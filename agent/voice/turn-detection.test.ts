@@ -1,9 +1,13 @@
 import { initializeLogger } from '@livekit/agents';
+import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config.js';
 import { isAppError } from '../../core/errors.js';
 import { toFrames } from '../providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../providers/local/flite.js';
+import { voiceModels } from './session.js';
 import { createTurnDetector, InProcessInferenceExecutor } from './turn-detection.js';
+import { createVoiceVad } from './vad.js';
 
 beforeAll(() => {
   initializeLogger({ pretty: false, level: 'warn' });
@@ -52,6 +56,22 @@ describe('end-of-turn detection', () => {
     // Without an executor agents answers exactly 1.0 for both.
     expect(unfinished).toBeLessThan(threshold ?? 0);
     expect(complete).toBeGreaterThan(threshold ?? 1);
+  });
+
+  it('gives the session detector TURN_MODEL_THRESHOLD, or the table agents ships without it', () => {
+    const models = (env: Record<string, string>) =>
+      voiceModels(
+        loadConfig({ TURN_DETECTION: 'model', ...env }),
+        {
+          openai: new OpenAI({ apiKey: 'unused' }),
+          vad: createVoiceVad(),
+          inferenceExecutor: new InProcessInferenceExecutor(),
+        },
+        { voiceId: null, language: 'en' },
+      ).turnDetector;
+    expect(models({ TURN_MODEL_THRESHOLD: '0.2' })?.thresholds.en).toBe(0.2);
+    expect(models({})?.thresholds.en).toBe(0.36);
+    expect(() => loadConfig({ TURN_MODEL_THRESHOLD: '1.5' })).toThrow(/TURN_MODEL_THRESHOLD/);
   });
 
   it('rejects a request it has no runner for', async () => {

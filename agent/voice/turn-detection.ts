@@ -48,9 +48,12 @@ export function prewarmEndOfTurn(): void {
  * once, which would look like working turn detection while being VAD-only. The local model
  * is named explicitly: agents picks its cloud model when LIVEKIT_DEV_MODE or
  * LIVEKIT_REMOTE_EOT_URL is set, and Parley sends no audio to LiveKit's cloud.
+ * `unlikelyThreshold` (TURN_MODEL_THRESHOLD) replaces agents' per-language table: a probability
+ * under it means "not done", and the turn waits the maximum delay.
  */
 export function createTurnDetector(
   executor: ipc.InferenceExecutor | undefined,
+  unlikelyThreshold?: number,
 ): inference.TurnDetector {
   if (executor === undefined) {
     throw new AppError(
@@ -58,5 +61,11 @@ export function createTurnDetector(
       'TURN_DETECTION=model needs an inference executor: the LiveKit job’s, or Parley’s in-process one',
     );
   }
-  return new inference.TurnDetector({ version: 'v1-mini', executor });
+  // agents logs a warning for any threshold given (its cloud model's are calibrated by the
+  // server); the local model's table is fixed, and TURN_MODEL_THRESHOLD is an explicit choice.
+  return new inference.TurnDetector({
+    version: 'v1-mini',
+    executor,
+    ...(unlikelyThreshold === undefined ? {} : { unlikelyThreshold }),
+  });
 }
