@@ -70,6 +70,9 @@ export function sideBySideRows(main: readonly Variant[], chosen: 'model' | 'vad'
       'backchannels the character answered as a turn',
       (v) => `${pct(of(v).answeredBackchannelRate)} of ${of(v).backchannels}`,
     ),
+    row(main, 'backchannel that paused the answer: silence until it resumed, p50 / p95', (v) =>
+      p50p95(of(v).resumeGap),
+    ),
     row(
       main,
       'missed barge-ins (real interruptions)',
@@ -198,14 +201,16 @@ export function conversationNotes(n: NotesInput): string[] {
 export function overlapRows(variants: readonly Variant[]): ResultRow[] {
   return variants.map((v) => {
     const s = score(v.observations);
-    const paused = v.observations.filter((o) => o.scenario.category === 'backchannel' && o.paused);
     return {
       metric:
-        `barge-in tuning: ${v.name}: false barge-ins; backchannels paused (resumed); missed barge-ins; ` +
-        'stop p50 / p95; stored reply not as played',
+        `barge-in tuning: ${v.name}: false barge-ins; backchannels answered; silence before a ` +
+        'paused answer resumed p50 / p95 (n); missed barge-ins; stop p50 / p95; interrupted answers ' +
+        'that resumed before they stopped; stored reply not as played',
       value:
-        `${pct(s.falseBargeInRate)} of ${s.backchannels}; ${paused.length}; ` +
-        `${pct(s.missedBargeInRate)} of ${s.interruptions}; ${p50p95(s.stop)}; ${pct(s.replyTextWrongRate)}`,
+        `${pct(s.falseBargeInRate)} of ${s.backchannels}; ${pct(s.answeredBackchannelRate)}; ` +
+        `${p50p95(s.resumeGap)} (${s.resumeGap.n}); ` +
+        `${pct(s.missedBargeInRate)} of ${s.interruptions}; ${p50p95(s.stop)}; ` +
+        `${pct(s.resumedBeforeCutRate)}; ${pct(s.replyTextWrongRate)}`,
     };
   });
 }

@@ -177,12 +177,21 @@ export async function runConversation(options = DEFAULT_CONVERSATION): Promise<S
   };
 }
 
+const interrupt: QualityTuning = { env: { TURN_BACKCHANNELS: 'interrupt' } };
+const resumeAfter1s: QualityTuning = { env: { TURN_RESUME_DELAY_MS: '1000' } };
+/** A slow Whisper request: longer than a 1 s resume delay. */
+const SLOW_STT_MS = 1_200;
+const slowStt: QualityTuning = { ...resumeAfter1s, sttMs: SLOW_STT_MS };
+
 /** Barge-in settings tried on the overlap scenarios, VAD-only endpointing (the default). */
 const INTERRUPTION_VARIANTS: [string, QualityTuning][] = [
-  ['Parley default (VAD 500 ms of speech, pause, resume after 2 s)', {}],
-  ['min 2 words (agents minInterruptionWords)', { interruption: { minWords: 2 } }],
-  ['min 800 ms of speech', { interruption: { minDuration: 800 } }],
-  ['resume after 1 s', { interruption: { falseInterruptionTimeout: 1_000 } }],
+  [
+    'Parley default (pause on 500 ms of speech; a backchannel resumes the answer, 2 s after it)',
+    {},
+  ],
+  ['TURN_BACKCHANNELS=interrupt (any words cut the answer: the default before)', interrupt],
+  ['TURN_RESUME_DELAY_MS=1000', resumeAfter1s],
+  [`TURN_RESUME_DELAY_MS=1000 with a ${SLOW_STT_MS} ms speech-to-text`, slowStt],
 ];
 
 /**

@@ -64,6 +64,8 @@ const envSchema = z.object({
   TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
   TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
   TURN_MAX_DELAY_MS: positiveInt.max(30_000).optional(),
+  TURN_BACKCHANNELS: z.enum(['resume', 'interrupt']).default('resume'),
+  TURN_RESUME_DELAY_MS: positiveInt.max(10_000).default(2_000),
   DIRECT_MAX_CALLS_PER_USER: positiveInt.max(1_000).default(2),
 
   OPENAI_API_KEY: optionalSecret,
@@ -150,6 +152,16 @@ export interface Config {
      * the model saying the turn is likely over), `maxDelayMs` when the model says it is not.
      */
     endpointing: { minDelayMs: number; maxDelayMs: number };
+    /**
+     * What "uh-huh", "yeah", "right" said over the character's reply do: `resume` the paused
+     * reply and store nothing (agent/voice/backchannel.ts), or `interrupt` it like any words.
+     */
+    backchannels: 'resume' | 'interrupt';
+    /**
+     * How long a reply paused by the user's voice waits, once they are quiet, for a transcript
+     * with words (which interrupts it) before it resumes; agents' `falseInterruptionTimeout`.
+     */
+    resumeDelayMs: number;
   };
   openai: {
     apiKey: string | undefined;
@@ -213,6 +225,8 @@ function toConfig(env: Env): Config {
         minDelayMs: env.TURN_MIN_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].minDelayMs,
         maxDelayMs: env.TURN_MAX_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].maxDelayMs,
       },
+      backchannels: env.TURN_BACKCHANNELS,
+      resumeDelayMs: env.TURN_RESUME_DELAY_MS,
     },
     ...providerConfig(env),
     rag: {

@@ -1,5 +1,5 @@
-import type { APIConnectOptions, AudioBuffer, voice } from '@livekit/agents';
-import { stt } from '@livekit/agents';
+import type { AudioBuffer, stt } from '@livekit/agents';
+import { ForwardingSTT } from './forwarding-stt.js';
 
 /** The error a {@link ReportedSTT} reports when an utterance could not be transcribed. */
 export class UtteranceLostError extends Error {
@@ -21,29 +21,17 @@ export type STTError = Parameters<stt.STTCallbacks['error']>[0];
  * STT's own `error` event, because the adapter re-emits those on itself, where nothing
  * listens, and an unheard `error` event throws.
  */
-export class ReportedSTT extends stt.STT {
-  label: string;
-  readonly #inner: stt.STT;
+export class ReportedSTT extends ForwardingSTT {
   readonly #onLost: (error: STTError) => void;
 
   constructor(inner: stt.STT, onLost: (error: STTError) => void) {
-    super(inner.capabilities);
-    this.#inner = inner;
+    super(inner);
     this.#onLost = onLost;
-    this.label = inner.label;
   }
 
-  override get model(): string {
-    return this.#inner.model;
-  }
-
-  override get provider(): string {
-    return this.#inner.provider;
-  }
-
-  protected async _recognize(buffer: AudioBuffer, abortSignal?: AbortSignal) {
+  protected override async _recognize(buffer: AudioBuffer, abortSignal?: AbortSignal) {
     try {
-      return await this.#inner.recognize(buffer, abortSignal);
+      return await this.inner.recognize(buffer, abortSignal);
     } catch (error) {
       if (!abortSignal?.aborted) {
         this.#onLost({
@@ -56,22 +44,6 @@ export class ReportedSTT extends stt.STT {
       }
       throw error;
     }
-  }
-
-  override _updateSessionKeyterms(keyterms: string[]): void {
-    this.#inner._updateSessionKeyterms(keyterms);
-  }
-
-  override _pushConversationItem(ev: voice.ConversationItemAddedEvent): void {
-    this.#inner._pushConversationItem(ev);
-  }
-
-  stream(options?: { connOptions?: APIConnectOptions }): stt.SpeechStream {
-    return this.#inner.stream(options);
-  }
-
-  override async close(): Promise<void> {
-    await this.#inner.close();
   }
 }
 

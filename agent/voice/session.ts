@@ -19,6 +19,7 @@ import { PocketsphinxSTT } from '../providers/local/pocketsphinx-stt.js';
 import { createLLM, createSTT, llmConnectOptions } from '../providers/openai.js';
 import { openAIConfigured } from '../providers/openai-client.js';
 import { apologiseForFailedTurns } from './apology.js';
+import { BackchannelGate } from './backchannel.js';
 import { reportFailedRecognitions } from './reported-stt.js';
 import { createTurnDetector } from './turn-detection.js';
 
@@ -66,8 +67,9 @@ export const TURN_HANDLING = {
 } satisfies Partial<voice.AgentSessionOptions['turnHandling']>;
 
 /**
- * The turn handling for a session: {@link TURN_HANDLING} with the configured endpointing, and
- * the end-of-turn model when there is one. The model is asked after 200 ms of silence; the turn
+ * The turn handling for a session: {@link TURN_HANDLING} with the configured endpointing and
+ * resume delay (how long a reply paused by the user's voice waits, once they are quiet, for
+ * words before it goes on: `TURN_RESUME_DELAY_MS`), and the end-of-turn model when there is one. The model is asked after 200 ms of silence; the turn
  * then ends `minDelay` after the last speech when it says the turn is likely over, `maxDelay`
  * after it when not. Parley's 800 ms / 3 s rather than agents' defaults for an audio detector
  * (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind the
@@ -77,11 +79,13 @@ export const TURN_HANDLING = {
 export function turnHandling(
   turnDetector: inference.TurnDetector | undefined,
   endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[turnDetector ? 'model' : 'vad'],
+  resumeDelayMs: number = TURN_HANDLING.interruption.falseInterruptionTimeout,
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
   const { minDelayMs: minDelay, maxDelayMs: maxDelay } = endpointing;
   const handling = {
     ...TURN_HANDLING,
     endpointing: { mode: 'fixed' as const, minDelay, maxDelay },
+    interruption: { ...TURN_HANDLING.interruption, falseInterruptionTimeout: resumeDelayMs },
   };
   if (turnDetector === undefined) return handling;
   return { ...handling, turnDetection: turnDetector };
@@ -121,19 +125,26 @@ export interface VoiceSessionParams {
  * An `AgentSession` for one character in one room. The caller stores its transcript
  * (`attachVoiceConversation`) and starts it with its own audio input and output: a LiveKit
  * room, a WebRTC peer, or a test harness. A non-streaming STT's failed recognitions are
- * reported to the session, so the user hears an apology.
+ * reported to the session, so the user hears an apology; with `TURN_BACKCHANNELS=resume` its
+ * backchannels over a reply are dropped, so the paused reply resumes (./backchannel.ts).
  */
 export function createVoiceSession(params: VoiceSessionParams): voice.AgentSession {
   const connOptions = llmConnectOptions(params.config);
   // A lost utterance becomes a session Error event, like any other provider failure.
-  const speechToText = reportFailedRecognitions(params.models.stt, (error) =>
-    session.emit(voice.AgentSessionEventTypes.Error, voice.createErrorEvent(error, speechToText)),
+  const reported = reportFailedRecognitions(params.models.stt, (error) =>
+    session.emit(voice.AgentSessionEventTypes.Error, voice.createErrorEvent(error, reported)),
   );
+  const backchannels =
+    params.config.voice.backchannels === 'resume' ? new BackchannelGate(params.logger) : undefined;
   const { turnDetector, ...models } = params.models;
   const session = new voice.AgentSession({
     ...models,
-    stt: speechToText,
-    turnHandling: turnHandling(turnDetector, params.config.voice.endpointing),
+    stt: backchannels?.wrap(reported) ?? reported,
+    turnHandling: turnHandling(
+      turnDetector,
+      params.config.voice.endpointing,
+      params.config.voice.resumeDelayMs,
+    ),
     // The browser cancels its own echo; Parley runs no server-side AEC that needs warming up.
     aecWarmupDuration: null,
     connOptions: {
@@ -143,6 +154,7 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
     },
     ...params.overrides,
   });
+  backchannels?.watch(session);
   apologiseForFailedTurns({ session, chatRoomId: params.agent.chatRoom.id, logger: params.logger });
   return session;
 }

@@ -97,6 +97,11 @@ export class PlayoutRecorder implements RtpSink {
     return Math.min(stopped ?? Number.POSITIVE_INFINITY, segment.lastPlayedAt + PACKET_MS);
   }
 
+  /** When the first packet after `at` was sent (undefined if none was). */
+  nextPacketAfter(at: number): number | undefined {
+    return this.packetTimes.find((t) => t > at);
+  }
+
   /** Packets sent in [from, to). */
   packetsBetween(from: number, to: number): number {
     return this.packetTimes.filter((t) => t >= from && t < to).length;

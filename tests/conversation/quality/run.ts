@@ -21,12 +21,16 @@ export interface Observation {
   falseBargeIn?: boolean;
   /** `backchannel`: the answer paused for it (and resumed). */
   paused?: boolean;
+  /** `backchannel`: how long the answer was silent before it resumed, when it paused. */
+  resumeGapMs?: number;
   /** `backchannel`: the character answered the backchannel itself. */
   answeredBackchannel?: boolean;
   /** `interruption`: the answer played on to the end. */
   missedBargeIn?: boolean;
   /** `interruption`: onset of the user's speech -> answer audio paused or cleared. */
   stopMs?: number;
+  /** `interruption`: the answer paused, played on again, and only then was cut. */
+  resumedBeforeCut?: boolean;
   /** The stored user text (the session's, for the bare one) is exactly what was said. */
   userTextOk: boolean;
   /** Every stored reply is what was played: whole, or cut where the audio stopped. */
@@ -215,12 +219,18 @@ async function observeOverlap(
   const stoppedAt = harness.output.stopOf(answer, onset) ?? Number.POSITIVE_INFINITY;
   if (scenario.category === 'interruption') {
     o.missedBargeIn = !answer.interrupted;
-    if (Number.isFinite(stoppedAt)) o.stopMs = stoppedAt - onset;
+    if (Number.isFinite(stoppedAt)) {
+      o.stopMs = stoppedAt - onset;
+      o.resumedBeforeCut =
+        (harness.output.nextPacketAfter(stoppedAt) ?? Infinity) <= answer.lastPlayedAt;
+    }
     await harness.playedOut(await harness.nextReply(overlapEnd, 30_000), 60_000);
     return;
   }
   o.falseBargeIn = answer.interrupted;
   o.paused = Number.isFinite(stoppedAt);
+  const resumedAt = o.paused ? harness.output.nextPacketAfter(stoppedAt) : undefined;
+  if (!answer.interrupted && resumedAt !== undefined) o.resumeGapMs = resumedAt - stoppedAt;
   await settle(harness);
   o.answeredBackchannel = harness.output.segments.some(
     (s) => s.firstFrameAt > overlapEnd && s !== answer,

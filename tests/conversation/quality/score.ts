@@ -18,11 +18,15 @@ export interface Score {
   backchannels: number;
   /** Of the backchannels: the character answered the backchannel itself. */
   answeredBackchannelRate: number;
+  /** Backchannels that paused the answer: how long it was silent before it resumed. */
+  resumeGap: Percentiles;
   /** Of the interruptions: the answer played on. */
   missedBargeInRate: number;
   interruptions: number;
   /** Onset of an interruption -> answer stopped. */
   stop: Percentiles;
+  /** Of the interruptions: the answer paused, resumed before the words were in, then stopped. */
+  resumedBeforeCutRate: number;
   /** Scenarios whose stored user text is not what was said. */
   userTextWrongRate: number;
   /** Scenarios with a stored reply that is not what was played. */
@@ -68,12 +72,14 @@ export function score(observations: readonly Observation[]): Score {
     backchannels: backchannels.length,
     falseBargeInRate: rate(backchannels, (o) => o.falseBargeIn !== false || o.error !== undefined),
     answeredBackchannelRate: rate(backchannels, (o) => o.answeredBackchannel === true),
+    resumeGap: percentiles(backchannels.map((o) => o.resumeGapMs)),
     interruptions: interruptions.length,
     missedBargeInRate: rate(
       interruptions,
       (o) => o.missedBargeIn !== false || o.error !== undefined,
     ),
     stop: percentiles(interruptions.map((o) => o.stopMs)),
+    resumedBeforeCutRate: rate(interruptions, (o) => o.resumedBeforeCut === true),
     userTextWrongRate: rate(observations, (o) => !o.userTextOk),
     replyTextWrongRate: rate(observations, (o) => !o.replyTextOk),
   };

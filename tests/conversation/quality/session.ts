@@ -62,6 +62,8 @@ export interface QualityTuning {
   vadSilenceMs?: number;
   /** Barge-in settings over Parley's (`TURN_HANDLING.interruption`); VAD-only sessions. */
   interruption?: InterruptionTuning;
+  /** The emulated speech-to-text's latency instead of {@link LATENCY}'s (a slower Whisper). */
+  sttMs?: number;
 }
 
 export type InterruptionTuning = Partial<typeof TURN_HANDLING.interruption> & { minWords?: number };
@@ -75,7 +77,7 @@ export async function startQualitySession(
   config: QualityConfig,
   tuning: QualityTuning = {},
 ): Promise<QualitySession> {
-  const { env = {}, vadSilenceMs, interruption } = tuning;
+  const { env = {}, vadSilenceMs, interruption, sttMs = LATENCY.sttMs } = tuning;
   const { room, character } = await makeConversation(db);
   const listener = new ScriptListener();
   const texts = [...Object.values(REPLIES), FALLBACK_ANSWER, character.greeting ?? ''];
@@ -89,7 +91,7 @@ export async function startQualitySession(
       reply: scriptedReplies(REPLIES, FALLBACK_ANSWER),
       transcribe: listener.transcribe,
       ttftMs: LATENCY.llmTtftMs,
-      sttLatencyMs: LATENCY.sttMs,
+      sttLatencyMs: sttMs,
     },
     cartesia: { ttfbMs: LATENCY.ttsTtfbMs, speak: voice.speak },
     ...(interruption === undefined
