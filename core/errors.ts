@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'VOICE.TOO_MANY'
   /** An uploaded file holds no text Parley can read (bad UTF-8, broken or image-only PDF). */
   | 'DOCUMENT.UNREADABLE'
+  /** An uploaded picture that does not decode as PNG, JPEG or WebP. */
+  | 'PICTURE.UNREADABLE'
   | 'SESSION.NOT_FOUND'
   | 'SESSION.FORBIDDEN'
   | 'SESSION.UNAVAILABLE'

@@ -8,6 +8,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -60,6 +61,26 @@ export const characters = pgTable(
     index('characters_public_idx').on(t.isPublic),
   ],
 );
+
+/** Raw bytes. PGlite hands back a Uint8Array, postgres.js a Buffer: both become a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+});
+
+/**
+ * A character's picture, already resized (WebP). Its own table so that listing characters
+ * never reads image bytes; `etag` is a hash of the bytes, for conditional GETs.
+ */
+export const characterPictures = pgTable('character_pictures', {
+  characterId: uuid('character_id')
+    .primaryKey()
+    .references(() => characters.id, { onDelete: 'cascade' }),
+  contentType: text('content_type').notNull(),
+  bytes: bytea('bytes').notNull(),
+  etag: text('etag').notNull(),
+  updatedAt: updatedAt(),
+});
 
 /** One conversation between a person and a character; the LiveKit room is named after it. */
 export const chatRooms = pgTable(

@@ -13,6 +13,7 @@ import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { checkVoiceUsable } from '../voices/clones.js';
+import { pictureRoutes } from './picture-routes.js';
 import {
   type CharacterView,
   characterColumns,
@@ -28,6 +29,7 @@ const tags = ['characters'];
 
 /** Characters: list the public ones and your own, create, read, and update your own. */
 export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (app, { db }) => {
+  await app.register(pictureRoutes, { db });
   app.get(
     '/api/characters',
     {
