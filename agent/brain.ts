@@ -130,6 +130,7 @@ function textConversation(
   return {
     runTextTurn: () => Promise.reject(llmNotConfigured()),
     greet: (chatRoom) => talking.greet(chatRoom),
+    forgetRoom: (chatRoomId) => talking.forgetRoom(chatRoomId),
   };
 }
 

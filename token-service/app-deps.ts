@@ -20,6 +20,8 @@ export interface ConversationPort {
   runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
   /** Stores the character's greeting in a room with no messages yet; returns it if it did. */
   greet(chatRoom: ChatRoom): Promise<Message | undefined>;
+  /** The room was deleted: forget whatever of it is kept in memory. */
+  forgetRoom(chatRoomId: number): void;
 }
 
 /** Memory across conversations (`agent/memory/`). */
@@ -28,6 +30,8 @@ export interface MemoryPort {
   active(chatRoomId: number): void;
   /** The room's conversation ended: distil it now. Never rejects. */
   ended(chatRoomId: number): Promise<void>;
+  /** The room was deleted: stop waiting to distil it. */
+  forget(chatRoomId: number): void;
   /** Embeds corrected memories, so recall finds them by their new words. */
   embed(texts: string[]): Promise<number[][]>;
 }

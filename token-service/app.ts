@@ -33,6 +33,7 @@ import { requestLoggerFactory } from './http/request-log.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import { knowledgeFileRoutes } from './knowledge/file-routes.js';
 import { knowledgeRoutes } from './knowledge/routes.js';
+import { createRoomLookup, type RoomLookup } from './room-tokens/room-lookup.js';
 import { roomTokenRoutes } from './room-tokens/routes.js';
 import { rtcRoutes } from './rtc/routes.js';
 import { createProfileEnsurer } from './users/profile.js';
@@ -59,6 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     access: new AccessWatch({ db: deps.database.db, logger: deps.logger }),
     turns: new TurnBudget({ perMinute: deps.config.http.rateLimitPerMinute }),
     ensureProfile: createProfileEnsurer(deps.database.db),
+    rooms: createRoomLookup(deps.database.db),
   };
   app.addHook('onClose', async () => shared.access.close());
   await registerOpenRoutes(app, deps, shared);
@@ -75,6 +77,8 @@ interface Shared {
   access: AccessWatch;
   turns: TurnBudget;
   ensureProfile: ReturnType<typeof createProfileEnsurer>;
+  /** The token route's room cache, cleared when a room is deleted. */
+  rooms: RoomLookup;
 }
 
 /** Fastify with the request ids, logging, time limits and the one error handler. */
@@ -166,9 +170,10 @@ async function registerApiRoutes(api: Server, deps: AppDeps, shared: Shared): Pr
   const knowledge = { db, knowledge: deps.knowledge, background, limits: config.knowledge };
   await api.register(knowledgeRoutes, knowledge);
   await api.register(knowledgeFileRoutes, knowledge);
-  await api.register(chatRoomRoutes, { db });
+  const forget = { lookup: shared.rooms, conversation: deps.conversation, memory: deps.memory };
+  await api.register(chatRoomRoutes, { db, forget });
   await api.register(memoryRoutes, { db, memory: deps.memory });
-  await api.register(roomTokenRoutes, { db, config });
+  await api.register(roomTokenRoutes, { db, config, lookup: shared.rooms });
   const { conversation, memory } = deps;
   await api.register(chatRoutes, { db, config, conversation, turns, memory });
   if (deps.rtc !== undefined)

@@ -56,6 +56,11 @@ export class RoomHistory {
     this.#touch(chatRoomId, messages.slice(-this.limit));
   }
 
+  /** Drops a room's window: the room was deleted, nothing of it may be served again. */
+  forget(chatRoomId: number): void {
+    this.#rooms.delete(chatRoomId);
+  }
+
   #touch(chatRoomId: number, window: Message[]): void {
     this.#rooms.set(chatRoomId, window);
   }

@@ -88,6 +88,11 @@ export class TextConversation {
    * Stores the character's greeting if the room has no messages yet; returns it if stored.
    * Called when a user arrives, it also loads the room's history, so the first turn reads none.
    */
+  /** The room was deleted: its history kept in memory goes too. */
+  forgetRoom(chatRoomId: number): void {
+    this.#rooms.forget(chatRoomId);
+  }
+
   async greet(chatRoom: ChatRoom): Promise<Message | undefined> {
     const character = await this.#characters.get(chatRoom.characterId);
     const recent = await recentMessages(this.deps.db, chatRoom.id, this.deps.historyMessages);
@@ -163,7 +168,7 @@ export class TextConversation {
 }
 
 /** The text conversation, as the token service and tests call it. */
-export type Conversation = Pick<TextConversation, 'runTextTurn' | 'greet'>;
+export type Conversation = Pick<TextConversation, 'runTextTurn' | 'greet' | 'forgetRoom'>;
 
 /** One text turn as it is being answered. */
 export interface Turn {

@@ -40,6 +40,13 @@ export class MemoryKeeper {
     this.#idle.set(chatRoomId, timer);
   }
 
+  /** The room was deleted: no distillation waits for its quiet any more. */
+  forget(chatRoomId: number): void {
+    clearTimeout(this.#idle.get(chatRoomId));
+    this.#idle.delete(chatRoomId);
+    this.#again.delete(chatRoomId);
+  }
+
   /** The conversation ended: distil now. Resolves when done; never rejects. */
   ended(chatRoomId: number): Promise<void> {
     clearTimeout(this.#idle.get(chatRoomId));

@@ -78,6 +78,7 @@ export function memoryPort(memory: Memory) {
   return {
     active: (chatRoomId: number) => memory.keeper.active(chatRoomId),
     ended: (chatRoomId: number) => memory.keeper.ended(chatRoomId),
+    forget: (chatRoomId: number) => memory.keeper.forget(chatRoomId),
     embed: (texts: string[]) => memory.embed(texts),
   };
 }

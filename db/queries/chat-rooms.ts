@@ -68,3 +68,19 @@ export async function listChatRoomsOfUser(db: Executor, userId: string): Promise
     .orderBy(desc(chatRooms.updatedAt), desc(chatRooms.id));
   return rows.map((row) => row.room);
 }
+
+/**
+ * Deletes a room its owner (the room's own user, not any member) no longer wants; its
+ * memberships, messages and memories go with it (foreign keys cascade). Returns the deleted
+ * room, or undefined when there is no such room of that user.
+ */
+export async function deleteOwnChatRoom(
+  db: Executor,
+  params: { chatRoomId: number; userId: string },
+): Promise<ChatRoom | undefined> {
+  const [row] = await db
+    .delete(chatRooms)
+    .where(and(eq(chatRooms.id, params.chatRoomId), eq(chatRooms.userId, params.userId)))
+    .returning();
+  return row;
+}

@@ -20,18 +20,21 @@ export interface RoomLookupOptions {
 
 /**
  * The reads behind `POST /api/token`, remembered so a returning caller costs no query:
- * - the room of a (user, character) pair, for good: rooms are never deleted, moved to another
- *   user or character, and a membership is created with its room;
+ * - the room of a (user, character) pair, until its owner deletes it (`forgetRoom`): rooms are
+ *   never moved to another user or character, and a membership is created with its room;
  * - the caller's profile display name, for good: profiles are never renamed;
  * - a character's owner and `isPublic`, for `characterTtlMs` (time is `Date.now()`);
  *   the access rule itself is `visibleTo` of `core/access/character-access.ts`.
- * Whoever adds deleting or renaming any of these must clear what is remembered here.
+ * Whoever adds deleting or renaming any of these must clear what is remembered here
+ * (`DELETE /api/chat-rooms/:id` calls `forgetRoom`).
  */
 export interface RoomLookup {
   /** `roomWithCharacter` of `core/access/room-access.ts`: same checks, same errors. */
   roomWithCharacter(userId: string, characterId: string): Promise<RoomRef>;
   /** The caller's profile name, as the participant name in the room. */
   displayName(user: AuthUser): Promise<string>;
+  /** The pair's room was deleted: the next token looks it up (and creates it) afresh. */
+  forgetRoom(userId: string, characterId: string): void;
 }
 
 const DEFAULT_CHARACTER_TTL_MS = 5_000;
@@ -79,6 +82,9 @@ export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}):
     },
     async displayName(user) {
       return (await names.fetch(user.id)) ?? profileSeed(user).displayName;
+    },
+    forgetRoom(userId, characterId) {
+      rooms.delete(`${userId}/${characterId}`);
     },
   };
 }

@@ -48,14 +48,15 @@ type RoomTokenBody = z.infer<typeof roomTokenBody>;
 export interface RoomTokenRoutesOptions {
   db: Executor;
   config: AppConfig;
+  /** Shared with `DELETE /api/chat-rooms/:id`, which must clear it; one of its own if absent. */
+  lookup?: RoomLookup | undefined;
 }
 
 /** `POST /api/token`: a LiveKit token for the caller's room with a character. */
 export const roomTokenRoutes: FastifyPluginAsyncZod<RoomTokenRoutesOptions> = async (
   app,
-  { db, config },
+  { db, config, lookup = createRoomLookup(db) },
 ) => {
-  const lookup = createRoomLookup(db);
   app.post(
     '/api/token',
     {
