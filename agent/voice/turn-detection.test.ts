@@ -58,7 +58,7 @@ describe('end-of-turn detection', () => {
     expect(complete).toBeGreaterThan(threshold ?? 1);
   });
 
-  it('gives the session detector TURN_MODEL_THRESHOLD, or the table agents ships without it', () => {
+  it('gives the session detector TURN_MODEL_THRESHOLD, or the table agents ships without it', async () => {
     const models = (env: Record<string, string>) =>
       voiceModels(
         loadConfig({ TURN_DETECTION: 'model', ...env }),
@@ -69,8 +69,10 @@ describe('end-of-turn detection', () => {
         },
         { voiceId: null, language: 'en' },
       ).turnDetector;
-    expect(models({ TURN_MODEL_THRESHOLD: '0.2' })?.thresholds.en).toBe(0.2);
-    expect(models({})?.thresholds.en).toBe(0.36);
+    // What the session asks: a scalar override replaces agents' whole per-language table.
+    expect(await models({ TURN_MODEL_THRESHOLD: '0.2' })?.unlikelyThreshold('en')).toBe(0.2);
+    expect(await models({ TURN_MODEL_THRESHOLD: '0.2' })?.unlikelyThreshold('fr')).toBe(0.2);
+    expect(await models({})?.unlikelyThreshold('en')).toBe(0.36);
     expect(() => loadConfig({ TURN_MODEL_THRESHOLD: '1.5' })).toThrow(/TURN_MODEL_THRESHOLD/);
   });
 
