@@ -1,4 +1,4 @@
-import { initializeLogger } from '@livekit/agents';
+import { asLanguageCode, initializeLogger } from '@livekit/agents';
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
@@ -70,9 +70,13 @@ describe('end-of-turn detection', () => {
         { voiceId: null, language: 'en' },
       ).turnDetector;
     // What the session asks: a scalar override replaces agents' whole per-language table.
-    expect(await models({ TURN_MODEL_THRESHOLD: '0.2' })?.unlikelyThreshold('en')).toBe(0.2);
-    expect(await models({ TURN_MODEL_THRESHOLD: '0.2' })?.unlikelyThreshold('fr')).toBe(0.2);
-    expect(await models({})?.unlikelyThreshold('en')).toBe(0.36);
+    expect(
+      await models({ TURN_MODEL_THRESHOLD: '0.2' })?.unlikelyThreshold(asLanguageCode('en')),
+    ).toBe(0.2);
+    expect(
+      await models({ TURN_MODEL_THRESHOLD: '0.2' })?.unlikelyThreshold(asLanguageCode('fr')),
+    ).toBe(0.2);
+    expect(await models({})?.unlikelyThreshold(asLanguageCode('en'))).toBe(0.36);
     expect(() => loadConfig({ TURN_MODEL_THRESHOLD: '1.5' })).toThrow(/TURN_MODEL_THRESHOLD/);
   });
 
