@@ -14,6 +14,7 @@ import {
   type CartesiaEmulator,
   startCartesiaEmulator,
 } from '../dev-tools/providers/cartesia-emulator.js';
+import type { ChatCompletionRequest } from '../dev-tools/providers/openai-chat.js';
 import {
   type OpenAIEmulator,
   startOpenAIEmulator,
@@ -42,11 +43,13 @@ export interface DirectTestApp {
 /**
  * Starts the real app (buildApp, listening on 127.0.0.1:0) with direct WebRTC calls, the
  * embedded issuer with dev sessions, an OpenAI emulator whose transcriptions are pocketsphinx
- * restricted to the exchanges' questions and whose LLM answers each question with its answer,
- * and a Cartesia emulator speaking with flite.
+ * restricted to the exchanges' questions and whose LLM answers each question with its answer
+ * (or as `reply` says), and a Cartesia emulator speaking with flite.
  */
 export async function startDirectTestApp(options: {
   exchanges: readonly Exchange[];
+  /** The LLM's reply; default: each exchange's answer to its question (`scriptedReply`). */
+  reply?: (request: ChatCompletionRequest) => string;
   peer?: PeerOptions;
   /** More configuration; `OPENAI_API_KEY: ''` etc. unsets a provider (see loadConfig). */
   env?: Record<string, string>;
@@ -54,7 +57,7 @@ export async function startDirectTestApp(options: {
   const recognizer = phraseRecognizer(options.exchanges.map((e) => e.question));
   const transcripts: string[] = [];
   const openai = await startOpenAIEmulator({
-    reply: scriptedReply(options.exchanges),
+    reply: options.reply ?? scriptedReply(options.exchanges),
     transcribe: async (audio) => {
       const text = await recognizer.wav(audio);
       transcripts.push(text);
