@@ -7,7 +7,6 @@ import {
   type RemoteTrack,
   type RemoteTrackPublication,
   Room,
-  RoomEvent,
   TrackKind,
   TrackPublishOptions,
   TrackSource,
@@ -39,6 +38,8 @@ export interface Caption {
   attributes: Record<string, string>;
   /** The participant that sent the stream (the agent sends both sides' captions). */
   from: string;
+  /** How many caption streams had opened before this one: the order they began in. */
+  opened: number;
 }
 
 /** A message as `GET /api/chat-rooms/:id/messages` returns it. */
@@ -151,6 +152,9 @@ async function converse(
     () => (agent.attributes['lk.agent.state'] === 'listening' ? true : undefined),
     'the agent listening',
   );
+  // The greeting's caption is on the agent's track too, and may still be arriving: only a
+  // stream opened after the question was asked can be the answer's.
+  const beforeQuestion = listener.opened();
   const micTrackSid = await speak(room, options.question);
   const heard = await run.step(
     'heard',
@@ -175,20 +179,26 @@ async function converse(
     'captions',
     () =>
       run.until(
-        () => listener.captions.find((c) => isAnswerOf(c, audio.sid, heard)),
+        () =>
+          listener.captions.find(
+            (c) => c.opened >= beforeQuestion && isAnswerOf(c, audio.sid, heard),
+          ),
         "the answer's caption",
       ),
     (c) => c.text,
   );
+  const failedReads: string[] = [];
   const messages = await run.step(
     'stored',
     () =>
       run.until(
-        () => storedTurn(options, token.chat_room_id),
+        () => storedTurn(options, token.chat_room_id, failedReads),
         'the stored question and answer',
         1000,
+        () => failedReads.at(-1),
       ),
-    (m) => `${m.length} messages`,
+    (m) =>
+      `${m.length} messages${failedReads.length > 0 ? ` (${failedReads.length} failed reads before: ${failedReads.at(-1)})` : ''}`,
   );
   return {
     room,
@@ -233,15 +243,19 @@ async function requestToken(options: AppConversationOptions): Promise<TokenRespo
 }
 
 /** Collects every `lk.transcription` stream the room receives. */
-function listen(room: Room): { captions: Caption[] } {
+function listen(room: Room): { captions: Caption[]; opened(): number } {
   const captions: Caption[] = [];
+  let opened = 0;
   room.registerTextStreamHandler('lk.transcription', (reader, participant) => {
     const attributes = reader.info.attributes ?? {};
-    void reader
-      .readAll()
-      .then((text) => captions.push({ text, attributes, from: participant.identity }));
+    const order = opened++;
+    reader.readAll().then(
+      (text) => captions.push({ text, attributes, from: participant.identity, opened: order }),
+      // A stream cut off by leaving the room is no caption; nothing waits for it.
+      () => undefined,
+    );
   });
-  return { captions };
+  return { captions, opened: () => opened };
 }
 
 function agentOf(room: Room): RemoteParticipant | undefined {
@@ -299,14 +313,24 @@ function isAnswerOf(caption: Caption, agentTrackSid: string, heard: Caption): bo
 }
 
 /** The room's messages once the last two are the spoken question and a spoken answer. */
+/**
+ * A failed read is recorded and polled again rather than ending the check: the test stack's
+ * database (one PGlite session served to several processes) can fail a query that overlaps
+ * the agent's insert. Every failure is reported in the step's line, and a read that never
+ * succeeds fails the step with its last answer.
+ */
 async function storedTurn(
   options: AppConversationOptions,
   chatRoomId: number,
+  failedReads: string[],
 ): Promise<StoredMessage[] | undefined> {
   const response = await fetch(new URL(`/api/chat-rooms/${chatRoomId}/messages`, options.apiUrl), {
     headers: { authorization: `Bearer ${options.accessToken}` },
   });
-  if (!response.ok) throw new Error(`GET messages answered ${response.status}`);
+  if (!response.ok) {
+    failedReads.push(`GET messages answered ${response.status}: ${await response.text()}`);
+    return undefined;
+  }
   const { messages } = (await response.json()) as { messages: StoredMessage[] };
   const [question, answer] = messages.slice(-2);
   const spoken =
@@ -359,12 +383,17 @@ class StepRunner {
     probe: () => T | undefined | Promise<T | undefined>,
     what: string,
     everyMs = 50,
+    lastProblem: () => string | undefined = () => undefined,
   ): Promise<T> {
     const deadline = performance.now() + this.timeoutMs;
     for (;;) {
       const found = await probe();
       if (found !== undefined) return found;
-      if (performance.now() > deadline) throw new Error(`no ${what} within ${this.timeoutMs} ms`);
+      if (performance.now() > deadline) {
+        const problem = lastProblem();
+        const last = problem === undefined ? '' : `; last: ${problem}`;
+        throw new Error(`no ${what} within ${this.timeoutMs} ms${last}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   }
