@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_CONVERSATION, runConversation, runInterruptionTuning } from './conversation.js';
 import { runEndOfTurn } from './end-of-turn.js';
 import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
+import { DEFAULT_LIVEKIT_BENCH, runLiveKitBench } from './livekit.js';
 import { describeMachine } from './machine.js';
 import { readStoredSections, withFileLock, writeBenchmarks } from './markdown.js';
 import { DEFAULT_POSTGRES_BENCH, runPostgresBench } from './postgres.js';
@@ -60,6 +61,7 @@ const SECTIONS: Record<string, Runner> = {
     runPostgresBench(
       quick ? { clients: 10, durationSec: 5, poolSize: 10 } : DEFAULT_POSTGRES_BENCH,
     ),
+  livekit: (quick) => runLiveKitBench(quick ? { conversations: 1 } : DEFAULT_LIVEKIT_BENCH),
   sessions: (quick) =>
     runSessions({
       ...(quick

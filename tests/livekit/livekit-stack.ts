@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,10 @@ export interface LiveKitStack {
   openai: OpenAIEmulator;
   cartesia: CartesiaEmulator;
   agentName: string;
+  /** The PostgreSQL URL the API and the worker share (PGlite served over the wire). */
+  databaseUrl: string;
+  /** What a room token for the test room server needs. */
+  livekit: { url: string; apiKey: string; apiSecret: string };
   close(): Promise<void>;
 }
 
@@ -49,6 +53,11 @@ export async function startLiveKitStack(
     openai?: OpenAIEmulatorOptions;
     worker?: Record<string, string>;
     agentName?: string;
+    /**
+     * A migrated embedded database to copy, for use outside vitest (the bench), where the
+     * suite's template (`inject`) does not exist.
+     */
+    databaseTemplateDir?: string;
   } = {},
 ): Promise<LiveKitStack> {
   const agentName = options.agentName ?? 'parley-stack-test';
@@ -62,7 +71,7 @@ export async function startLiveKitStack(
     });
     parts.openai = await startOpenAIEmulator(options.openai);
     parts.cartesia = await startCartesiaEmulator();
-    const dataDir = await copyTemplate();
+    const dataDir = await copyDatabase(options.databaseTemplateDir);
     parts.dirs.push(dataDir);
     parts.wire = await serveOverWire(dataDir, 10);
     const livekit = {
@@ -104,6 +113,8 @@ export async function startLiveKitStack(
     return {
       ...(parts as Required<typeof parts>),
       agentName,
+      livekit: { url: parts.server.url, apiKey, apiSecret },
+      databaseUrl: parts.wire.url,
       baseUrl: `http://127.0.0.1:${port}`,
       close: () => closeAll(parts),
     };
@@ -111,6 +122,14 @@ export async function startLiveKitStack(
     await closeAll(parts);
     throw error;
   }
+}
+
+/** A private copy of `templateDir`, or of the suite's template when none is given. */
+async function copyDatabase(templateDir: string | undefined): Promise<string> {
+  if (templateDir === undefined) return copyTemplate();
+  const dir = await mkdtemp(join(tmpdir(), 'parley-lk-db-'));
+  await cp(templateDir, dir, { recursive: true });
+  return dir;
 }
 
 /** Stops whatever of the stack was started, the worker first (it holds rooms and the database). */

@@ -23,13 +23,6 @@ const RATE = 48_000;
  */
 const SILENCE_AFTER_S = 18;
 
-/**
- * Opt-in like scenario (a) (`LIVEKIT_ROOM_E2E=1`): one room server, API, worker and its job
- * processes for the whole file, a few minutes of a 2-core machine. Vitest skips the file's
- * hooks too when the suite is off.
- */
-const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
-
 let stack: LiveKitStack;
 let browser: Browser;
 let workDir: string;
@@ -97,7 +90,7 @@ async function whatHappened(page: Page): Promise<string> {
   ].join('\n');
 }
 
-describe.runIf(enabled)('the web page in LiveKit mode, in Chromium (livekit-client)', () => {
+describe('the web page in LiveKit mode, in Chromium (livekit-client)', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
   }, 60_000);
