@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import { freePort } from './ports.js';
 import { POSTGRES_TEMPLATE } from './postgres-server.js';
+import { createSessionGate, type SessionGate } from './session-gate.js';
 
 export { freePort };
 
@@ -126,7 +127,8 @@ export interface WireServer {
 /** Serves the embedded database on a free loopback port, as a PostgreSQL server would. */
 export async function serveOverWire(dataDir: string, maxConnections = 1): Promise<WireServer> {
   const db = await PGlite.create(join(dataDir, 'pglite'), { extensions: { vector } });
-  // PGlite runs one session: clients on several connections must not interleave transactions.
+  // PGlite runs one session: the gate gives it to one connection at a time, a whole
+  // request or transaction each (pglite-socket alone interleaves their messages).
   const server = new PGLiteSocketServer({
     db,
     port: await freePort(),
@@ -134,7 +136,10 @@ export async function serveOverWire(dataDir: string, maxConnections = 1): Promis
     maxConnections,
   });
   await server.start();
-  const proxy = await startProxy(Number(server.getServerConn().split(':').at(-1)));
+  const proxy = await startProxy(
+    Number(server.getServerConn().split(':').at(-1)),
+    createSessionGate(),
+  );
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${proxy.port}/postgres`,
     stop: async () => {
@@ -151,7 +156,7 @@ export async function serveOverWire(dataDir: string, maxConnections = 1): Promis
  * application and PostgreSQL going away, while the database itself keeps its state (an open
  * transaction of a cut connection is rolled back by the server, as PostgreSQL does).
  */
-async function startProxy(target: number) {
+async function startProxy(target: number, gate?: SessionGate) {
   const port = await freePort();
   const sockets = new Set<Socket>();
   let listener: Server | undefined;
@@ -167,7 +172,8 @@ async function startProxy(target: number) {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      if (gate) gate.attach(client, upstream);
+      else client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => listener?.listen(port, '127.0.0.1', resolve));
   };
