@@ -33,6 +33,7 @@ interface Turn {
 
 /** Message types a server answers with exactly one ReadyForQuery: Sync and simple Query. */
 const ENDS_A_REQUEST = new Set(['S', 'Q']);
+const CANCEL_REQUEST = 80877102;
 
 export function createSessionGate(): SessionGate {
   let holder: Turn | undefined;
@@ -54,11 +55,14 @@ export function createSessionGate(): SessionGate {
   };
   const forward = (turn: Turn, bytes: Buffer) => {
     for (const message of turn.fromClient.read(bytes)) {
-      const ends = message.startup || ENDS_A_REQUEST.has(message.type);
+      // A cancel request comes on a connection of its own and is never answered.
+      const cancel = message.startup && message.body.readInt32BE(0) === CANCEL_REQUEST;
+      const ends = (message.startup && !cancel) || ENDS_A_REQUEST.has(message.type);
       if (ends) turn.unanswered += 1;
-      turn.midCycle = !ends && message.type !== 'X';
+      turn.midCycle = !ends && !cancel && message.type !== 'X';
     }
     turn.upstream.write(bytes);
+    releaseIfDone(turn);
   };
   const fromClient = (turn: Turn, bytes: Buffer) => {
     if (holder === turn) return forward(turn, bytes);
@@ -73,6 +77,9 @@ export function createSessionGate(): SessionGate {
       turn.status = String.fromCharCode(message.body[0] ?? 0);
     }
     turn.client.write(bytes);
+    releaseIfDone(turn);
+  };
+  const releaseIfDone = (turn: Turn) => {
     if (turn.unanswered === 0 && !turn.midCycle && turn.status === 'I') release(turn);
   };
 
