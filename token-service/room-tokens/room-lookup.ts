@@ -45,11 +45,11 @@ interface Pair {
   characterId: string;
 }
 
-export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}): RoomLookup {
-  const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const characters = new LRUCache<string, CharacterVisibility>({
+/** A character's owner and visibility, trusted for `ttl` ms. */
+function characterCache(db: Executor, max: number, ttl: number) {
+  return new LRUCache<string, CharacterVisibility>({
     max,
-    ttl: options.characterTtlMs ?? DEFAULT_CHARACTER_TTL_MS,
+    ttl,
     // Time is Date.now(), as everywhere else in the token service, read on every look.
     perf: Date,
     ttlResolution: 0,
@@ -58,23 +58,39 @@ export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}):
       return character && { isPublic: character.isPublic, ownerId: character.ownerId };
     },
   });
-  const rooms = new LRUCache<string, RoomRef, Pair>({
+}
+
+/** The room of a (user, character) pair, created on first use, kept until forgotten. */
+function roomCache(db: Executor, max: number) {
+  return new LRUCache<string, RoomRef, Pair>({
     max,
     fetchMethod: async (_key, _stale, { context }) => {
       const { id } = await getOrCreateChatRoom(db, context);
       return { id, ...context };
     },
   });
-  const names = new LRUCache<string, string>({
+}
+
+/** Profile display names: every authenticated request makes sure the profile exists. */
+function nameCache(db: Executor, max: number) {
+  return new LRUCache<string, string>({
     max,
-    // Every authenticated request makes sure the profile exists; no profile: nothing to keep.
+    // No profile: nothing to keep.
     fetchMethod: async (userId) => (await getProfile(db, userId))?.displayName,
   });
+}
+
+export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}): RoomLookup {
+  const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const characters = characterCache(db, max, options.characterTtlMs ?? DEFAULT_CHARACTER_TTL_MS);
+  const rooms = roomCache(db, max);
+  const names = nameCache(db, max);
+  const roomKey = (userId: string, characterId: string) => `${userId}/${characterId}`;
 
   return {
     async roomWithCharacter(userId, characterId) {
       visibleTo(await characters.fetch(characterId), userId);
-      const room = await rooms.fetch(`${userId}/${characterId}`, {
+      const room = await rooms.fetch(roomKey(userId, characterId), {
         context: { userId, characterId },
       });
       if (room === undefined) throw new Error('a chat room is always created');
@@ -84,7 +100,7 @@ export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}):
       return (await names.fetch(user.id)) ?? profileSeed(user).displayName;
     },
     forgetRoom(userId, characterId) {
-      rooms.delete(`${userId}/${characterId}`);
+      rooms.delete(roomKey(userId, characterId));
     },
   };
 }
