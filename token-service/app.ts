@@ -167,7 +167,13 @@ async function registerApiRoutes(api: Server, deps: AppDeps, shared: Shared): Pr
     catalog: new VoiceCatalog({ client: cartesia, model: config.cartesia.model }),
     rateLimitPerMinute: config.http.rateLimitPerMinute,
   });
-  const knowledge = { db, knowledge: deps.knowledge, background, limits: config.knowledge };
+  const knowledge = {
+    db,
+    knowledge: deps.knowledge,
+    background,
+    limits: config.knowledge,
+    embeddingsConfigured: deps.providers.embeddings.configured,
+  };
   await api.register(knowledgeRoutes, knowledge);
   await api.register(knowledgeFileRoutes, knowledge);
   const forget = { lookup: shared.rooms, conversation: deps.conversation, memory: deps.memory };

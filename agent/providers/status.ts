@@ -28,6 +28,19 @@ export function llmNotConfigured(): AppError {
   );
 }
 
+/**
+ * The error a knowledge search answers with when no embedding provider is configured: an
+ * empty list would read as "the character knows nothing about that".
+ */
+export function embeddingsNotConfigured(): AppError {
+  return new AppError(
+    'PROVIDER.NOT_CONFIGURED',
+    `Searching knowledge needs embeddings: set ${LLM_SETUP.variable}, or run ` +
+      `\`${LLM_SETUP.alternative}\` for local emulators, and restart Parley`,
+    { details: { ...LLM_SETUP } },
+  );
+}
+
 /** The providers a conversation uses with this configuration (no secrets, safe to publish). */
 export interface ProviderStatus {
   llm: { configured: boolean; variable: string; alternative: string };

@@ -89,4 +89,36 @@ describe('with no LLM configured', () => {
     client.socket.close();
     await client.closed;
   });
+
+  it('knowledge search answers the same code; an upload is kept, pending, for later', async () => {
+    const headers = bearer(await t.token());
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/characters',
+      headers,
+      payload: { name: 'Mira', instructions: 'You are Mira.' },
+    });
+    const docs = `/api/characters/${created.json().id}/documents`;
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: docs,
+      headers,
+      payload: { title: 'Moons', content_type: 'text/plain', content: 'Europa has an ocean.' },
+    });
+    expect(upload.json()).toMatchObject({ status: 'pending' });
+
+    const search = await t.app.inject({
+      url: `/api/characters/${created.json().id}/knowledge?q=ocean`,
+      headers,
+    });
+    expect(search.statusCode).toBe(503);
+    expect(search.json().error).toMatchObject({
+      code: 'PROVIDER.NOT_CONFIGURED',
+      details: DETAILS,
+    });
+    expect(search.json().error.message).toContain('OPENAI_API_KEY');
+    const kept = await t.app.inject({ url: `${docs}/${upload.json().id}`, headers });
+    expect(kept.json()).toMatchObject({ status: 'pending', chunk_count: 0 });
+    expect(fetched.filter((url) => url.includes('openai'))).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { embeddingsNotConfigured } from '../../agent/providers/status.js';
 import { ownCharacter } from '../../core/access/character-access.js';
 import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
@@ -31,7 +32,7 @@ export const passageView = z
  */
 export const knowledgeFileRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = async (
   app,
-  { db, knowledge, background, limits },
+  { db, knowledge, background, limits, embeddingsConfigured },
 ) => {
   // The raw file is the body; the JSON parser is untouched elsewhere (this plugin is scoped).
   app.addContentTypeParser(
@@ -87,8 +88,8 @@ export const knowledgeFileRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> 
         summary: 'What your character knows about a question',
         description:
           'The passages a conversation turn would be given for `q`, by the same retrieval ' +
-          '(top K, minimum similarity, timeout). Needs an embedding provider; without one, and ' +
-          'for documents still `pending`, the list is empty.',
+          '(top K, minimum similarity, timeout). Empty while documents are `pending`. Needs an ' +
+          'embedding provider: without one, 503 `PROVIDER.NOT_CONFIGURED` names the variable.',
         security: BEARER_SECURITY,
         params: characterParams,
         querystring: searchQuery,
@@ -98,6 +99,7 @@ export const knowledgeFileRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> 
     async (request) => {
       const user = requireUser(request);
       const character = await ownCharacter(db, user.id, request.params.characterId);
+      if (!embeddingsConfigured) throw embeddingsNotConfigured();
       const passages = await knowledge.retriever.retrieve(character.id, request.query.q);
       return passages.map((p) => ({
         document_id: p.documentId,

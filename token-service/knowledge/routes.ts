@@ -30,6 +30,8 @@ export interface KnowledgeRoutesOptions {
   knowledge: KnowledgePort;
   background: BackgroundTasks;
   limits: AppConfig['knowledge'];
+  /** Whether an embedding provider is configured; without one, search refuses (503). */
+  embeddingsConfigured: boolean;
 }
 
 const tags = ['knowledge'];
@@ -137,7 +139,7 @@ export const knowledgeRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> = as
  * upload and the file upload differ only in how they get the text.
  */
 export async function teachDocument(
-  { db, knowledge, background, limits }: KnowledgeRoutesOptions,
+  { db, knowledge, background, limits }: Omit<KnowledgeRoutesOptions, 'embeddingsConfigured'>,
   by: { userId: string; characterId: string; log: FastifyBaseLogger },
   text: { title: string; contentType: KnowledgeDocument['contentType']; content: string },
 ): Promise<KnowledgeDocument> {
