@@ -187,18 +187,15 @@ async function converse(
       ),
     (c) => c.text,
   );
-  const failedReads: string[] = [];
   const messages = await run.step(
     'stored',
     () =>
       run.until(
-        () => storedTurn(options, token.chat_room_id, failedReads),
+        () => storedTurn(options, token.chat_room_id),
         'the stored question and answer',
         1000,
-        () => failedReads.at(-1),
       ),
-    (m) =>
-      `${m.length} messages${failedReads.length > 0 ? ` (${failedReads.length} failed reads before: ${failedReads.at(-1)})` : ''}`,
+    (m) => `${m.length} messages`,
   );
   return {
     room,
@@ -313,23 +310,15 @@ function isAnswerOf(caption: Caption, agentTrackSid: string, heard: Caption): bo
 }
 
 /** The room's messages once the last two are the spoken question and a spoken answer. */
-/**
- * A failed read is recorded and polled again rather than ending the check: the test stack's
- * database (one PGlite session served to several processes) can fail a query that overlaps
- * the agent's insert. Every failure is reported in the step's line, and a read that never
- * succeeds fails the step with its last answer.
- */
 async function storedTurn(
   options: AppConversationOptions,
   chatRoomId: number,
-  failedReads: string[],
 ): Promise<StoredMessage[] | undefined> {
   const response = await fetch(new URL(`/api/chat-rooms/${chatRoomId}/messages`, options.apiUrl), {
     headers: { authorization: `Bearer ${options.accessToken}` },
   });
   if (!response.ok) {
-    failedReads.push(`GET messages answered ${response.status}: ${await response.text()}`);
-    return undefined;
+    throw new Error(`GET messages answered ${response.status}: ${await response.text()}`);
   }
   const { messages } = (await response.json()) as { messages: StoredMessage[] };
   const [question, answer] = messages.slice(-2);
@@ -383,17 +372,12 @@ class StepRunner {
     probe: () => T | undefined | Promise<T | undefined>,
     what: string,
     everyMs = 50,
-    lastProblem: () => string | undefined = () => undefined,
   ): Promise<T> {
     const deadline = performance.now() + this.timeoutMs;
     for (;;) {
       const found = await probe();
       if (found !== undefined) return found;
-      if (performance.now() > deadline) {
-        const problem = lastProblem();
-        const last = problem === undefined ? '' : `; last: ${problem}`;
-        throw new Error(`no ${what} within ${this.timeoutMs} ms${last}`);
-      }
+      if (performance.now() > deadline) throw new Error(`no ${what} within ${this.timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   }
