@@ -5,6 +5,7 @@ import {
   type AgentDispatch,
   type Job,
   JobAssignment,
+  JobType,
   RoomConfiguration,
   WorkerStatus,
 } from '@livekit/protocol';
@@ -252,10 +253,37 @@ export class FakeLiveKit implements FakeLiveKitServer {
     const agents = roomAgents(attempt.claims?.roomConfig);
     for (const { agentName, metadata } of agents.length > 0 ? agents : [unnamedAgent]) {
       const someoneToAsk = agentName !== '' || this.#sessions.some((w) => w.agentName === '');
-      if (someoneToAsk) void this.dispatchJob({ agentName, roomName, metadata });
+      if (someoneToAsk) void this.#dispatchWhenAWorkerIsFree({ agentName, roomName, metadata });
+    }
+  }
+
+  /**
+   * A room's agent waits for a worker, as LiveKit keeps the dispatch pending: a user can join
+   * before the worker has registered (`npm run smoke:livekit` starts both at once). Bounded:
+   * it gives up after ten minutes or when the server closes.
+   */
+  async #dispatchWhenAWorkerIsFree(input: DispatchJobInput): Promise<void> {
+    const free = () =>
+      this.#sessions.find(
+        (w) =>
+          w.registered &&
+          w.connected &&
+          w.agentName === input.agentName &&
+          w.jobType === (input.jobType ?? JobType.JT_ROOM) &&
+          w.status === WorkerStatus.WS_AVAILABLE,
+      );
+    for (;;) {
+      const { outcome } = await this.dispatchJob(input);
+      if (outcome !== 'no_worker') return;
+      const found = await this.#waiters
+        .until(free, `a free worker for ${input.roomName}`, PENDING_DISPATCH_MS)
+        .catch(noop);
+      if (found === undefined) return;
     }
   }
 }
+
+const PENDING_DISPATCH_MS = 10 * 60_000;
 
 const unnamedAgent = { agentName: '', metadata: '' };
 

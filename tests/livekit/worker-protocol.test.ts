@@ -11,7 +11,13 @@ import {
   WorkerPing,
   WorkerStatus,
 } from '@livekit/protocol';
-import { AccessToken, AgentDispatchClient, TokenVerifier } from 'livekit-server-sdk';
+import {
+  AccessToken,
+  AgentDispatchClient,
+  RoomAgentDispatch,
+  RoomConfiguration,
+  TokenVerifier,
+} from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
@@ -165,6 +171,34 @@ describe('fake LiveKit server, agent worker protocol frame by frame', () => {
       accepted: false,
       outcome: 'no_worker',
     });
+  });
+
+  it("keeps a room's agent dispatch pending until a worker for it registers, as LiveKit does", async () => {
+    const token = new AccessToken(apiKey, apiSecret, { identity: 'early-user' });
+    token.addGrant({ roomJoin: true, room: 'r-early' });
+    token.roomConfig = new RoomConfiguration({
+      agents: [new RoomAgentDispatch({ agentName: 'raw-late', metadata: 'late' })],
+    });
+    // The user joins first (refused: no media here, but the room is made and its agent asked).
+    const user = new WebSocket(`${server.url}/rtc?access_token=${await token.toJwt()}`);
+    user.on('error', () => {});
+    await server.waitUntil(
+      () => server.dispatches.find((d) => d.job.room?.name === 'r-early'),
+      'the first dispatch attempt',
+    );
+    expect(server.dispatches.filter((d) => d.job.room?.name === 'r-early')).toMatchObject([
+      { outcome: 'no_worker' },
+    ]);
+
+    const worker = await connect();
+    await worker.register('raw-late');
+    const { job } = await worker.next('availability');
+    expect(job).toMatchObject({
+      agentName: 'raw-late',
+      metadata: 'late',
+      room: { name: 'r-early' },
+    });
+    user.close();
   });
 
   it('records job status updates', async () => {
