@@ -45,7 +45,7 @@ afterAll(async () => {
 describe('the character form’s voices, in Chromium', () => {
   it('picks a Spanish voice, plays its preview, clones a recorded voice, uses it, deletes it', async () => {
     const { page, errors } = await signedInPage(browser, parley.baseUrl);
-    await page.click('#characters summary');
+    await page.click('#new-character-panel summary');
 
     // The voice list follows the language: the emulator's library has two Spanish voices.
     await page.locator('#character-voice option').first().waitFor({ state: 'attached' });
@@ -92,7 +92,7 @@ describe('the character form’s voices, in Chromium', () => {
     expect(created).toMatchObject({ voiceId: clone?.voiceId, language: 'es' });
 
     // Delete the voice: gone from the list and from Cartesia.
-    await page.click('#characters summary');
+    await page.click('#new-character-panel summary');
     await page.selectOption('#character-language', 'es');
     await page.getByRole('button', { name: 'Delete voice Mi voz' }).click();
     await page.locator('#voice-clone-status', { hasText: 'deleted' }).waitFor();
@@ -107,7 +107,7 @@ describe('the character form’s voices, in Chromium', () => {
 
   it('without a Cartesia key offers flite, one voice, and says so plainly', async () => {
     const { page, errors } = await signedInPage(browser, noCartesia.baseUrl);
-    await page.click('#characters summary');
+    await page.click('#new-character-panel summary');
     await page.locator('#voice-notice').waitFor();
     expect(await page.locator('#voice-notice').textContent()).toContain('CARTESIA_API_KEY');
     expect(await page.locator('#character-voice option').count()).toBe(1);

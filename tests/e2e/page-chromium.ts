@@ -44,7 +44,7 @@ export async function signedInPage(
 
 /** Creates a character through the page's form and waits until its room is open. */
 export async function createCharacter(page: Page, name: string, instructions: string) {
-  await page.locator('#characters summary').click();
+  await page.locator('#new-character-panel summary').click();
   await page.fill('#new-character [name=name]', name);
   await page.fill('#new-character [name=instructions]', instructions);
   await page.click('#new-character button[type=submit]');

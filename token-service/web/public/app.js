@@ -5,9 +5,11 @@ import * as auth from './auth.js';
 import { api } from './auth.js';
 import { openChat } from './chat-socket.js';
 import { startDirectCall } from './direct-call.js';
+import { setUpGallery } from './gallery.js';
 import { watchLevel } from './level.js';
 import { startLiveKitCall } from './livekit-call.js';
 import { showMemories } from './memories.js';
+import { pictureOf, uploadPicture } from './pictures.js';
 import { setUpVoicePicker } from './voices.js';
 
 const $ = (id) => document.getElementById(id);
@@ -31,15 +33,6 @@ function showSetupNotice(providers) {
   $('setup-notice').hidden = false;
 }
 
-/** A character's picture: its initial on a coloured disc. */
-function avatar(name) {
-  const disc = document.createElement('span');
-  disc.className = 'avatar';
-  disc.setAttribute('aria-hidden', 'true');
-  disc.textContent = (name.trim()[0] ?? '?').toUpperCase();
-  return disc;
-}
-
 /** "1 document ready", or what still waits, from the character's document counts. */
 function knowledgeLine(knowledge) {
   if (!knowledge) return '';
@@ -57,6 +50,7 @@ async function enter() {
   const user = auth.currentUser();
   $('who').textContent = user.email ?? `local user ${user.id.slice(0, 8)}`;
   await loadCharacters();
+  setUpGallery((character) => openRoom(character).catch(showRoomError));
   await setUpVoicePicker().catch(showRoomError);
 }
 
@@ -67,7 +61,7 @@ async function loadCharacters() {
     ...state.characters.map((character) => {
       const button = document.createElement('button');
       button.type = 'button';
-      button.append(avatar(character.name), character.name);
+      button.append(pictureOf(character), character.name);
       button.dataset.characterId = character.id;
       button.setAttribute('aria-current', String(character.id === state.character?.id));
       button.onclick = () => openRoom(character).catch(showRoomError);
@@ -94,7 +88,7 @@ async function openRoom(character) {
   }
   $('room').hidden = false;
   $('room-title').textContent = character.name;
-  $('room-avatar').textContent = avatar(character.name).textContent;
+  $('room-avatar').replaceChildren(pictureOf(character));
   $('room-greeting').textContent = character.greeting ?? '';
   $('room-knowledge').textContent = knowledgeLine(character.knowledge);
   $('room-error').textContent = '';
@@ -265,6 +259,8 @@ $('new-character').onsubmit = async (event) => {
   };
   if (fields.voice_id) body.voice_id = fields.voice_id;
   if (fields.greeting) body.greeting = fields.greeting;
+  if (fields.description) body.description = fields.description;
+  const picture = $('character-picture').files[0];
   try {
     const response = await api('/api/characters', {
       method: 'POST',
@@ -272,11 +268,14 @@ $('new-character').onsubmit = async (event) => {
       body: JSON.stringify(body),
     });
     const character = await response.json();
+    // The character exists either way: a refused picture is said, not a failed creation.
+    const refused = picture ? await uploadPicture(character.id, picture).catch((e) => e) : null;
     form.reset();
     $('character-language').dispatchEvent(new Event('change'));
     form.closest('details').open = false;
     await loadCharacters();
     await openRoom(character);
+    if (refused) showRoomError(new Error(`The picture was not kept: ${refused.message}`));
   } catch (error) {
     showRoomError(error);
   }

@@ -1,0 +1,114 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DirectTestApp, startDirectTestApp } from './direct-app.js';
+import { launchChromium, screenshot, signedInPage } from './page-chromium.js';
+
+const exchange = { question: 'hello', answer: 'Hi, I am Vega. What shall we look at tonight?' };
+
+let parley: DirectTestApp;
+let browser: Browser;
+let workDir: string;
+let photo: string;
+let notAnImage: string;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'parley-gallery-'));
+  photo = join(workDir, 'vega.png');
+  const red = { r: 200, g: 30, b: 30 };
+  await sharp({ create: { width: 640, height: 480, channels: 3, background: red } })
+    .png()
+    .toFile(photo);
+  notAnImage = join(workDir, 'notes.png');
+  await writeFile(notAnImage, 'this is text, whatever the name says');
+  parley = await startDirectTestApp({ exchanges: [exchange] });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await parley?.close();
+  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+});
+
+/** Fills the page's character form; the picture goes in with the file chooser's input. */
+async function createWithPicture(page: Page, name: string, picture: string) {
+  await page.locator('#new-character-panel summary').click();
+  await page.fill('#new-character [name=name]', name);
+  await page.fill('#new-character [name=instructions]', `You are ${name}, a stargazer.`);
+  await page.fill('#new-character [name=description]', 'Knows every star by name');
+  await page.check('#new-character [name=is_public]');
+  await page.setInputFiles('#character-picture', picture);
+  await page.click('#new-character button[type=submit]');
+  await page.locator('#room-title', { hasText: name }).waitFor();
+}
+
+/** What the <img> shows: its decoded size and whether its centre is the photo's red. */
+function shown(page: Page, selector: string) {
+  return page.locator(selector).evaluate(async (element) => {
+    const img = element as HTMLImageElement;
+    if (!img.complete || img.naturalWidth === 0) {
+      await new Promise((resolve) => img.addEventListener('load', resolve, { once: true }));
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d');
+    context?.drawImage(img, 0, 0);
+    const centre = context?.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+    const [r = 0, g = 0, b = 0] = centre ?? [];
+    const red = r > 150 && g < 80 && b < 80;
+    return { width: img.naturalWidth, height: img.naturalHeight, red };
+  });
+}
+
+describe('the gallery and character pictures, in Chromium', () => {
+  it('one user gives a public character a picture; another finds it in the gallery, sees it and talks', async () => {
+    const owner = await signedInPage(browser, parley.baseUrl);
+    await createWithPicture(owner.page, 'Vega', photo);
+    // The owner's room shows the stored picture, cropped to a 256 px square.
+    expect(await shown(owner.page, '#room-avatar img')).toEqual({
+      width: 256,
+      height: 256,
+      red: true,
+    });
+
+    const visitor = await signedInPage(browser, parley.baseUrl);
+    await visitor.page.locator('#gallery summary').click();
+    await visitor.page.fill('#gallery-search [name=q]', 'Vega');
+    await visitor.page.click('#gallery-search button[type=submit]');
+    const found = visitor.page.locator('#gallery-list li', { hasText: 'Vega' });
+    await found.waitFor();
+    await expect(found.textContent()).resolves.toContain('Knows every star by name');
+    expect(await shown(visitor.page, '#gallery-list li img')).toMatchObject({
+      width: 256,
+      red: true,
+    });
+    // Nothing else matches the search.
+    expect(await visitor.page.locator('#gallery-list li').count()).toBe(1);
+
+    await found.getByRole('button', { name: 'Talk to Vega' }).click();
+    await visitor.page.locator('#room-title', { hasText: 'Vega' }).waitFor();
+    await visitor.page.fill('#composer [name=text]', exchange.question);
+    await visitor.page.click('#composer button[type=submit]');
+    await visitor.page.locator('#history li.character', { hasText: exchange.answer }).waitFor();
+    await screenshot(visitor.page, 'gallery-visitor');
+
+    expect([...owner.errors, ...visitor.errors]).toEqual([]);
+  }, 240_000);
+
+  it('says why a picture was refused, and the character keeps its initial', async () => {
+    const { page, errors } = await signedInPage(browser, parley.baseUrl);
+    await createWithPicture(page, 'Orion', notAnImage);
+    await page.locator('#room-error', { hasText: 'The picture was not kept' }).waitFor();
+    // The API draws the initial when there is no picture.
+    expect(await shown(page, '#room-avatar img')).toMatchObject({ red: false });
+    expect(
+      await page.locator('#room-avatar img').evaluate((img) => img.getAttribute('src')),
+    ).toMatch(/^blob:/);
+    expect(errors).toEqual([]);
+  }, 240_000);
+});
