@@ -68,7 +68,11 @@ describe('the first visit, with no keys configured', () => {
     const mira = EXAMPLE_CHARACTERS[0];
     await page.locator('#character-list button', { hasText: mira?.name ?? '' }).click();
     await page.locator('#room-title', { hasText: mira?.name ?? '' }).waitFor();
-    expect(await page.locator('#room-avatar').textContent()).toBe('M');
+    // No picture uploaded: the room shows the initial the API draws, loaded from a blob: URL.
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#room-avatar img');
+      return img?.src.startsWith('blob:') && img.naturalWidth > 0;
+    });
     expect(await page.locator('#room-greeting').textContent()).toBe(mira?.greeting);
     // Its document waits for an embedding provider, and the page says so.
     expect(await page.locator('#room-knowledge').textContent()).toContain('1 waiting');
