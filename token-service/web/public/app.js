@@ -6,6 +6,7 @@ import { api } from './auth.js';
 import { openChat } from './chat-socket.js';
 import { startDirectCall } from './direct-call.js';
 import { setUpGallery } from './gallery.js';
+import { showKnowledge } from './knowledge.js';
 import { watchLevel } from './level.js';
 import { startLiveKitCall } from './livekit-call.js';
 import { showMemories } from './memories.js';
@@ -99,6 +100,7 @@ async function openRoom(character) {
   for (const message of page.messages) addMessage(message.role, message.text, message.id);
   state.chat = openChat(state.room.id, onChatFrame);
   showMemories($('memories'), state.room);
+  showKnowledge($('knowledge'), character);
 }
 
 function addMessage(role, text, id) {
