@@ -69,6 +69,7 @@ export class Participant {
   readonly #subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
   /** `AddTrackRequest`s waiting for their media, by client track id (`cid`). */
   readonly #pending = new Map<string, TrackInfo>();
+  readonly #unannounced: { mid: string; cid: string | undefined }[] = [];
   #trackIdsByMid = new Map<string, string>();
   #queue: Promise<void> = Promise.resolve();
   #negotiating = false;
@@ -110,12 +111,18 @@ export class Participant {
   get connected(): boolean {
     return !this.#gone;
   }
-  /** The two PeerConnections' states, for a failing test's report. */
-  get peerStates(): { publisher: string; subscriber: string; negotiating: boolean } {
+  /**
+   * The two PeerConnections' states and the publishing in flight, for a failing test's report:
+   * tracks announced (AddTrackRequest) whose media has not arrived, and media that arrived
+   * for no announced track (its mid, and the cid the offer's msid gave it).
+   */
+  get peerStates() {
     return {
       publisher: `${this.#publisher.connectionState}/${this.#publisher.iceConnectionState}`,
       subscriber: `${this.#subscriber.connectionState}/${this.#subscriber.iceConnectionState}`,
       negotiating: this.#negotiating,
+      announcedNotArrived: [...this.#pending.keys()],
+      arrivedUnannounced: this.#unannounced,
     };
   }
 
@@ -254,7 +261,10 @@ export class Participant {
     const mid = event.transceiver.mid ?? '';
     const cid = this.#trackIdsByMid.get(mid);
     const info = cid === undefined ? undefined : this.#pending.get(cid);
-    if (info === undefined || cid === undefined) return;
+    if (info === undefined || cid === undefined) {
+      this.#unannounced.push({ mid, cid });
+      return;
+    }
     this.#pending.delete(cid);
     info.mid = mid;
     const track = { info, media: event.track };
