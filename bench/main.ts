@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { DEFAULT_CONVERSATION, runConversation, runInterruptionTuning } from './conversation.js';
 import { runEndOfTurn } from './end-of-turn.js';
+import { DEFAULT_INGEST_BENCH, runIngestBench } from './knowledge-ingest.js';
 import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
 import { DEFAULT_LIVEKIT_BENCH, runLiveKitBench } from './livekit.js';
 import { describeMachine } from './machine.js';
@@ -50,6 +51,18 @@ const SECTIONS: Record<string, Runner> = {
             queries: 20,
           }
         : DEFAULT_KNOWLEDGE_SCALE,
+    ),
+  ingest: (quick) =>
+    runIngestBench(
+      quick
+        ? {
+            ...DEFAULT_INGEST_BENCH,
+            planChunks: 300,
+            indexChunks: 600,
+            indexes: DEFAULT_INGEST_BENCH.indexes.slice(0, 2),
+            queries: 20,
+          }
+        : DEFAULT_INGEST_BENCH,
     ),
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),

@@ -1,9 +1,12 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
 import {
   deleteDocumentChunks,
   insertDocumentChunks,
+  isEmbeddedDatabase,
   markDocumentFailed,
   markDocumentReady,
   refreshChunkStatistics,
@@ -11,6 +14,7 @@ import {
 import type { KnowledgeDocument } from '../../db/schema.js';
 import { type DocumentContentType, splitDocument } from './chunker.js';
 import { EMBEDDING_BATCH_SIZE, type Embedder } from './embedder.js';
+import { DocumentWrites, StatementSlots } from './statement-slots.js';
 
 export interface IngestDeps {
   db: Executor;
@@ -23,28 +27,67 @@ export interface IngestProgress {
   total: number;
 }
 
-/**
- * Chunks per INSERT while ingesting. On the embedded database an insert into a table with a
- * vector index is synchronous work on this thread (~8 ms a row at 384 dimensions, more at
- * 1536): small statements, with the event loop served between them, keep the server answering.
- */
-const STORE_BATCH_SIZE = 16;
+/** How ingestion writes a document's chunks. */
+export interface StorePlan {
+  /** Chunks per INSERT statement. */
+  rowsPerStatement: number;
+  /** INSERT statements running at once against one database, all documents together. */
+  statementsAtOnce: number;
+}
 
 /**
- * Splits a document, then embeds its chunks batch by batch and stores each batch as it comes,
- * in short statements with the event loop served between them, so a large document never
- * stalls the server (and never holds all its vectors in memory). The document stays `pending`
- * until every chunk is stored, then ends `ready`, or `failed` with the reason and no chunks
- * (the error is rethrown). While a document is ingested again, searches see part of it.
- * Then the planner's statistics are refreshed where no autovacuum does it (embedded PGlite),
- * so the character's searches use the vector index once it has many chunks.
+ * Embedded PGlite: one connection, and an insert into a table with a vector index is
+ * synchronous work on PGlite's thread (~10 ms a row at 1536 dimensions), which every other
+ * statement waits behind: short statements, one at a time, so a chat turn waits for little.
+ */
+export const EMBEDDED_STORE_PLAN: StorePlan = { rowsPerStatement: 16, statementsAtOnce: 1 };
+
+/**
+ * A PostgreSQL server: pgvector inserting each row into the HNSW graph (~3.5 ms of CPU a
+ * row) caps what one backend stores, so two statements run at once on two pooled
+ * connections, and each stores a whole embedding batch in one statement and one commit
+ * (BENCHMARKS.md, "Ingestion and retrieval at size"). Two, whatever the number of documents
+ * being ingested: the rest of the pool stays free for conversations.
+ */
+export const SERVER_STORE_PLAN: StorePlan = {
+  rowsPerStatement: EMBEDDING_BATCH_SIZE,
+  statementsAtOnce: 2,
+};
+
+/** Each database's shared statement slots, made on first use with that plan's bound. */
+const slotsByDatabase = new WeakMap<Executor, StatementSlots>();
+
+function slotsFor(db: Executor, plan: StorePlan): StatementSlots {
+  const known = slotsByDatabase.get(db);
+  if (known !== undefined && known.limit === plan.statementsAtOnce) return known;
+  const slots = new StatementSlots(plan.statementsAtOnce);
+  slotsByDatabase.set(db, slots);
+  return slots;
+}
+
+/** The plan the product uses on `db`. */
+export async function storePlanFor(db: Executor): Promise<StorePlan> {
+  return (await isEmbeddedDatabase(db)) ? EMBEDDED_STORE_PLAN : SERVER_STORE_PLAN;
+}
+
+/**
+ * Splits a document, then embeds its chunks batch by batch and stores each batch as it comes
+ * (the next batch is embedded while the last is stored), in statements bounded by the
+ * database's {@link StorePlan}, so a large document never stalls the server (and never holds
+ * all its vectors in memory). The document stays `pending` until every chunk is stored, then
+ * ends `ready`, or `failed` with the reason and no chunks (the error is rethrown). While a
+ * document is ingested again, searches see part of it. Then the planner's statistics are
+ * refreshed where no autovacuum does it (embedded PGlite), so the character's searches use
+ * the vector index once it has many chunks. `plan` is for benchmarks comparing plans.
  */
 export async function ingestDocument(
   deps: IngestDeps,
   document: KnowledgeDocument,
   onProgress?: (progress: IngestProgress) => void,
+  plan?: StorePlan,
 ): Promise<{ chunks: number }> {
-  const chunks = await storeChunks(deps, document, onProgress);
+  const chosen = plan ?? (await storePlanFor(deps.db));
+  const chunks = await storeChunks(deps, document, chosen, onProgress);
   // The chunks are stored either way: stale statistics make searches slower, not wrong.
   await refreshChunkStatistics(deps.db).catch((error: unknown) => {
     deps.logger.warn({ err: error }, 'chunk statistics not refreshed');
@@ -55,8 +98,10 @@ export async function ingestDocument(
 async function storeChunks(
   deps: IngestDeps,
   document: KnowledgeDocument,
+  plan: StorePlan,
   onProgress?: (progress: IngestProgress) => void,
 ): Promise<number> {
+  const writes = new DocumentWrites(slotsFor(deps.db, plan));
   try {
     const texts = await splitDocument(
       document.content,
@@ -67,38 +112,70 @@ async function storeChunks(
     for (let start = 0; start < texts.length; start += EMBEDDING_BATCH_SIZE) {
       const batch = texts.slice(start, start + EMBEDDING_BATCH_SIZE);
       const vectors = await deps.embedder.embed(batch);
-      await storeBatch(deps.db, document, start, batch, vectors);
+      await startBatch(writes, deps.db, document, plan, { firstIndex: start, batch, vectors });
       onProgress?.({ embedded: start + batch.length, total: texts.length });
     }
+    await writes.finish();
     await markDocumentReady(deps.db, document.id, texts.length);
     deps.logger.info({ documentId: document.id, chunks: texts.length }, 'document ingested');
     return texts.length;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // Statements already running may still land rows: clean up after the last of them.
+    await writes.settle();
     await deleteDocumentChunks(deps.db, document.id).catch(() => {});
-    await markDocumentFailed(deps.db, document.id, reason).catch(() => {});
+    await markDocumentFailed(deps.db, document.id, reasonOf(error)).catch(() => {});
     throw error;
   }
 }
 
-/** Stores one embedded batch in {@link STORE_BATCH_SIZE} pieces, yielding after each. */
-async function storeBatch(
+/** What a failed document shows its owner: every step's error is short, without vectors. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Starts one embedded batch's statements of `plan.rowsPerStatement` chunks each. */
+async function startBatch(
+  writes: DocumentWrites,
   db: Executor,
   document: KnowledgeDocument,
-  firstIndex: number,
-  texts: string[],
-  vectors: number[][],
+  plan: StorePlan,
+  embedded: { firstIndex: number; batch: string[]; vectors: number[][] },
 ): Promise<void> {
-  for (let offset = 0; offset < texts.length; offset += STORE_BATCH_SIZE) {
-    const chunks = texts
-      .slice(offset, offset + STORE_BATCH_SIZE)
+  const { firstIndex, batch, vectors } = embedded;
+  for (let offset = 0; offset < batch.length; offset += plan.rowsPerStatement) {
+    const chunks = batch
+      .slice(offset, offset + plan.rowsPerStatement)
       .map((content, i) => ({ content, embedding: vectors[offset + i] ?? [] }));
-    await insertDocumentChunks(db, {
+    const params = {
       documentId: document.id,
       characterId: document.characterId,
       firstIndex: firstIndex + offset,
       chunks,
-    });
+    };
+    await writes.start(() => storeStatement(db, params));
+    // Embedded on the calling thread, a statement runs synchronously: serve the loop between.
     await yieldToLoop();
+  }
+}
+
+/** One INSERT; a failure names the chunks and the database's own reason. */
+async function storeStatement(
+  db: Executor,
+  params: Parameters<typeof insertDocumentChunks>[1],
+): Promise<void> {
+  try {
+    await insertDocumentChunks(db, params);
+  } catch (error) {
+    const last = params.firstIndex + params.chunks.length - 1;
+    // drizzle's error quotes the whole statement with every vector: keep only the cause.
+    const cause = error instanceof DrizzleQueryError ? error.cause : error;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new AppError(
+      'INTERNAL',
+      `Storing chunks ${params.firstIndex}-${last} failed: ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

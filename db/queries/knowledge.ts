@@ -312,13 +312,21 @@ export async function usesVectorIndex(
  * Supabase) is left to its autovacuum. Returns whether it analyzed.
  */
 export async function refreshChunkStatistics(db: Executor): Promise<boolean> {
+  if (!(await isEmbeddedDatabase(db))) return false;
+  await db.execute(sql`analyze knowledge_chunks (character_id)`);
+  return true;
+}
+
+/**
+ * Whether `db` is embedded PGlite (a standalone backend: one connection, no autovacuum)
+ * rather than a PostgreSQL server with a pool of connections.
+ */
+export async function isEmbeddedDatabase(db: Executor): Promise<boolean> {
   const [backend] = await db
     .select({ type: sql<string>`backend_type` })
     .from(sql`pg_stat_activity`)
     .where(sql`pid = pg_backend_pid()`);
-  if (backend?.type !== 'standalone backend') return false;
-  await db.execute(sql`analyze knowledge_chunks (character_id)`);
-  return true;
+  return backend?.type === 'standalone backend';
 }
 
 /** Deletes a document and, by cascade, its chunks. */
