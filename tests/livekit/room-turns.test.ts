@@ -60,10 +60,9 @@ describe.runIf(enabled)('a mobile app (rtc-node) in a LiveKit room, turn by turn
     await user.caption(REPLIES.camera);
     await user.listening();
 
-    const image = await pollUntil(
-      () => imageSentWith(scenario.stack.openai, CAMERA),
-      'an image with the question',
-    );
+    // The answer was heard, so its request is in the emulator's log already.
+    const image = imageSentWith(scenario.stack.openai, CAMERA);
+    if (image === undefined) throw new Error('the question went to the LLM without an image');
     const { left, right, width, height } = await pictureOf(image);
     // The camera's picture, downscaled whole: its aspect ratio, its bright and dark halves.
     expect(width / height).toBeCloseTo(PICTURE.width / PICTURE.height, 1);
