@@ -24,6 +24,12 @@ export interface FakeLiveKitServerOptions {
    * Default false: joins are verified, recorded and refused, as before rooms existed.
    */
   rooms?: boolean;
+  /**
+   * Tell publishers to negotiate at once (`JoinResponse.fast_publish`), as LiveKit does for
+   * every participant that may publish. Default true; false is what LiveKit answers a client
+   * that joined through an ICE fallback: the SDKs then negotiate on demand, debounced.
+   */
+  fastPublish?: boolean;
 }
 
 /** The outcome of one dispatch, as the fake server saw it. */

@@ -64,7 +64,12 @@ export class FakeLiveKit implements FakeLiveKitServer {
     this.#verifier = new TokenVerifier(options.apiKey, options.apiSecret);
     this.#availabilityTimeoutMs = options.availabilityTimeoutMs ?? 10_000;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 30_000;
-    this.#rooms = options.rooms === true ? new Rooms(() => this.#waiters.changed()) : undefined;
+    this.#rooms =
+      options.rooms === true
+        ? new Rooms(() => this.#waiters.changed(), {
+            fastPublish: options.fastPublish ?? true,
+          })
+        : undefined;
     this.#routes = {
       verifier: this.#verifier,
       dispatches: this.#agentDispatches,

@@ -11,13 +11,14 @@ import {
   TrackSource,
 } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
 
 const apiKey = 'rooms-test-key';
 const apiSecret = 'rooms-test-secret-that-is-long-enough';
 
 let server: FakeLiveKitServer;
+const servers: FakeLiveKitServer[] = [];
 const rooms: Room[] = [];
 
 beforeAll(async () => {
@@ -27,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const room of rooms) await room.disconnect().catch(() => undefined);
   await server?.close();
+  for (const other of servers) await other.close();
   await dispose();
 });
 
@@ -36,10 +38,10 @@ async function tokenFor(identity: string, roomName: string): Promise<string> {
   return token.toJwt();
 }
 
-async function join(identity: string, roomName: string): Promise<Room> {
+async function join(identity: string, roomName: string, on = server): Promise<Room> {
   const room = new Room();
   rooms.push(room);
-  await room.connect(server.url, await tokenFor(identity, roomName), {
+  await room.connect(on.url, await tokenFor(identity, roomName), {
     autoSubscribe: true,
     dynacast: false,
   });
@@ -138,5 +140,58 @@ describe('the test LiveKit server serves rooms to @livekit/rtc-node', () => {
     const track = await subscribed;
     expect(track.sid).toMatch(/^TR_/);
     expect(bob.remoteParticipants.get('alice')?.sid).toBe(sid);
+  }, 60_000);
+
+  it('a track published while the first offer still waits for its answer reaches the others', async () => {
+    // LiveKit turns fast publish off after an ICE fallback: the SDK then negotiates on demand,
+    // and rtc-node up to rtc-ffi-bindings 0.12.73 deadlocked here (rust-sdks #1252): it
+    // re-offered while holding its own lock, so the track's offer never left.
+    const onDemand = await startFakeLiveKitServer({
+      apiKey,
+      apiSecret,
+      rooms: true,
+      fastPublish: false,
+      waitTimeoutMs: 60_000,
+    });
+    servers.push(onDemand);
+    const alice = await join('alice', 'room-race', onDemand);
+    const bob = await join('bob', 'room-race', onDemand);
+    await onDemand.waitUntil(
+      () => (alice.remoteParticipants.has('bob') ? true : undefined),
+      'alice to see bob',
+    );
+    const onServer = onDemand.rooms
+      .find((r) => r.name === 'room-race')
+      ?.participants.find((p) => p.identity === 'alice');
+    if (onServer === undefined) throw new Error('alice is not in the room on the server');
+    const release = onServer.holdPublisherAnswers();
+    const subscribed = new Promise<RemoteTrack>((resolve) => {
+      bob.on(RoomEvent.TrackSubscribed, (track) => resolve(track));
+    });
+
+    // Data opens the publisher connection: its first offer now waits for the held answer.
+    const sent = alice.localParticipant?.publishData(new Uint8Array([1]), { reliable: true });
+    // The server's participant state changes without notifying waiters: poll it.
+    const waitOn = { timeout: 30_000, interval: 20 };
+    await vi.waitFor(() => expect(onServer.peerStates.publisherOffers).toHaveLength(1), waitOn);
+    const options = new TrackPublishOptions();
+    options.source = TrackSource.SOURCE_MICROPHONE;
+    const source = new AudioSource(48_000, 1);
+    const published = alice.localParticipant?.publishTrack(
+      LocalAudioTrack.createAudioTrack('mic', source),
+      options,
+    );
+    await vi.waitFor(() => expect(onServer.peerStates.announcedNotArrived).toHaveLength(1), waitOn);
+    // The SDK asks for the track's negotiation shortly after its TrackPublished (debounced):
+    // let it ask while the first offer is still unanswered, then answer.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    release();
+    await Promise.all([sent, published]);
+    await source.captureFrame(toneFrame(0));
+    // The track's own offer must follow the answer (none came while rtc-node was deadlocked).
+
+    await vi.waitFor(() => expect(onServer.peerStates.publisherOffers).toHaveLength(2), waitOn);
+    const track = await subscribed;
+    expect(track.sid).toMatch(/^TR_/);
   }, 60_000);
 });

@@ -30,6 +30,7 @@ import {
   addForwardedTrack,
   addTrickledCandidate,
   description,
+  mediaSections,
   newServerPeer,
   trackIdsByMid,
   trickleCandidates,
@@ -70,7 +71,11 @@ export class Participant {
   /** `AddTrackRequest`s waiting for their media, by client track id (`cid`). */
   readonly #pending = new Map<string, TrackInfo>();
   readonly #unannounced: { mid: string; cid: string | undefined }[] = [];
+  /** Each publisher offer's media sections, as `mid kind direction port [msid track]`. */
+  readonly #offers: string[][] = [];
   #trackIdsByMid = new Map<string, string>();
+  /** While set, publisher answers wait for it (see `holdPublisherAnswers`). */
+  #answerHold: Promise<void> | undefined;
   #queue: Promise<void> = Promise.resolve();
   #negotiating = false;
   #negotiateAgain = false;
@@ -123,6 +128,7 @@ export class Participant {
       negotiating: this.#negotiating,
       announcedNotArrived: [...this.#pending.keys()],
       arrivedUnannounced: this.#unannounced,
+      publisherOffers: this.#offers,
     };
   }
 
@@ -133,6 +139,22 @@ export class Participant {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     const message = { case: kind, value } as SignalResponse['message'];
     this.#socket.send(new SignalResponse({ message }).toBinary());
+  }
+
+  /**
+   * Holds this participant's publisher answers until the returned function is called, without
+   * stopping its other requests: a test widens the window in which a client publishes a track
+   * while its first offer still waits for an answer (rtc-node once deadlocked there).
+   */
+  holdPublisherAnswers(): () => void {
+    let release = (): void => undefined;
+    this.#answerHold = new Promise((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.#answerHold = undefined;
+      release();
+    };
   }
 
   /** Sends the subscriber offer (data channels, forwarded tracks); later changes re-offer. */
@@ -222,12 +244,15 @@ export class Participant {
 
   async #answerPublisher(sdp: string, offerId: number): Promise<void> {
     this.#trackIdsByMid = trackIdsByMid(sdp);
+    this.#offers.push(mediaSections(sdp));
     await this.#publisher.setRemoteDescription({ type: 'offer', sdp });
     const answer = await this.#publisher.createAnswer();
     await this.#publisher.setLocalDescription(answer);
     keepInactiveSections(this.#publisher);
     const local = keepBundled(this.#publisher.localDescription?.sdp ?? answer.sdp);
-    this.send('answer', description('answer', local, offerId));
+    const send = () => this.send('answer', description('answer', local, offerId));
+    if (this.#answerHold === undefined) send();
+    else void this.#answerHold.then(send);
   }
 
   async #onSubscriberAnswer(sdp: string): Promise<void> {

@@ -32,9 +32,11 @@ export interface RoomState {
 export class Rooms implements RoomLink {
   readonly #rooms = new Map<string, RoomState>();
   readonly #onChange: () => void;
+  readonly #fastPublish: boolean;
 
-  constructor(onChange: () => void) {
+  constructor(onChange: () => void, options: { fastPublish: boolean }) {
     this.#onChange = onChange;
+    this.#fastPublish = options.fastPublish;
   }
 
   get all(): readonly RoomState[] {
@@ -68,6 +70,7 @@ export class Rooms implements RoomLink {
         otherParticipants: others.map((p) => p.info),
         serverVersion: '1.9.0',
         subscriberPrimary: true,
+        fastPublish: this.#fastPublish && participant.info.permission?.canPublish === true,
         pingTimeout: 15,
         pingInterval: 5,
         serverInfo: new ServerInfo({

@@ -110,3 +110,17 @@ export function addForwardedTrack(
   transceiver.sender.setStreams([new MediaStream({ id: `${participantSid}|${trackSid}` })]);
   return transceiver.sender;
 }
+
+/** One line per media section of `sdp` (`mid kind direction port msid-track`), for reports. */
+export function mediaSections(sdp: string): string[] {
+  return sdp
+    .split(/\r?\nm=/)
+    .slice(1)
+    .map((section) => {
+      const [kind, port] = section.split(' ');
+      const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1] ?? '?';
+      const direction = /\r?\na=(sendrecv|sendonly|recvonly|inactive)/.exec(section)?.[1] ?? '?';
+      const track = /\r?\na=msid:\S+ (\S+)/.exec(section)?.[1] ?? '-';
+      return `${mid} ${kind} ${direction} ${port} ${track}`;
+    });
+}
