@@ -75,10 +75,14 @@ export async function joinAsNewUser(stack: LiveKitStack): Promise<RoomUser> {
     if (track.kind === TrackKind.KIND_AUDIO) void noteLoudFrames(track, loudFrames);
   });
   room.registerTextStreamHandler('lk.transcription', (reader, participant) => {
-    void reader.readAll().then((text) => {
-      const final = reader.info.attributes?.['lk.transcription_final'] === 'true';
-      captions.push({ text, final, from: participant.identity, at: performance.now() });
-    });
+    reader.readAll().then(
+      (text) => {
+        const final = reader.info.attributes?.['lk.transcription_final'] === 'true';
+        captions.push({ text, final, from: participant.identity, at: performance.now() });
+      },
+      // A stream cut off by leaving the room is no caption; nothing waits for it.
+      () => undefined,
+    );
   });
   await room.connect(stack.livekit.url, token.participantToken, {
     autoSubscribe: true,
