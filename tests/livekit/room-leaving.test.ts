@@ -14,7 +14,7 @@ const LONG_ANSWER =
   'The same side of the moon always faces us. People first walked on it in nineteen sixty ' +
   'nine. They brought back rocks that are still studied today.';
 
-/** Opt-in with the other room tests (`LIVEKIT_ROOM_E2E=1`): see mobile-app.test.ts. */
+/** Opt-in (`LIVEKIT_ROOM_E2E=1`) until it has passed alone and under load with main's SDK fixes. */
 const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
 
 /**

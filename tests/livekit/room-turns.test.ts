@@ -29,7 +29,7 @@ const REPLIES = {
   'far away': 'The moon is about three hundred and eighty thousand kilometres away.',
 };
 
-/** Opt-in with the other room tests (`LIVEKIT_ROOM_E2E=1`): see mobile-app.test.ts. */
+/** Opt-in (`LIVEKIT_ROOM_E2E=1`) until it has passed alone and under load with main's SDK fixes. */
 const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
 
 /**

@@ -63,6 +63,8 @@ export interface AppConversationOptions {
   stepTimeoutMs?: number;
   /** Called as each step is decided, for a live report. */
   onStep?: (step: Step) => void;
+  /** Runs once the agent has greeted and listens, before the question (a test drains there). */
+  afterGreeting?: () => Promise<void>;
 }
 
 /** A conversation that passed every step; its room is still connected (the caller leaves). */
@@ -152,6 +154,7 @@ async function converse(
     () => (agent.attributes['lk.agent.state'] === 'listening' ? true : undefined),
     'the agent listening',
   );
+  await options.afterGreeting?.();
   // The greeting's caption is on the agent's track too, and may still be arriving: only a
   // stream opened after the question was asked can be the answer's.
   const beforeQuestion = listener.opened();
@@ -212,7 +215,7 @@ async function converse(
   };
 }
 
-interface TokenResponse {
+export interface TokenResponse {
   server_url: string;
   participant_token: string;
   room_name: string;
@@ -220,7 +223,9 @@ interface TokenResponse {
 }
 
 /** The request LiveKit's `TokenSource.endpoint` sends, with the character as agent metadata. */
-async function requestToken(options: AppConversationOptions): Promise<TokenResponse> {
+export async function requestToken(
+  options: Pick<AppConversationOptions, 'apiUrl' | 'accessToken' | 'characterId'>,
+): Promise<TokenResponse> {
   const response = await fetch(new URL('/api/token', options.apiUrl), {
     method: 'POST',
     headers: { authorization: `Bearer ${options.accessToken}`, 'content-type': 'application/json' },

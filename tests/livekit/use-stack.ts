@@ -1,0 +1,63 @@
+import type { Room } from '@livekit/rtc-node';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import {
+  type AppConversation,
+  AppConversationFailed,
+  type AppConversationOptions,
+  formatSteps,
+  runAppConversation,
+} from '../dev-tools/smoke-livekit/app-conversation.js';
+import { roomTestReport } from './failure-report.js';
+import { type LiveKitStack, startLiveKitStack } from './livekit-stack.js';
+
+/** A test file's LiveKit stack, and the rooms its tests leave open for the end. */
+export interface FileStack {
+  /** The running stack (only inside tests and hooks). */
+  readonly stack: LiveKitStack;
+  /** Leaves `room` after the file's tests, before the stack closes. */
+  leaveAfterwards(room: Room): void;
+  /** {@link runAppConversation} on this stack; a failure lists the steps that passed. */
+  converse(options: Omit<AppConversationOptions, 'apiUrl' | 'onStep'>): Promise<AppConversation>;
+}
+
+/**
+ * One stack per test file: started before its tests, the rooms and the worker's logs printed
+ * when a test fails, its rooms left and everything closed after.
+ */
+export function useLiveKitStack(options: Parameters<typeof startLiveKitStack>[0]): FileStack {
+  let running: LiveKitStack | undefined;
+  const rooms: Room[] = [];
+  const stackOf = (): LiveKitStack => {
+    if (running === undefined) throw new Error('the LiveKit stack is not running');
+    return running;
+  };
+  beforeAll(async () => {
+    running = await startLiveKitStack(options);
+  }, 180_000);
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => console.error(roomTestReport(stackOf().server, stackOf().worker)));
+  });
+  afterAll(async () => {
+    for (const room of rooms) await room.disconnect().catch(() => undefined);
+    await running?.close();
+  });
+  return {
+    get stack() {
+      return stackOf();
+    },
+    leaveAfterwards: (room) => void rooms.push(room),
+    converse: async (conversation) => {
+      const steps: string[] = [];
+      const done = await runAppConversation({
+        ...conversation,
+        apiUrl: stackOf().baseUrl,
+        onStep: (step) => steps.push(formatSteps([step])),
+      }).catch((error: unknown) => {
+        if (error instanceof AppConversationFailed && error.room) rooms.push(error.room);
+        throw new Error(`${String(error)}\n${steps.join('\n')}`);
+      });
+      rooms.push(done.room);
+      return done;
+    },
+  };
+}
