@@ -1,0 +1,116 @@
+import { ParticipantInfo_Kind } from '@livekit/protocol';
+import { describe, expect, it } from 'vitest';
+import { listMemories } from '../../db/queries/memories.js';
+import { scriptedReplies, transcribeWithPocketsphinx } from '../voice/script.js';
+import { GREETING, useRoomScenario } from './room-scenario.js';
+import { pollUntil } from './room-user.js';
+import type { Participant } from './rooms/participant.js';
+import type { RoomState } from './rooms/rooms.js';
+
+const MOON = 'tell me about the moon';
+const LONG_ANSWER =
+  'The moon is the only natural satellite of the earth. It is about a quarter of the size ' +
+  'of our planet. It has no air and no weather. Its surface is covered in dust and craters. ' +
+  'The same side of the moon always faces us. People first walked on it in nineteen sixty ' +
+  'nine. They brought back rocks that are still studied today.';
+
+/** Opt-in (`LIVEKIT_ROOM_E2E=1`) until it has passed alone and under load with main's SDK fixes. */
+const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
+
+/**
+ * Scenario (d): the user leaves the LiveKit room while the character is still speaking. The
+ * job must notice, store what was said (the reply only as far as it was played), distil the
+ * conversation into the user's memories, and let its process go.
+ */
+describe.runIf(enabled)('a user leaving a LiveKit room mid-reply', () => {
+  const scenario = useRoomScenario({
+    agentName: 'parley-room-leaving',
+    openai: {
+      reply: scriptedReplies({ 'about the moon': LONG_ANSWER }),
+      transcribe: transcribeWithPocketsphinx([MOON]),
+    },
+  });
+  let chatRoomId: number | undefined;
+
+  it('(d) the job ends, the cut reply is stored as interrupted, nothing else is lost, the job process exits', async () => {
+    const { stack } = scenario;
+    const user = await scenario.greetedUser();
+    chatRoomId = user.chatRoomId;
+    const roomName = user.room.name ?? '';
+    const accepted = await stack.worker.waitForLog(
+      (line) => line.msg === 'dispatch accepted' && line.room === roomName,
+      'the job accepting the dispatch',
+    );
+    const jobPid = Number(accepted.pid);
+    expect(processRuns(jobPid)).toBe(true);
+
+    const question = await user.say(MOON);
+    // The reply is well under way (it lasts ~17 s at flite's pace) when the user leaves.
+    await pollUntil(
+      () =>
+        user.loudFrames.filter((at) => at > question.endedAt).length >= 150 ? true : undefined,
+      'a second and a half of the reply',
+    );
+    await user.leave();
+
+    // The job sees the user go: its agent leaves the room, and its process exits.
+    await stack.server.waitUntil(
+      () => (agentIn(stack.server.rooms, roomName) ? undefined : true),
+      'the agent to leave the room',
+    );
+    await pollUntil(() => (processRuns(jobPid) ? undefined : true), 'the job process to exit');
+
+    // The process stored everything before it exited: no waiting needed any more.
+    const stored = await user.stored();
+    expect(stored.map((m) => [m.sender, m.interrupted])).toEqual([
+      ['character', false],
+      ['user', false],
+      ['character', true],
+    ]);
+    expect(stored.map((m) => m.text.trim())).toEqual([GREETING, MOON, expect.any(String)]);
+    // The cut reply is the start of the reply (how much of it: see the known bug below).
+    const reply = stored[2]?.text.trim() ?? '';
+    expect(LONG_ANSWER.startsWith(reply)).toBe(true);
+    expect(words(reply)).toBeGreaterThan(2);
+    // The worker goes on, ready for the next conversation.
+    expect(stack.worker.child.exitCode).toBeNull();
+  }, 420_000);
+
+  // Known bug: a reply cut by the user leaving is stored whole (63 words of 63, after ~1.5 s
+  // of its ~17 s). When the session closes mid-speech, agents' reply task stops waiting for
+  // the playout once the reply is aborted (`raceWithAbort` in agent_activity.js), so there is
+  // no synchronized transcript and `forwardedTextFor` falls back to all the generated text.
+  // A barge-in is stored as played (room-turns.test.ts).
+  it.todo('(d) the cut reply is stored only as far as it was played');
+
+  it("(#16) the ended conversation is distilled into the user's memories by the job", async () => {
+    if (chatRoomId === undefined) throw new Error('scenario (d) did not run');
+    const { db } = scenario.stack.database;
+    // The job process distils before it exits, and (d) saw it exit: the row is there now.
+    const stored = await scenario.users[0]?.stored();
+    const said = stored?.find((m) => m.sender === 'user');
+    const memories = await listMemories(db, chatRoomId);
+    expect(memories.map((m) => [m.text, m.sourceMessageIds])).toEqual([
+      [`The user said: ${MOON}`, [said?.id]],
+    ]);
+  }, 60_000);
+});
+
+const words = (text: string) => text.trim().split(/\s+/).length;
+
+/** Whether a connected agent is in the room (a room everyone left is gone from the server). */
+function agentIn(rooms: readonly RoomState[], roomName: string): boolean {
+  const room = rooms.find((r) => r.name === roomName);
+  const isAgent = (p: Participant) => p.connected && p.info.kind === ParticipantInfo_Kind.AGENT;
+  return room?.participants.some(isAgent) === true;
+}
+
+/** Whether process `pid` still runs (the worker reaps its job processes as they exit). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
