@@ -159,6 +159,8 @@ export class CharacterConversation {
   /** One typed message in, the reply out (streamed through `onDelta`), both stored. */
   async runTextTurn(message: TypedMessage): Promise<TextTurnResult> {
     const started = performance.now();
+    // Refused before anything is stored: a voice session's conversation has no LLM of its own.
+    this.#typedDeps();
     // The stored key: a client's id in the client namespace, never one of the server's keys.
     const clientId = clientKey(message.clientId ?? randomUUID());
     const requestId = llmRequestId(this.chatRoom.id, clientId);
