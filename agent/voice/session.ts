@@ -122,7 +122,7 @@ export interface VoiceSessionParams {
 
 /**
  * An `AgentSession` for one character in one room. The caller stores its transcript
- * (`attachVoiceConversation`) and starts it with its own audio input and output: a LiveKit
+ * (`storeTranscript`) and starts it with its own audio input and output: a LiveKit
  * room, a WebRTC peer, or a test harness. A non-streaming STT's failed recognitions are
  * reported to the session, so the user hears an apology; with `TURN_BACKCHANNELS=resume` its
  * backchannels over a reply are dropped, so the paused reply resumes (./backchannel.ts).
