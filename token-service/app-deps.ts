@@ -25,8 +25,6 @@ export interface ConversationPort {
   open(chatRoom: ChatRoom): Promise<RoomConversation>;
   /** Stores the user message, generates and stores the reply. Runs to the end once started. */
   runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
-  /** Stores the character's greeting in a room with no messages yet; returns it if it did. */
-  greet(chatRoom: ChatRoom): Promise<Message | undefined>;
   /** The room was deleted: forget whatever of it is kept in memory. */
   forgetRoom(chatRoomId: number): void;
 }
