@@ -3,8 +3,12 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Executor } from '../db/client.js';
 import type { KnowledgeDocument } from '../db/schema.js';
+import {
+  CharacterConversations,
+  type Conversation,
+  type RoomConversation,
+} from './conversation/conversations.js';
 import { createRetriever, type Retriever } from './conversation/retrieval.js';
-import { type Conversation, TextConversation } from './conversation/text-turn.js';
 import { TranscriptWriter } from './conversation/transcript-writer.js';
 import { createOpenAIEmbedder, type Embedder } from './knowledge/embedder.js';
 import { ingestDocument } from './knowledge/ingest.js';
@@ -115,7 +119,7 @@ function textConversation(
     memory: Memory;
   },
 ): Conversation {
-  const talking = new TextConversation({
+  const talking = new CharacterConversations({
     db: deps.db,
     createLLM: () => createLLM(config, deps.openai),
     connOptions: llmConnectOptions(config),
@@ -128,9 +132,18 @@ function textConversation(
   // No false apology: the turn fails with the configuration error instead.
   if (openAIConfigured(config)) return talking;
   return {
+    open: async (chatRoom) => refusingTypedTurns(await talking.open(chatRoom)),
     runTextTurn: () => Promise.reject(llmNotConfigured()),
     greet: (chatRoom) => talking.greet(chatRoom),
     forgetRoom: (chatRoomId) => talking.forgetRoom(chatRoomId),
+  };
+}
+
+/** A room's conversation that greets but refuses typed turns: no LLM is configured. */
+function refusingTypedTurns(conversation: RoomConversation): RoomConversation {
+  return {
+    greet: () => conversation.greet(),
+    runTextTurn: () => Promise.reject(llmNotConfigured()),
   };
 }
 

@@ -1,17 +1,9 @@
 import type { llm } from '@livekit/agents';
 import { voice } from '@livekit/agents';
-import { AppError } from '../core/errors.js';
-import type { Executor } from '../db/client.js';
-import { getCharacter } from '../db/queries/characters.js';
-import { getChatRoom } from '../db/queries/chat-rooms.js';
-import { recentMessages } from '../db/queries/messages.js';
-import type { Character, ChatRoom, Message } from '../db/schema.js';
-import { openingGreeting } from './conversation/greeting.js';
+import type { CharacterConversation } from './conversation/character-conversation.js';
+import { type LoadConversationDeps, loadConversation } from './conversation/conversations.js';
 import { historyContext } from './conversation/history.js';
 import { characterInstructions } from './conversation/prompt.js';
-import type { Retriever } from './conversation/retrieval.js';
-import { type TurnSources, turnContext } from './conversation/turn-context.js';
-import type { MemoryRecall } from './memory/recall.js';
 import { LLM_MISSING_SPEECH } from './providers/status.js';
 
 /** What the character sees of the user's camera: the latest frame, if any, as an image. */
@@ -21,13 +13,8 @@ export interface VisionSource {
 }
 
 export interface CharacterAgentParams {
-  character: Character;
-  chatRoom: ChatRoom;
-  /** The room's recent messages, oldest first: the conversation so far. */
-  history: Message[];
-  retriever: Retriever;
-  /** What the user told the character in earlier conversations. */
-  memories?: MemoryRecall | undefined;
+  /** The room's conversation: greeting, history, each turn's request, storing. */
+  conversation: CharacterConversation;
   vision?: VisionSource;
   turns?: TurnGate;
 }
@@ -42,30 +29,37 @@ export interface TurnGate {
 }
 
 /**
- * One character, whichever way the user talks to it. Its persona is the instructions, the
- * room's history the chat context; every LLM turn, spoken or typed, gets the character's
- * knowledge for the latest user message (`llmNode` sees both kinds of turn).
+ * The voice side of a {@link CharacterConversation}: agents' `AgentSession` runs the turn
+ * (VAD, end of turn, speech), and this agent hands the conversation what it needs. Its
+ * persona is the instructions, the room's history the chat context; every generation asks
+ * the LLM with the conversation's `request` (knowledge, memories, the camera), as a typed
+ * turn does.
  */
 export class CharacterAgent extends voice.Agent {
-  readonly character: Character;
-  readonly chatRoom: ChatRoom;
-  readonly #sources: TurnSources;
+  readonly conversation: CharacterConversation;
   readonly #vision: VisionSource | undefined;
   readonly #greeting: string | undefined;
   readonly #turns: TurnGate | undefined;
 
   constructor(params: CharacterAgentParams, options: Partial<voice.AgentOptions<unknown>> = {}) {
+    const { conversation } = params;
     super({
       ...options,
-      instructions: characterInstructions(params.character, 'voice'),
-      chatCtx: historyContext(params.history),
+      instructions: characterInstructions(conversation.character, 'voice'),
+      chatCtx: historyContext(conversation.history),
     });
-    this.character = params.character;
-    this.chatRoom = params.chatRoom;
-    this.#sources = { retriever: params.retriever, memories: params.memories };
+    this.conversation = conversation;
     this.#vision = params.vision;
-    this.#greeting = openingGreeting(params.character, params.history);
+    this.#greeting = conversation.greeting();
     this.#turns = params.turns;
+  }
+
+  get character(): CharacterConversation['character'] {
+    return this.conversation.character;
+  }
+
+  get chatRoom(): CharacterConversation['chatRoom'] {
+    return this.conversation.chatRoom;
   }
 
   /** The greeting to say on entering, only in a conversation that has not started. */
@@ -100,26 +94,16 @@ export class CharacterAgent extends voice.Agent {
     toolCtx: llm.ToolContext,
     modelSettings: voice.ModelSettings,
   ): ReturnType<voice.Agent['llmNode']> {
-    const scope = {
-      characterId: this.character.id,
-      chatRoomId: this.chatRoom.id,
-      picture: this.#vision?.latestImage(),
-    };
-    const request = await turnContext(this.#sources, scope, chatCtx);
+    const request = await this.conversation.request(chatCtx, this.#vision?.latestImage());
     return voice.Agent.default.llmNode(this, request, toolCtx, modelSettings);
   }
 }
 
-export interface LoadAgentDeps {
-  db: Executor;
-  retriever: Retriever;
-  memories?: MemoryRecall | undefined;
-  historyMessages: number;
-}
+export type LoadAgentDeps = LoadConversationDeps;
 
 /**
- * The agent for one chat room: its character and recent history loaded from the database.
- * The room and character must exist (a dispatch names them).
+ * The agent for one chat room: its conversation loaded from the database. The room and
+ * character must exist (a dispatch names them).
  */
 export async function loadCharacterAgent(
   deps: LoadAgentDeps,
@@ -130,20 +114,7 @@ export async function loadCharacterAgent(
     options?: Partial<voice.AgentOptions<unknown>>;
   } = {},
 ): Promise<CharacterAgent> {
-  const chatRoom = await getChatRoom(deps.db, chatRoomId);
-  if (chatRoom === undefined)
-    throw new AppError('ROOM.NOT_FOUND', `Chat room ${chatRoomId} does not exist`);
-  const character = await getCharacter(deps.db, chatRoom.characterId);
-  if (character === undefined)
-    throw new AppError('CHARACTER.NOT_FOUND', 'The room’s character no longer exists');
-  const history = await recentMessages(deps.db, chatRoom.id, deps.historyMessages);
-  const params: CharacterAgentParams = {
-    character,
-    chatRoom,
-    history,
-    retriever: deps.retriever,
-    memories: deps.memories,
-  };
+  const params: CharacterAgentParams = { conversation: await loadConversation(deps, chatRoomId) };
   if (extra.vision !== undefined) params.vision = extra.vision;
   if (extra.turns !== undefined) params.turns = extra.turns;
   return new CharacterAgent(params, extra.options);

@@ -3,8 +3,13 @@
  * conversation and knowledge use cases live in `agent/`; the app sees them only through
  * these ports, which the real implementations satisfy structurally.
  */
+
+import type {
+  RoomConversation,
+  TextTurnInput,
+  TextTurnResult,
+} from '../agent/conversation/conversations.js';
 import type { Retriever } from '../agent/conversation/retrieval.js';
-import type { TextTurnInput, TextTurnResult } from '../agent/conversation/text-turn.js';
 import type { ProviderStatus } from '../agent/providers/status.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -14,12 +19,12 @@ import type { LocalIssuer } from './auth/local-issuer.js';
 import type { AccessTokenVerifier } from './auth/verifier.js';
 import type { DirectCallPort } from './rtc/port.js';
 
-/** The conversation use case (`agent/conversation/text-turn.ts`). */
+/** The conversation core (`agent/conversation/`): one conversation per room, every way in. */
 export interface ConversationPort {
+  /** The room's conversation: the text socket greets and feeds it typed messages. */
+  open(chatRoom: ChatRoom): Promise<RoomConversation>;
   /** Stores the user message, generates and stores the reply. Runs to the end once started. */
   runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
-  /** Stores the character's greeting in a room with no messages yet; returns it if it did. */
-  greet(chatRoom: ChatRoom): Promise<Message | undefined>;
   /** The room was deleted: forget whatever of it is kept in memory. */
   forgetRoom(chatRoomId: number): void;
 }

@@ -1,27 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { APIConnectOptions, llm } from '@livekit/agents';
 import type { Logger } from '../../core/logger.js';
-import type { Character, Message } from '../../db/schema.js';
-import type { MemoryRecall } from '../memory/recall.js';
-import { historyContext } from './history.js';
-import { APOLOGY, characterInstructions } from './prompt.js';
-import type { Retriever } from './retrieval.js';
-import { turnContext } from './turn-context.js';
+import type { Message } from '../../db/schema.js';
+import { APOLOGY } from './prompt.js';
 
 export interface ReplyDeps {
   /** A fresh LLM handle per turn (the SDK client is shared), so its errors are this turn's. */
   createLLM: () => llm.LLM;
   connOptions: APIConnectOptions;
-  retriever: Retriever;
-  /** What the user told the character in earlier conversations; none without. */
-  memories?: MemoryRecall | undefined;
   logger: Logger;
 }
 
+type HistoryMessage = Pick<Message, 'sender' | 'text' | 'interrupted' | 'createdAt'>;
+
 export interface ReplyRequest {
-  character: Character;
   /** The conversation so far, oldest first, ending with the user's message. */
-  history: Pick<Message, 'sender' | 'text' | 'interrupted' | 'createdAt'>[];
+  history: HistoryMessage[];
+  /**
+   * The LLM request for `history`: the persona, the history, and the turn's knowledge and
+   * memories (the conversation's `request`, as a spoken turn's).
+   */
+  context(history: HistoryMessage[]): Promise<llm.ChatContext>;
   /** Names the request in the provider's logs (see {@link llmRequestId}). */
   requestId: string;
   onDelta?: ((text: string) => void) | undefined;
@@ -100,7 +99,7 @@ export async function* streamReply(
   request: Omit<ReplyRequest, 'onDelta'>,
   { signal, onAsked }: StreamOptions = {},
 ): AsyncGenerator<string, Streamed, undefined> {
-  const augmented = await textTurnContext(deps, request);
+  const augmented = await request.context(request.history);
   const started = performance.now();
   const streamed: Streamed = { text: '', ttftMs: undefined, failure: undefined };
   // The agents LLM stream ends quietly on failure and reports it as an event on its LLM.
@@ -143,16 +142,6 @@ function closeOnAbort(stream: { close(): void }, signal: AbortSignal | undefined
   // Abandoned while the knowledge was fetched: the request goes no further.
   if (signal?.aborted) close();
   return () => signal?.removeEventListener('abort', close);
-}
-
-/** The text turn's request: the character's text persona and the history, as any turn. */
-function textTurnContext(
-  deps: ReplyDeps,
-  request: Pick<ReplyRequest, 'character' | 'history' | 'chatRoomId'>,
-): Promise<llm.ChatContext> {
-  const { character, chatRoomId } = request;
-  const chatCtx = historyContext(request.history, characterInstructions(character, 'text'));
-  return turnContext(deps, { characterId: character.id, chatRoomId }, chatCtx);
 }
 
 /** The reply as kept: what was streamed, or an apology when the LLM failed before a word. */

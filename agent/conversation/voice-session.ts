@@ -1,16 +1,11 @@
-import { llm, voice } from '@livekit/agents';
+/**
+ * What a voice session's commits need before they are stored (`CharacterConversation.listen`):
+ * the session's metrics in the stored units, and the order of a reply and the words that
+ * talked over it.
+ */
+import { type llm, voice } from '@livekit/agents';
 import type { TurnMetrics } from '../../db/schema.js';
 import { trackUnfinishedSpeeches } from '../voice/unfinished-speeches.js';
-import { GREETING_KEY } from './message-keys.js';
-import type { TranscriptWriter } from './transcript-writer.js';
-
-export interface VoiceConversationParams {
-  session: voice.AgentSession;
-  writer: TranscriptWriter;
-  chatRoomId: number;
-  /** The greeting the agent says on entering, if it says one; stored once per room. */
-  greeting?: string | undefined;
-}
 
 const seconds = (value: number | undefined) =>
   value === undefined ? undefined : Math.round(value * 10_000) / 10;
@@ -33,46 +28,6 @@ export function toTurnMetrics(report: llm.MetricsReport | undefined): TurnMetric
   return Object.keys(metrics).length > 0 ? metrics : null;
 }
 
-/**
- * Stores every committed user and character message of a voice session, exactly once (the
- * chat item id is the idempotency key), with the interrupted flag and the text actually
- * spoken, in the order the words began.
- */
-export function attachVoiceConversation(params: VoiceConversationParams): void {
-  const { session, writer, chatRoomId } = params;
-  let greetingPending = params.greeting;
-  const afterTalkedOverReply = orderAfterTalkedOverReply(session);
-
-  session.on(voice.AgentSessionEventTypes.ConversationItemAdded, ({ item }) => {
-    if (!(item instanceof llm.ChatMessage)) return;
-    if (item.role !== 'user' && item.role !== 'assistant') return;
-    const text = (item.textContent ?? '').trim();
-    if (text === '') return;
-    // The chat item id: a server key (`item_…`), never in the clients' `c:` namespace.
-    // The chat item id: a server key (`item_…`), never in the clients' `c:` namespace.
-    let clientId = item.id;
-    if (
-      item.role === 'assistant' &&
-      greetingPending !== undefined &&
-      greetingPending.startsWith(text)
-    ) {
-      clientId = GREETING_KEY;
-      greetingPending = undefined;
-    }
-    const entry = {
-      chatRoomId,
-      sender: item.role === 'user' ? ('user' as const) : ('character' as const),
-      text,
-      modality: 'voice' as const,
-      interrupted: item.interrupted,
-      metrics: toTurnMetrics(item.metrics),
-      clientId,
-    };
-    if (item.role === 'user') afterTalkedOverReply(() => writer.enqueue(entry));
-    else writer.enqueue(entry);
-  });
-}
-
 /** Longest a user message waits for the reply it talked over; playout always ends sooner. */
 const TALKED_OVER_WAIT_MS = 30_000;
 
@@ -82,7 +37,9 @@ const TALKED_OVER_WAIT_MS = 30_000;
  * then cuts the reply it had paused at their first words and adds what was played of it; so a
  * user message that talked over a reply waits until that reply's speech is done (bounded).
  */
-function orderAfterTalkedOverReply(session: voice.AgentSession): (store: () => void) => void {
+export function orderAfterTalkedOverReply(
+  session: voice.AgentSession,
+): (store: () => void) => void {
   const unfinished = trackUnfinishedSpeeches(session);
   let talkedOver: voice.SpeechHandle | undefined;
   session.on(voice.AgentSessionEventTypes.UserStateChanged, ({ newState }) => {

@@ -11,8 +11,6 @@ import type OpenAI from 'openai';
 import { type Config, TURN_DEFAULTS } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { CharacterAgent } from '../character-agent.js';
-import type { TranscriptWriter } from '../conversation/transcript-writer.js';
-import { attachVoiceConversation } from '../conversation/voice-session.js';
 import { cartesiaConfigured, createCartesiaTTS } from '../providers/cartesia.js';
 import { FliteTTS } from '../providers/local/flite-tts.js';
 import { PocketsphinxSTT } from '../providers/local/pocketsphinx-stt.js';
@@ -124,7 +122,7 @@ export interface VoiceSessionParams {
 
 /**
  * An `AgentSession` for one character in one room. The caller stores its transcript
- * (`attachVoiceConversation`) and starts it with its own audio input and output: a LiveKit
+ * (`storeTranscript`) and starts it with its own audio input and output: a LiveKit
  * room, a WebRTC peer, or a test harness. A non-streaming STT's failed recognitions are
  * reported to the session, so the user hears an apology; with `TURN_BACKCHANNELS=resume` its
  * backchannels over a reply are dropped, so the paused reply resumes (./backchannel.ts).
@@ -160,11 +158,10 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
   return session;
 }
 
-/** What a character's voice session is built from: the process's clients, VAD and writer. */
+/** What a character's voice session is built from: the process's clients and VAD. */
 export interface CharacterVoiceDeps {
   config: VoiceConfig;
   openai: OpenAI;
-  writer: TranscriptWriter;
   /** The VAD the session's turn detection and STT use. */
   vad: VAD;
   /** Runs the end-of-turn model (`TURN_DETECTION=model`). */
@@ -175,26 +172,24 @@ export interface CharacterVoiceDeps {
 
 /**
  * The character's models and the session that runs them, the same whichever transport
- * carries the audio, with every committed message stored through the transcript writer (as
- * the text turn stores its own); the caller plugs in its IO and owns releasing the models.
+ * carries the audio, with every committed message stored by the agent's conversation; the
+ * caller plugs in its IO and owns releasing the models.
  */
 export function createCharacterVoice(
   deps: CharacterVoiceDeps,
   agent: CharacterAgent,
 ): { session: voice.AgentSession; models: VoiceModels } {
   const models = voiceModels(deps.config, deps, agent.character);
-  const { config, writer, logger, overrides } = deps;
+  const { config, logger, overrides } = deps;
   const session = createVoiceSession({ config, logger, overrides, models, agent });
-  storeTranscript(session, writer, agent);
+  storeTranscript(session, agent);
   return { session, models };
 }
 
-/** Stores what the session commits: each user and character message, the greeting once. */
-export function storeTranscript(
-  session: voice.AgentSession,
-  writer: TranscriptWriter,
-  agent: CharacterAgent,
-): void {
-  const chatRoomId = agent.chatRoom.id;
-  attachVoiceConversation({ session, writer, chatRoomId, greeting: agent.pendingGreeting });
+/**
+ * Stores what the session commits: each user and character message, the greeting once, through
+ * the agent's conversation (as a typed turn stores its own).
+ */
+export function storeTranscript(session: voice.AgentSession, agent: CharacterAgent): void {
+  agent.conversation.listen(session);
 }

@@ -1,7 +1,6 @@
 import { inference, type VAD, voice } from '@livekit/agents';
 import type { Brain } from '../../agent/brain.js';
 import { type CharacterAgent, loadCharacterAgent } from '../../agent/character-agent.js';
-import type { TranscriptWriter } from '../../agent/conversation/transcript-writer.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
 import { PocketsphinxSTT } from '../../agent/providers/local/pocketsphinx-stt.js';
 import {
@@ -170,6 +169,7 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
       {
         db: options.db,
         retriever: timedRetriever(test.brain.retriever, retrievals),
+        writer: test.brain.writer,
         historyMessages: config.rag.historyMessages,
       },
       options.chatRoomId,
@@ -199,7 +199,6 @@ export async function startVoiceHarness(options: VoiceHarnessOptions): Promise<V
                 logger: createLogger({ level: 'silent' }),
                 ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
               }),
-              test.brain.writer,
               agent,
             ),
             agent,
@@ -327,11 +326,7 @@ export async function waitFor<T>(
 }
 
 /** The session, its transcript stored as the product stores it. */
-function storedSession(
-  session: voice.AgentSession,
-  writer: TranscriptWriter,
-  agent: CharacterAgent,
-): voice.AgentSession {
-  storeTranscript(session, writer, agent);
+function storedSession(session: voice.AgentSession, agent: CharacterAgent): voice.AgentSession {
+  storeTranscript(session, agent);
   return session;
 }

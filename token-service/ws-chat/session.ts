@@ -140,7 +140,7 @@ class ChatSocketSession {
       const room = await chosenRoom(this.deps.db, user.id, this.handshake.room);
       // A new conversation opens with the character's greeting, as a voice call does. It is
       // stored before `ready`, so a message sent on `ready` always comes after it.
-      const greeting = await this.deps.conversation.greet(room);
+      const greeting = await (await this.deps.conversation.open(room)).greet();
       this.#room = room;
       this.#userId = user.id;
       const unwatch = this.deps.access.watch({ chatRoomId: room.id, userId: user.id }, (error) =>
@@ -171,12 +171,11 @@ class ChatSocketSession {
     const overBudget = this.deps.turns.tryTake(this.#userId);
     if (overBudget !== undefined) return void this.#report(overBudget, clientId);
     const deltas = deltaSender((text) => this.#send({ type: 'delta', client_id: clientId, text }));
-    const work = this.deps.conversation.runTextTurn({
-      chatRoom,
-      text: frame.text,
-      clientId,
-      onDelta: deltas.push,
-    });
+    const work = this.deps.conversation
+      .open(chatRoom)
+      .then((conversation) =>
+        conversation.runTextTurn({ text: frame.text, clientId, onDelta: deltas.push }),
+      );
     try {
       const { userMessage, aiMessage } = await this.deps.background.track(work);
       deltas.flush();

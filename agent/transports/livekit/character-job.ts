@@ -14,7 +14,6 @@ import {
   type LoadAgentDeps,
   loadCharacterAgent,
 } from '../../character-agent.js';
-import type { TranscriptWriter } from '../../conversation/transcript-writer.js';
 import { LatestFrameVision } from '../../vision/latest-frame.js';
 import { createCharacterVoice } from '../../voice/session.js';
 import { checkDispatch } from './dispatch.js';
@@ -66,8 +65,8 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     const dispatch = parseDispatchMetadata(ctx.job.metadata);
     const held = await openJob(ctx, config, logger);
     const { services, database, vision } = held;
-    const { retriever, memory } = services;
-    const lookup = { config, retriever, memories: memory.recall, db: database.db, vision };
+    const { retriever, memory, writer } = services;
+    const lookup = { config, retriever, memories: memory.recall, writer, db: database.db, vision };
     const conversation = await resolveConversation(ctx, lookup, dispatch);
     // Accepted: when the job ends, the room's conversation is distilled into memories.
     held.accepted = dispatch.chatRoomId;
@@ -87,8 +86,7 @@ export async function runCharacterJob(ctx: JobContext<WorkerProcessData>): Promi
     });
     followParticipantCamera(ctx.room, dispatch.userId, vision);
     await ctx.connect();
-    const { openai, writer } = services;
-    await startVoiceSession(ctx, { config, openai, writer, logger }, conversation);
+    await startVoiceSession(ctx, { config, openai: services.openai, logger }, conversation);
   } catch (error) {
     logFailure(logger, error);
     ctx.shutdown(isAppError(error) ? error.code : 'job failed');
@@ -126,7 +124,7 @@ function pastMessages(agent: CharacterAgent): number {
 
 async function resolveConversation(
   ctx: JobContext<WorkerProcessData>,
-  deps: Pick<LoadAgentDeps, 'db' | 'retriever' | 'memories'> & {
+  deps: Pick<LoadAgentDeps, 'db' | 'retriever' | 'memories' | 'writer'> & {
     config: Config;
     vision: LatestFrameVision;
   },
@@ -150,7 +148,7 @@ async function resolveConversation(
 
 async function startVoiceSession(
   ctx: JobContext<WorkerProcessData>,
-  deps: { config: Config; openai: OpenAI; writer: TranscriptWriter; logger: Logger },
+  deps: { config: Config; openai: OpenAI; logger: Logger },
   { dispatch, agent }: Conversation,
 ): Promise<void> {
   const vad = ctx.proc.userData.vad;

@@ -120,10 +120,10 @@ function loadCallAgent(
     allow,
     onRefused: (refusal: { code: string; message: string }) => tell({ type: 'error', ...refusal }),
   };
-  const { db, retriever } = deps;
+  const { db, retriever, writer } = deps;
   const historyMessages = deps.config.rag.historyMessages;
   return loadCharacterAgent(
-    { db, retriever, memories: deps.memory?.recall, historyMessages },
+    { db, retriever, writer, memories: deps.memory?.recall, historyMessages },
     request.chatRoomId,
     turns === undefined ? { vision } : { vision, turns },
   );
@@ -152,7 +152,7 @@ function wireCall(
   const { config, openai, writer, inferenceExecutor } = deps;
   const overrides = { ...deps.sessionOverrides };
   const { session, models } = createCharacterVoice(
-    { config, openai, writer, vad, inferenceExecutor, logger, overrides },
+    { config, openai, vad, inferenceExecutor, logger, overrides },
     agent,
   );
   io.start(session);

@@ -4,6 +4,7 @@ import { contentText } from '../../tests/dev-tools/providers/openai-chat.js';
 import { startTestBrain, type TestBrain } from '../../tests/helpers/brain.js';
 import { openTestDatabase, type TestDatabase } from '../../tests/helpers/database.js';
 import { makeConversation } from '../../tests/helpers/fixtures.js';
+import { loadConversation } from './conversations.js';
 
 let database: TestDatabase;
 let test: TestBrain;
@@ -69,5 +70,39 @@ describe('a text turn whose LLM request leaves before its message is stored', ()
     expect(deltas).toEqual([]);
     const stored = (await listMessages(database.db, { chatRoomId: room.id, limit: 10 })).messages;
     expect(stored).toHaveLength(5);
+  });
+});
+
+describe('one conversation per room, fed by voice and by text', () => {
+  /** The room's conversation as a voice session loads it (the LiveKit job, a direct call). */
+  const forVoice = (chatRoomId: number) =>
+    loadConversation(
+      {
+        db: database.db,
+        retriever: test.brain.retriever,
+        writer: test.brain.writer,
+        historyMessages: 2,
+      },
+      chatRoomId,
+    );
+
+  it('greets once per room, whichever way the user arrives first', async () => {
+    const { room, character } = await makeConversation(database.db);
+    expect((await forVoice(room.id)).greeting()).toBe(character.greeting);
+    const greeted = await (await test.brain.conversation.open(room)).greet();
+    expect(greeted?.text).toBe(character.greeting);
+    // Started by the typed side: a voice session joining now has nothing to greet with.
+    expect((await forVoice(room.id)).greeting()).toBeUndefined();
+    expect(await (await test.brain.conversation.open(room)).greet()).toBeUndefined();
+  });
+
+  it('a voice session’s conversation answers no typed turn, and stores nothing for one', async () => {
+    const { room } = await makeConversation(database.db);
+    const voice = await forVoice(room.id);
+    await expect(voice.runTextTurn({ text: 'typed into a call' })).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    const stored = (await listMessages(database.db, { chatRoomId: room.id, limit: 10 })).messages;
+    expect(stored).toEqual([]);
   });
 });
