@@ -14,7 +14,7 @@ import type { ProviderStatus } from '../agent/providers/status.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
-import type { ChatRoom, KnowledgeDocument, Message } from '../db/schema.js';
+import type { ChatRoom, KnowledgeDocument } from '../db/schema.js';
 import type { LocalIssuer } from './auth/local-issuer.js';
 import type { AccessTokenVerifier } from './auth/verifier.js';
 import type { DirectCallPort } from './rtc/port.js';
