@@ -3,6 +3,7 @@
 
 import * as auth from './auth.js';
 import { api } from './auth.js';
+import { showEditor } from './character-editor.js';
 import { openChat } from './chat-socket.js';
 import { startDirectCall } from './direct-call.js';
 import { setUpGallery } from './gallery.js';
@@ -88,10 +89,7 @@ async function openRoom(character) {
     button.setAttribute('aria-current', String(button.dataset.characterId === character.id));
   }
   $('room').hidden = false;
-  $('room-title').textContent = character.name;
-  $('room-avatar').replaceChildren(pictureOf(character));
-  $('room-greeting').textContent = character.greeting ?? '';
-  $('room-knowledge').textContent = knowledgeLine(character.knowledge);
+  showRoomHead(character);
   $('room-error').textContent = '';
   showState('offline');
   shownMessageIds.clear();
@@ -99,8 +97,23 @@ async function openRoom(character) {
   const page = await (await api(`/api/chat-rooms/${state.room.id}/messages?limit=50`)).json();
   for (const message of page.messages) addMessage(message.role, message.text, message.id);
   state.chat = openChat(state.room.id, onChatFrame);
+  showEditor($('character-edit'), character, characterSaved);
   showMemories($('memories'), state.room);
   showKnowledge($('knowledge'), character);
+}
+
+function showRoomHead(character) {
+  $('room-title').textContent = character.name;
+  $('room-avatar').replaceChildren(pictureOf(character));
+  $('room-greeting').textContent = character.greeting ?? '';
+  $('room-knowledge').textContent = knowledgeLine(character.knowledge);
+}
+
+/** The room's character was edited: the list and the room's head show it as it now is. */
+async function characterSaved(saved) {
+  await loadCharacters();
+  state.character = state.characters.find((c) => c.id === saved.id) ?? saved;
+  showRoomHead(state.character);
 }
 
 function addMessage(role, text, id) {

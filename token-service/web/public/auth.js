@@ -111,8 +111,15 @@ export async function api(path, init = {}) {
     await renew();
     response = await send();
   }
-  if (!response.ok) throw new Error(await errorMessage(response));
+  if (!response.ok) throw await apiError(response);
   return response;
+}
+
+/** An Error with the API's message, and its HTTP `status` for callers that explain some. */
+async function apiError(response) {
+  const error = new Error(await errorMessage(response));
+  error.status = response.status;
+  return error;
 }
 
 async function errorMessage(response) {

@@ -1,6 +1,6 @@
 // The room's memories panel: what the character remembers about you from this room, to
-// correct or delete, and whether it remembers at all. Everything goes through
-// /api/chat-rooms/:id/memories and PATCH /api/chat-rooms/:id.
+// correct or delete one by one or all at once, and whether it remembers at all. Everything
+// goes through /api/chat-rooms/:id/memories and PATCH /api/chat-rooms/:id.
 import { api } from './auth.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -20,9 +20,19 @@ export function showMemories(panel, room) {
   const status = document.createElement('p');
   status.className = 'muted';
   status.setAttribute('role', 'status');
-  panel.replaceChildren(summary, toggle, list, status);
-
   const reload = () => load(room, list, status).catch((error) => say(status, error));
+  // Memories are distilled after a conversation goes quiet, so new ones can appear while
+  // the panel is open: the user asks for them.
+  const refresh = button('Refresh', reload);
+  refresh.id = 'memory-refresh';
+  const forgetAll = button('Forget everything', () =>
+    forgetEverything(room, list, status).catch((error) => say(status, error)),
+  );
+  forgetAll.id = 'memory-forget-all';
+  const actions = document.createElement('p');
+  actions.append(refresh, ' ', forgetAll);
+  panel.replaceChildren(summary, toggle, actions, list, status);
+
   enabled.onchange = async () => {
     try {
       const body = JSON.stringify({ memory_enabled: enabled.checked });
@@ -45,6 +55,25 @@ async function load(room, list, status) {
   status.textContent = memories.length === 0 ? 'Nothing remembered yet.' : '';
 }
 
+/**
+ * Deletes every memory of the room, as listed now (the API deletes one at a time), after
+ * asking: there is no undo.
+ */
+async function forgetEverything(room, list, status) {
+  const memories = await (await api(`/api/chat-rooms/${room.id}/memories`)).json();
+  if (memories.length === 0) return load(room, list, status);
+  const question = `Forget all ${memories.length} things remembered in this room? This cannot be undone.`;
+  if (!confirm(question)) return;
+  for (const memory of memories) {
+    await api(url(room, memory), { method: 'DELETE' }).catch((error) => {
+      // Already gone (deleted elsewhere meanwhile) is what was asked for.
+      if (error.status !== 404) throw error;
+    });
+  }
+  await load(room, list, status);
+  status.textContent = `Forgot ${memories.length} ${memories.length === 1 ? 'memory' : 'memories'}.`;
+}
+
 /** One memory: its text, editable in place, with save and delete. */
 function item(room, memory, status) {
   const li = document.createElement('li');
@@ -52,26 +81,35 @@ function item(room, memory, status) {
   text.value = memory.text;
   text.maxLength = 500;
   text.setAttribute('aria-label', 'Memory');
-  const save = button('Save', async () => {
-    const body = JSON.stringify({ text: text.value });
-    await api(url(room, memory), { method: 'PATCH', headers: JSON_HEADERS, body });
-    status.textContent = 'Saved.';
-  });
-  const forget = button('Delete', async () => {
-    await api(url(room, memory), { method: 'DELETE' });
-    li.remove();
-    status.textContent = 'Forgotten.';
-  });
+  const report = (action) => () => action().catch((error) => say(status, error));
+  const save = button(
+    'Save',
+    report(async () => {
+      const body = JSON.stringify({ text: text.value });
+      await api(url(room, memory), { method: 'PATCH', headers: JSON_HEADERS, body });
+      status.textContent = 'Saved.';
+    }),
+  );
+  const forget = button(
+    'Delete',
+    report(async () => {
+      await api(url(room, memory), { method: 'DELETE' });
+      li.remove();
+      status.textContent = 'Forgotten.';
+    }),
+  );
+  forget.setAttribute('aria-label', `Delete: ${memory.text}`);
   li.append(text, save, forget);
   li.dataset.memoryId = String(memory.id);
-  function button(label, action) {
-    const element = document.createElement('button');
-    element.type = 'button';
-    element.textContent = label;
-    element.onclick = () => action().catch((error) => say(status, error));
-    return element;
-  }
   return li;
+}
+
+function button(label, onclick) {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.textContent = label;
+  element.onclick = onclick;
+  return element;
 }
 
 function url(room, memory) {

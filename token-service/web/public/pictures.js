@@ -22,14 +22,40 @@ export function pictureOf(character) {
   return img;
 }
 
-/** Uploads a picture for the caller's character; the API's message explains a refusal. */
+const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * Uploads a picture for the caller's character. A refusal (checked here first, then by the
+ * API: 415 type, 413 size, 422 unreadable) throws an Error saying what to choose instead.
+ */
 export async function uploadPicture(characterId, file) {
-  await api(`/api/characters/${characterId}/picture`, {
-    method: 'PUT',
-    headers: { 'content-type': file.type || 'application/octet-stream' },
-    body: file,
-  });
+  if (!PICTURE_TYPES.includes(file.type)) throw pictureError(415, file);
+  if (file.size > MAX_PICTURE_BYTES) throw pictureError(413, file);
+  try {
+    await api(`/api/characters/${characterId}/picture`, {
+      method: 'PUT',
+      headers: { 'content-type': file.type },
+      body: file,
+    });
+  } catch (error) {
+    throw pictureError(error.status, file, error);
+  }
   forget(characterId);
+}
+
+/** Why a picture was refused, in words that say what to choose instead. */
+function pictureError(status, file, cause) {
+  const name = `“${file.name}”`;
+  const message =
+    status === 415
+      ? `${name} is not a PNG, JPEG or WebP image; choose one of those.`
+      : status === 413
+        ? `${name} is ${(file.size / 1024 / 1024).toFixed(1)} MB; a picture may be 5 MB at most.`
+        : status === 422
+          ? `${name} could not be read as an image; it may be damaged or not really a picture.`
+          : (cause?.message ?? 'The picture could not be uploaded.');
+  return new Error(message, { cause });
 }
 
 function pictureUrl(characterId) {

@@ -8,25 +8,29 @@ const $ = (id) => document.getElementById(id);
 const RECORD_SECONDS = 12;
 const previewUrls = new Map();
 
+/** The voices for `language` matching `search`, as `GET /api/voices` lists them. */
+export async function fetchVoices(language, search = '') {
+  const query = new URLSearchParams({ language });
+  if (search !== '') query.set('q', search);
+  return (await api(`/api/voices?${query}`)).json();
+}
+
+/** A voice as an <option>: flite's value is '', the server's own voice (no voice id). */
+export function voiceOption(voice) {
+  const option = new Option(optionLabel(voice), voice.id === 'flite' ? '' : voice.id);
+  option.dataset.preview = voice.preview_url;
+  return option;
+}
+
 /** Fills the voice list for the chosen language; says plainly when only flite is there. */
 export async function loadVoices() {
-  const language = $('character-language').value;
-  const query = new URLSearchParams({ language });
-  const search = $('voice-search').value.trim();
-  if (search !== '') query.set('q', search);
-  const list = await (await api(`/api/voices?${query}`)).json();
+  const list = await fetchVoices($('character-language').value, $('voice-search').value.trim());
   $('voice-notice').textContent = list.notice ?? '';
   $('voice-notice').hidden = list.notice === null;
   $('voice-clone').hidden = list.provider !== 'cartesia';
   const select = $('character-voice');
   const chosen = select.value;
-  select.replaceChildren(
-    ...list.voices.map((voice) => {
-      const option = new Option(optionLabel(voice), voice.id === 'flite' ? '' : voice.id);
-      option.dataset.preview = voice.preview_url;
-      return option;
-    }),
-  );
+  select.replaceChildren(...list.voices.map(voiceOption));
   if ([...select.options].some((option) => option.value === chosen)) select.value = chosen;
   showClones(list.voices.filter((voice) => voice.source === 'cloned'));
 }
@@ -59,11 +63,10 @@ function optionLabel(voice) {
   return `${voice.name}${mine} · ${voice.language}`;
 }
 
-/** Plays the chosen voice's preview; the audio is fetched with the token, then kept. */
-async function playPreview() {
-  const option = $('character-voice').selectedOptions[0];
-  if (!option) return;
-  const url = `${option.dataset.preview}?language=${encodeURIComponent($('character-language').value)}`;
+/** Plays a voice option's preview; the audio is fetched with the token, then kept. */
+export async function playVoicePreview(option, language) {
+  if (!option?.dataset.preview) return;
+  const url = `${option.dataset.preview}?language=${encodeURIComponent(language)}`;
   let blobUrl = previewUrls.get(url);
   if (blobUrl === undefined) {
     blobUrl = URL.createObjectURL(await (await api(url)).blob());
@@ -167,7 +170,9 @@ function reporting(action) {
 export function setUpVoicePicker() {
   $('character-language').onchange = reporting(loadVoices);
   $('voice-search').onchange = reporting(loadVoices);
-  $('voice-play').onclick = reporting(playPreview);
+  $('voice-play').onclick = reporting(() =>
+    playVoicePreview($('character-voice').selectedOptions[0], $('character-language').value),
+  );
   $('voice-record').onclick = reporting(recordAndClone);
   $('voice-upload').onchange = reporting(async () => {
     const file = $('voice-upload').files[0];

@@ -1,0 +1,109 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentText } from '../dev-tools/providers/openai-chat.js';
+import { isMemoryRequest } from '../dev-tools/providers/openai-memories.js';
+import { type DirectTestApp, startDirectTestApp } from './direct-app.js';
+import { createCharacter, launchChromium, screenshot, signedInPage } from './page-chromium.js';
+
+/** Typed in the page; the emulated model distils each statement into one memory. */
+const COLOR = { question: 'My favorite color is green.', answer: 'Green it is.' };
+const CITY = { question: 'I live in Lisbon.', answer: 'Lisbon is lovely.' };
+const ASK = { question: 'What do you remember about me?', answer: 'Quite a lot.' };
+
+let parley: DirectTestApp;
+let browser: Browser;
+
+// A text chat is distilled once it is quiet for MEMORY_IDLE_MS: one second here.
+beforeAll(async () => {
+  parley = await startDirectTestApp({
+    exchanges: [COLOR, CITY, ASK],
+    env: { MEMORY_IDLE_MS: '1000' },
+  });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await parley?.close();
+});
+
+async function say(page: Page, exchange: { question: string; answer: string }) {
+  await page.fill('#composer [name=text]', exchange.question);
+  await page.click('#composer button[type=submit]');
+  await page.locator('#history li.character', { hasText: exchange.answer }).waitFor();
+}
+
+/** The memories the panel lists, refreshing it until there are `count` (distilling is async). */
+async function listedMemories(page: Page, count: number): Promise<string[]> {
+  const deadline = performance.now() + 120_000;
+  const items = page.locator('#memory-list li input');
+  while ((await items.count()) !== count) {
+    if (performance.now() > deadline) throw new Error(`the panel never listed ${count} memories`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await page.click('#memory-refresh');
+  }
+  return Promise.all((await items.all()).map((item) => item.inputValue()));
+}
+
+/** What the API holds for the room, asked as the page's own user. */
+async function storedMemories(page: Page): Promise<string[]> {
+  const userId = await page.evaluate(() => localStorage.getItem('parley.devUserId'));
+  const session = await fetch(`${parley.baseUrl}/auth/dev/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: userId }),
+  });
+  const { access_token: token } = (await session.json()) as { access_token: string };
+  const headers = { authorization: `Bearer ${token}` };
+  const rooms = (await (await fetch(`${parley.baseUrl}/api/chat-rooms`, { headers })).json()) as {
+    id: number;
+  }[];
+  const texts: string[] = [];
+  for (const room of rooms) {
+    const url = `${parley.baseUrl}/api/chat-rooms/${room.id}/memories`;
+    const memories = (await (await fetch(url, { headers })).json()) as { text: string }[];
+    texts.push(...memories.map((memory) => memory.text));
+  }
+  return texts;
+}
+
+/** The `<memories>` block of the latest reply's prompt (not a distillation request). */
+function promptMemories(): string {
+  const replies = parley.openai.requests.chatCompletions.filter((r) => !isMemoryRequest(r));
+  const texts = (replies.at(-1)?.messages ?? []).map((m) => contentText(m.content));
+  return texts.filter((text) => text.startsWith('<memories>')).join('\n');
+}
+
+describe('the memories panel, in Chromium', () => {
+  it('lists what a typed conversation left, deletes one, then forgets everything', async () => {
+    const { page, errors } = await signedInPage(browser, parley.baseUrl);
+    await createCharacter(page, 'Mnemo', 'You are Mnemo, who remembers people.');
+    await say(page, COLOR);
+    await say(page, CITY);
+
+    await page.locator('#memories summary').click();
+    const listed = await listedMemories(page, 2);
+    expect(listed.sort()).toEqual([
+      `The user said: ${CITY.question}`,
+      `The user said: ${COLOR.question}`,
+    ]);
+    await screenshot(page, 'memories-panel');
+
+    await page.getByRole('button', { name: `Delete: The user said: ${CITY.question}` }).click();
+    await page.locator('#memories [role=status]', { hasText: 'Forgotten.' }).waitFor();
+    expect(await storedMemories(page)).toEqual([`The user said: ${COLOR.question}`]);
+    await page.click('#memory-refresh');
+    expect(await listedMemories(page, 1)).toEqual([`The user said: ${COLOR.question}`]);
+    // The next reply is given what is left, and not what was deleted.
+    await say(page, ASK);
+    expect(promptMemories()).toContain(COLOR.question);
+    expect(promptMemories()).not.toContain('Lisbon');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#memory-forget-all');
+    await page.locator('#memories [role=status]', { hasText: 'Forgot 1 memory.' }).waitFor();
+    expect(await page.locator('#memory-list li').count()).toBe(0);
+    expect(await storedMemories(page)).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 300_000);
+});
