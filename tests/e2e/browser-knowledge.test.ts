@@ -52,7 +52,9 @@ describe('the knowledge panel, in Chromium', () => {
 
     await ready.getByRole('button', { name: 'Delete observatory.md' }).click();
     await page.locator('#knowledge [role=status]', { hasText: 'Forgot' }).waitFor();
-    expect(await page.locator('#knowledge-documents li').count()).toBe(0);
+    // The list is read again after the delete: wait for it.
+    const listed = () => page.locator('#knowledge-documents li').count();
+    await expect.poll(listed, { timeout: 30_000 }).toBe(0);
     expect(errors).toEqual([]);
   }, 240_000);
 
