@@ -68,6 +68,8 @@ export class Participant {
   readonly #publisher = newServerPeer();
   readonly #subscriber = newServerPeer();
   readonly #subscriberChannels = new Map<DataPacket_Kind, RTCDataChannel>();
+  /** Reliable packets that arrived before the subscriber's reliable channel opened. */
+  readonly #unsentReliable: Buffer[] = [];
   /** `AddTrackRequest`s waiting for their media, by client track id (`cid`). */
   readonly #pending = new Map<string, TrackInfo>();
   readonly #unannounced: { mid: string; cid: string | undefined }[] = [];
@@ -104,6 +106,10 @@ export class Participant {
       maxRetransmits: 0,
     });
     this.#subscriberChannels.set(DataPacket_Kind.RELIABLE, reliable);
+    reliable.stateChanged.subscribe((state) => {
+      if (state !== 'open') return;
+      for (const bytes of this.#unsentReliable.splice(0)) reliable.send(bytes);
+    });
     this.#subscriberChannels.set(DataPacket_Kind.LOSSY, lossy);
   }
 
@@ -183,11 +189,17 @@ export class Participant {
     owner.send('trackSubscribed', new TrackSubscribed({ trackSid: track.info.sid }));
   }
 
-  /** Sends a data packet down this participant's subscriber data channel of that kind. */
+  /**
+   * Sends a data packet down this participant's subscriber data channel of that kind; until
+   * that channel opens (a participant that just joined), reliable packets wait for it, lossy
+   * ones are dropped.
+   */
   receiveData(packet: DataPacket, kind: DataPacket_Kind): void {
     const channel = this.#subscriberChannels.get(kind);
-    if (channel?.readyState !== 'open') return;
-    channel.send(Buffer.from(packet.toBinary()));
+    if (channel === undefined || this.#gone) return;
+    const bytes = Buffer.from(packet.toBinary());
+    if (channel.readyState === 'open') channel.send(bytes);
+    else if (kind === DataPacket_Kind.RELIABLE) this.#unsentReliable.push(bytes);
   }
 
   /**
