@@ -1,0 +1,73 @@
+import { asc, eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
+import { messages } from '../../db/schema.js';
+import { smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
+import { EXCHANGES, scriptedReply } from '../e2e/script.js';
+import { transcribeWithPocketsphinx } from '../voice/script.js';
+import { useLiveKitStack } from './use-stack.js';
+
+const exchanges = EXCHANGES.slice(0, 4);
+
+/**
+ * Scenario (f): four users in four rooms at once, one worker (a job process per room). The
+ * emulated Whisper really listens (pocketsphinx on the uploaded audio) and the scripted LLM
+ * answers the question it heard, so a job that got another room's audio, or a caption or a
+ * message that went to another room, shows up as another exchange's words.
+ */
+describe('four LiveKit rooms at once on one worker', () => {
+  const file = useLiveKitStack({
+    agentName: 'parley-many-rooms',
+    openai: {
+      reply: scriptedReply(exchanges),
+      transcribe: transcribeWithPocketsphinx(exchanges.map((e) => e.question)),
+    },
+  });
+
+  it('(f) each user hears only their own answer; each conversation is stored in its own chat room', async () => {
+    const { stack } = file;
+    const talks = await Promise.all(
+      exchanges.map(async (exchange) => {
+        const user = await smokeUser(stack.baseUrl);
+        return {
+          exchange,
+          conversation: await file.converse({ ...user, question: exchange.question }),
+        };
+      }),
+    );
+    const conversations = talks.map((t) => t.conversation);
+
+    for (const [i, { exchange, conversation }] of talks.entries()) {
+      const { question, answer } = exchange;
+      const others = exchanges.filter((e) => e !== exchange);
+      expect(normalizePhrase(conversation.heard.text), `room ${i} heard`).toBe(
+        normalizePhrase(question),
+      );
+      expect(conversation.answered.text.trim(), `room ${i}'s answer`).toBe(answer);
+      // No caption of another room's question or answer reached this user.
+      const foreign = others.flatMap((e) => [normalizePhrase(e.question), e.answer]);
+      const leaked = conversation.captions.filter(
+        (c) => foreign.includes(normalizePhrase(c.text)) || foreign.includes(c.text.trim()),
+      );
+      expect(leaked, `captions from other rooms in room ${i}`).toEqual([]);
+
+      const stored = await stack.database.db
+        .select()
+        .from(messages)
+        .where(eq(messages.chatRoomId, conversation.chatRoomId))
+        .orderBy(asc(messages.seq));
+      expect(stored.map((m) => [m.sender, m.text.trim()])).toEqual([
+        ['character', 'Hello! This is the smoke check speaking.'],
+        ['user', conversation.heard.text.trim()],
+        ['character', answer],
+      ]);
+    }
+    // Four chat rooms, four LiveKit rooms, four agents: one job each.
+    expect(new Set(conversations.map((c) => c.chatRoomId)).size).toBe(4);
+    expect(new Set(conversations.map((c) => c.agent.identity)).size).toBe(4);
+    const assigned = stack.server.dispatches.filter((d) => d.accepted);
+    expect(new Set(assigned.map((d) => d.job.room?.name))).toEqual(
+      new Set(conversations.map((c) => c.roomName)),
+    );
+  }, 420_000);
+});
