@@ -1,9 +1,11 @@
 import { WorkerStatus } from '@livekit/protocol';
 import { Room } from '@livekit/rtc-node';
-import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { messages } from '../../db/schema.js';
-import { requestToken, smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
+import {
+  requestToken,
+  SMOKE_GREETING,
+  smokeUser,
+} from '../dev-tools/smoke-livekit/app-conversation.js';
 import { useLiveKitStack } from './use-stack.js';
 
 /**
@@ -67,13 +69,9 @@ describe('a LiveKit worker drained during a conversation', () => {
       stack.server.dispatches.filter((d) => d.job.room?.name === token.room_name && d.accepted),
     ).toEqual([]);
 
-    const stored = await stack.database.db
-      .select()
-      .from(messages)
-      .where(eq(messages.chatRoomId, conversation.chatRoomId))
-      .orderBy(asc(messages.seq));
+    const stored = await file.storedMessages(conversation.chatRoomId);
     expect(stored.map((m) => [m.sender, m.text.trim()])).toEqual([
-      ['character', 'Hello! This is the smoke check speaking.'],
+      ['character', SMOKE_GREETING],
       ['user', conversation.heard.text.trim()],
       ['character', answer],
     ]);

@@ -1,8 +1,6 @@
-import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
-import { messages } from '../../db/schema.js';
-import { smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
+import { SMOKE_GREETING, smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
 import { EXCHANGES, scriptedReply } from '../e2e/script.js';
 import { transcribeWithPocketsphinx } from '../voice/script.js';
 import { useLiveKitStack } from './use-stack.js';
@@ -51,13 +49,9 @@ describe('four LiveKit rooms at once on one worker', () => {
       );
       expect(leaked, `captions from other rooms in room ${i}`).toEqual([]);
 
-      const stored = await stack.database.db
-        .select()
-        .from(messages)
-        .where(eq(messages.chatRoomId, conversation.chatRoomId))
-        .orderBy(asc(messages.seq));
+      const stored = await file.storedMessages(conversation.chatRoomId);
       expect(stored.map((m) => [m.sender, m.text.trim()])).toEqual([
-        ['character', 'Hello! This is the smoke check speaking.'],
+        ['character', SMOKE_GREETING],
         ['user', conversation.heard.text.trim()],
         ['character', answer],
       ]);

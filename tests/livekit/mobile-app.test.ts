@@ -1,9 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { messages } from '../../db/schema.js';
-import { smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
+import { SMOKE_GREETING, smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
 import { useLiveKitStack } from './use-stack.js';
 
 /**
@@ -41,13 +39,9 @@ describe('a mobile app (rtc-node) talks to a character through a LiveKit room', 
     });
 
     // Stored: greeting, question, answer, with the voice turn's metrics.
-    const stored = await stack.database.db
-      .select()
-      .from(messages)
-      .where(eq(messages.chatRoomId, conversation.chatRoomId))
-      .orderBy(asc(messages.seq));
+    const stored = await file.storedMessages(conversation.chatRoomId);
     expect(stored.map((m) => [m.sender, m.text.trim(), m.modality, m.interrupted])).toEqual([
-      ['character', 'Hello! This is the smoke check speaking.', 'voice', false],
+      ['character', SMOKE_GREETING, 'voice', false],
       ['user', heard.text.trim(), 'voice', false],
       ['character', answer, 'voice', false],
     ]);

@@ -1,5 +1,7 @@
 import type { Room } from '@livekit/rtc-node';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { type Message, messages } from '../../db/schema.js';
 import {
   type AppConversation,
   AppConversationFailed,
@@ -18,6 +20,8 @@ export interface FileStack {
   leaveAfterwards(room: Room): void;
   /** {@link runAppConversation} on this stack; a failure lists the steps that passed. */
   converse(options: Omit<AppConversationOptions, 'apiUrl' | 'onStep'>): Promise<AppConversation>;
+  /** A chat room's stored messages, in order, read through the API's own connection. */
+  storedMessages(chatRoomId: number): Promise<Message[]>;
 }
 
 /**
@@ -59,5 +63,11 @@ export function useLiveKitStack(options: Parameters<typeof startLiveKitStack>[0]
       rooms.push(done.room);
       return done;
     },
+    storedMessages: (chatRoomId) =>
+      stackOf()
+        .database.db.select()
+        .from(messages)
+        .where(eq(messages.chatRoomId, chatRoomId))
+        .orderBy(asc(messages.seq)),
   };
 }

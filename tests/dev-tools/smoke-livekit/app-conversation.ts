@@ -418,6 +418,9 @@ export interface SmokeUser {
  * deployment); otherwise a dev session is asked for, which the API grants only to callers on
  * its own machine. Without a character id, a private one is created for the check.
  */
+/** What the character `smokeUser` creates says first. */
+export const SMOKE_GREETING = 'Hello! This is the smoke check speaking.';
+
 export async function smokeUser(
   apiUrl: string,
   given: { accessToken?: string; characterId?: string } = {},
@@ -427,7 +430,7 @@ export async function smokeUser(
   const created = await postJson(apiUrl, '/api/characters', accessToken, {
     name: 'Smoke check',
     instructions: 'You are a friendly guide. Answer in one or two short sentences.',
-    greeting: 'Hello! This is the smoke check speaking.',
+    greeting: SMOKE_GREETING,
   });
   return { accessToken, characterId: String(created.id) };
 }
