@@ -80,15 +80,39 @@ export function description(type: 'offer' | 'answer', sdp: string, id = 0): Sess
   return new SessionDescription({ type, sdp, id });
 }
 
+/** One media section of an SDP: what `m=`, `a=mid`, the direction and `a=msid` say. */
+interface MediaSection {
+  kind: string | undefined;
+  port: string | undefined;
+  mid: string | undefined;
+  direction: string | undefined;
+  /** The track id of `a=msid:<stream> <track>`. */
+  trackId: string | undefined;
+}
+
+function parseSections(sdp: string): MediaSection[] {
+  return sdp
+    .split(/\r?\nm=/)
+    .slice(1)
+    .map((section) => {
+      const [kind, port] = section.split(' ');
+      return {
+        kind,
+        port,
+        mid: /\r?\na=mid:(\S+)/.exec(section)?.[1],
+        direction: /\r?\na=(sendrecv|sendonly|recvonly|inactive)/.exec(section)?.[1],
+        trackId: /\r?\na=msid:\S+ (\S+)/.exec(section)?.[1],
+      };
+    });
+}
+
 /**
  * The track ids the client announced per media section (`a=mid` and `a=msid:<stream> <track>`):
  * a published track's `AddTrackRequest.cid` is its track id, and `ontrack` only says the mid.
  */
 export function trackIdsByMid(sdp: string): Map<string, string> {
   const byMid = new Map<string, string>();
-  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
-    const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
-    const trackId = /\r?\na=msid:\S+ (\S+)/.exec(section)?.[1];
+  for (const { mid, trackId } of parseSections(sdp)) {
     if (mid !== undefined && trackId !== undefined) byMid.set(mid, trackId);
   }
   return byMid;
@@ -113,14 +137,7 @@ export function addForwardedTrack(
 
 /** One line per media section of `sdp` (`mid kind direction port msid-track`), for reports. */
 export function mediaSections(sdp: string): string[] {
-  return sdp
-    .split(/\r?\nm=/)
-    .slice(1)
-    .map((section) => {
-      const [kind, port] = section.split(' ');
-      const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1] ?? '?';
-      const direction = /\r?\na=(sendrecv|sendonly|recvonly|inactive)/.exec(section)?.[1] ?? '?';
-      const track = /\r?\na=msid:\S+ (\S+)/.exec(section)?.[1] ?? '-';
-      return `${mid} ${kind} ${direction} ${port} ${track}`;
-    });
+  return parseSections(sdp).map(
+    (m) => `${m.mid ?? '?'} ${m.kind} ${m.direction ?? '?'} ${m.port} ${m.trackId ?? '-'}`,
+  );
 }
