@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
+import { decodeWav } from '../../agent/providers/local/wav.js';
 import { SMOKE_GREETING, smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
 import { EXCHANGES, scriptedReply } from '../e2e/script.js';
 import { transcribeWithPocketsphinx } from '../voice/script.js';
 import { useLiveKitStack } from './use-stack.js';
 
 const exchanges = EXCHANGES.slice(0, 4);
+const recognize = transcribeWithPocketsphinx(exchanges.map((e) => e.question));
+/** Every upload the emulated Whisper transcribed: its length and what pocketsphinx heard. */
+const transcriptions: { seconds: number; text: string }[] = [];
 
 /**
  * Scenario (f): four users in four rooms at once, one worker (a job process per room). The
@@ -18,7 +22,12 @@ describe('four LiveKit rooms at once on one worker', () => {
     agentName: 'parley-many-rooms',
     openai: {
       reply: scriptedReply(exchanges),
-      transcribe: transcribeWithPocketsphinx(exchanges.map((e) => e.question)),
+      transcribe: async (audio) => {
+        const text = await recognize(audio);
+        const wav = decodeWav(audio);
+        transcriptions.push({ seconds: wav.samples.length / wav.sampleRate, text });
+        return text;
+      },
     },
   });
 
@@ -35,12 +44,32 @@ describe('four LiveKit rooms at once on one worker', () => {
     );
     const conversations = talks.map((t) => t.conversation);
 
+    // The media: each room's agent receives its own user's microphone, and nobody receives a
+    // track from outside their room.
+    for (const [i, { conversation }] of talks.entries()) {
+      const room = stack.server.rooms.find((r) => r.name === conversation.roomName);
+      const members = new Set(room?.participants.map((p) => p.identity));
+      const agent = room?.participants.find((p) => p.identity === conversation.agent.identity);
+      expect(agent?.peerStates.receives, `room ${i}'s agent receives`).toContain(
+        `${conversation.room.localParticipant?.identity} ${conversation.micTrackSid}`,
+      );
+      const foreignTracks = room?.participants.flatMap((p) =>
+        p.peerStates.receives.filter((r) => !members.has(r.split(' ')[0] ?? '')),
+      );
+      expect(foreignTracks, `tracks from other rooms forwarded in room ${i}`).toEqual([]);
+    }
     for (const [i, { exchange, conversation }] of talks.entries()) {
       const { question, answer } = exchange;
       const others = exchanges.filter((e) => e !== exchange);
-      expect(normalizePhrase(conversation.heard.text), `room ${i} heard`).toBe(
-        normalizePhrase(question),
-      );
+      // What the user's microphone was heard as, in every caption, and every transcription
+      // the emulated Whisper made: a VAD cut under load and another room's audio differ there.
+      const micCaptions = conversation.captions
+        .filter((c) => c.attributes['lk.transcribed_track_id'] === conversation.micTrackSid)
+        .map((c) => `${c.attributes['lk.transcription_final']} ${c.text}`);
+      expect(
+        normalizePhrase(conversation.heard.text),
+        `room ${i} heard; its captions ${JSON.stringify(micCaptions)}; all transcriptions ${JSON.stringify(transcriptions)}`,
+      ).toBe(normalizePhrase(question));
       expect(conversation.answered.text.trim(), `room ${i}'s answer`).toBe(answer);
       // No caption of another room's question or answer reached this user.
       const foreign = others.flatMap((e) => [normalizePhrase(e.question), e.answer]);

@@ -75,6 +75,8 @@ export class Participant {
   readonly #unannounced: { mid: string; cid: string | undefined }[] = [];
   /** Each publisher offer's media sections, as `mid kind direction port [msid track]`. */
   readonly #offers: string[][] = [];
+  /** The tracks forwarded to this participant, as `identity trackSid` of their publisher. */
+  readonly #receives: string[] = [];
   #trackIdsByMid = new Map<string, string>();
   /** While set, publisher answers wait for it (see `holdPublisherAnswers`). */
   #answerHold: Promise<void> | undefined;
@@ -125,7 +127,8 @@ export class Participant {
   /**
    * The two PeerConnections' states and the publishing in flight, for a failing test's report:
    * tracks announced (AddTrackRequest) whose media has not arrived, and media that arrived
-   * for no announced track (its mid, and the cid the offer's msid gave it).
+   * for no announced track (its mid, and the cid the offer's msid gave it); and whose tracks
+   * it receives.
    */
   get peerStates() {
     return {
@@ -135,6 +138,7 @@ export class Participant {
       announcedNotArrived: [...this.#pending.keys()],
       arrivedUnannounced: this.#unannounced,
       publisherOffers: this.#offers,
+      receives: this.#receives,
     };
   }
 
@@ -180,6 +184,7 @@ export class Participant {
   subscribe(owner: Participant, track: PublishedTrack): void {
     const local = new MediaStreamTrack({ kind: track.media.kind });
     addForwardedTrack(this.#subscriber, local, owner.sid, track.info.sid);
+    this.#receives.push(`${owner.identity} ${track.info.sid}`);
     track.media.onReceiveRtp.subscribe((rtp) => {
       if (!this.#gone) local.writeRtp(rtp.clone());
     });
