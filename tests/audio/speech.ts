@@ -1,4 +1,4 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import { AudioFrame, type AudioSource } from '@livekit/rtc-node';
 import { toFrames } from '../../agent/providers/local/audio-frames.js';
 import { type FliteVoice, synthesizeSpeech } from '../../agent/providers/local/flite.js';
 
@@ -47,4 +47,19 @@ export async function playInRealTime(
     push(frame);
     offsetMs += (frame.samplesPerChannel / frame.sampleRate) * 1000;
   }
+}
+
+/**
+ * Plays `frames` into an rtc-node `AudioSource` the way a phone's microphone feeds it: the
+ * SDK keeps the pace (`captureFrame` resolves once the source's queue, 1 s by default, has
+ * room), so a test process that stalls for a few hundred ms under load does not cut silent
+ * gaps into the speech, which the agent's VAD would take for the end of a turn. Resolves
+ * once the last frame has played.
+ */
+export async function playIntoSource(
+  source: AudioSource,
+  frames: Iterable<AudioFrame>,
+): Promise<void> {
+  for (const frame of frames) await source.captureFrame(frame);
+  await source.waitForPlayout();
 }

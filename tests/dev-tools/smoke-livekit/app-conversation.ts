@@ -11,7 +11,7 @@ import {
   TrackPublishOptions,
   TrackSource,
 } from '@livekit/rtc-node';
-import { playInRealTime, silenceFrames, speechFrames } from '../../audio/speech.js';
+import { playIntoSource, silenceFrames, speechFrames } from '../../audio/speech.js';
 
 /** The checks of one app conversation, in the order they happen. */
 export type StepName =
@@ -291,7 +291,7 @@ async function speak(room: Room, text: string): Promise<string> {
   );
   const format = { sampleRate: 48_000, frameMs: 10 };
   const frames = [...(await speechFrames(text, format)), ...silenceFrames(1500, format)];
-  await playInRealTime(frames, (frame) => void source.captureFrame(frame));
+  await playIntoSource(source, frames);
   return publication.sid ?? '';
 }
 
