@@ -36,8 +36,9 @@ export interface Observation {
   /** Every stored reply is what was played: whole, or cut where the audio stopped. */
   replyTextOk: boolean;
   /**
-   * Whole replies stored whole and cut ones as a shorter prefix of their text, whatever their
-   * length: the part of `replyTextOk` that does not depend on the machine keeping time.
+   * Whole replies stored whole and cut ones as the start of their text (all of it only when
+   * the cut came in its last words), whatever their length: the part of `replyTextOk` that
+   * does not depend on the machine keeping time.
    */
   replyStructureOk: boolean;
   /** Why a check failed, for the report. */

@@ -64,7 +64,15 @@ export function judgeReplies(
     }
     const segment = cut[cutIndex++];
     const played = segment?.playedMs ?? 0;
-    prefixesOk &&= texts.some((text) => isPrefix(words(reply.text), words(text)));
+    const prefix = texts.some((text) =>
+      isCutOf(
+        words(reply.text),
+        words(text),
+        played / (replyMs.get(text) ?? Number.POSITIVE_INFINITY),
+      ),
+    );
+    if (!prefix) problems.push(`cut reply "${reply.text}" is not a cut of a reply the LLM gave`);
+    prefixesOk &&= prefix;
     const fits = texts.some((text) => {
       const full = words(text);
       const got = words(reply.text);
@@ -79,5 +87,14 @@ export function judgeReplies(
   o.notes.push(...problems);
 }
 
-const isPrefix = (got: readonly string[], full: readonly string[]) =>
-  got.length < full.length && got.every((word, i) => full[i] === word);
+/**
+ * A cut reply is the start of its text: shorter, or all of it when the cut came as its last
+ * words played (at most {@link LAST_WORDS} of them still due by the audio played, a playout
+ * position, not a wall-clock time; a two-word reply may be cut in its last word).
+ */
+const isCutOf = (got: readonly string[], full: readonly string[], playedShare: number) =>
+  got.every((word, i) => full[i] === word) &&
+  (got.length < full.length ||
+    (got.length === full.length && full.length * (1 - playedShare) <= LAST_WORDS));
+
+const LAST_WORDS = 2;
