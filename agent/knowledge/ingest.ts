@@ -1,5 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -13,8 +14,8 @@ import {
 } from '../../db/queries/knowledge.js';
 import type { KnowledgeDocument } from '../../db/schema.js';
 import { type DocumentContentType, splitDocument } from './chunker.js';
+import { DocumentWrites } from './document-writes.js';
 import { EMBEDDING_BATCH_SIZE, type Embedder } from './embedder.js';
-import { DocumentWrites, StatementSlots } from './statement-slots.js';
 
 export interface IngestDeps {
   db: Executor;
@@ -54,15 +55,15 @@ export const SERVER_STORE_PLAN: StorePlan = {
   statementsAtOnce: 2,
 };
 
-/** Each database's shared statement slots, made on first use with that plan's bound. */
-const slotsByDatabase = new WeakMap<Executor, StatementSlots>();
+/** Each database's shared bound on ingestion statements, made on first use with the plan's. */
+const limitByDatabase = new WeakMap<Executor, LimitFunction>();
 
-function slotsFor(db: Executor, plan: StorePlan): StatementSlots {
-  const known = slotsByDatabase.get(db);
-  if (known !== undefined && known.limit === plan.statementsAtOnce) return known;
-  const slots = new StatementSlots(plan.statementsAtOnce);
-  slotsByDatabase.set(db, slots);
-  return slots;
+function limitFor(db: Executor, plan: StorePlan): LimitFunction {
+  const known = limitByDatabase.get(db);
+  if (known !== undefined && known.concurrency === plan.statementsAtOnce) return known;
+  const limit = pLimit(plan.statementsAtOnce);
+  limitByDatabase.set(db, limit);
+  return limit;
 }
 
 /** The plan the product uses on `db`. */
@@ -101,7 +102,7 @@ async function storeChunks(
   plan: StorePlan,
   onProgress?: (progress: IngestProgress) => void,
 ): Promise<number> {
-  const writes = new DocumentWrites(slotsFor(deps.db, plan));
+  const writes = new DocumentWrites(limitFor(deps.db, plan));
   try {
     const texts = await splitDocument(
       document.content,
