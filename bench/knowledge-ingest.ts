@@ -6,16 +6,13 @@
  * `SERVER_STORE_PLAN` and the migration's index; everything else here is a variant.
  */
 import { sql } from 'drizzle-orm';
-import {
-  EMBEDDED_STORE_PLAN,
-  ingestDocument,
-  SERVER_STORE_PLAN,
-  type StorePlan,
-} from '../agent/knowledge/ingest.js';
+import { splitDocument } from '../agent/knowledge/chunker.js';
+import { ingestDocument, SERVER_STORE_PLAN, type StorePlan } from '../agent/knowledge/ingest.js';
 import { createLogger } from '../core/logger.js';
 import { createDocument, findSimilarChunks, usesVectorIndex } from '../db/queries/knowledge.js';
 import { EMBEDDING_DIMENSIONS } from '../db/schema.js';
 import { makeCharacter, makeUser } from '../tests/helpers/fixtures.js';
+import { probeTurns } from './ingest-probe.js';
 import { openStore, type Store } from './knowledge-store.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
@@ -32,6 +29,8 @@ export interface IngestBenchOptions {
   /** HNSW build parameters to compare; the first is the migration's (pgvector's defaults). */
   indexes: { m: number; efConstruction: number }[];
   queries: number;
+  /** Text turns measured with nothing ingesting, for contrast with those beside an ingestion. */
+  probeTurns: number;
 }
 
 export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
@@ -44,6 +43,7 @@ export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
     { m: 12, efConstruction: 40 },
   ],
   queries: 200,
+  probeTurns: 50,
 };
 
 const TOP_K = 5;
@@ -64,37 +64,64 @@ function largeDocumentText(first: number, chunks: number): string {
   return parts.join('\n\n');
 }
 
-/** Ingests `documents` documents of `chunks / documents` chunks each, all at once. */
-async function ingestAtOnce(
+/** How a variant's chunks arrive: as documents ingested at once, or one after another. */
+type Layout = { atOnce: number } | { oneAfterAnother: number };
+
+interface Variant {
+  label: string;
+  plan: StorePlan;
+  layout: Layout;
+  /** Server settings for this variant only (ALTER SYSTEM, reloaded), as a DBA would set them. */
+  settings?: Record<string, string>;
+  /** Runs a text turn's database work beside the ingestion and reports it. */
+  probe?: boolean;
+}
+
+/** The documents of a layout: their first chunk's serial and their size. */
+function documentsOf(layout: Layout, chunks: number, first: number) {
+  const size = 'atOnce' in layout ? chunks / layout.atOnce : layout.oneAfterAnother;
+  return Array.from({ length: chunks / size }, (_, i) => ({ first: first + i * size, size }));
+}
+
+/** Ingests `chunks` chunks laid out as `layout` with `plan`. */
+async function ingest(
   store: Store,
   setup: { characterId: string; embedder: EmulatedEmbedder; plan: StorePlan },
   chunks: number,
-  documents: number,
+  layout: Layout,
 ): Promise<Run> {
   const db = store.handle.db;
   const deps = { db, embedder: setup.embedder, logger: silent };
-  const each = chunks / documents;
-  const first = setup.embedder.embedded;
+  const parts = documentsOf(layout, chunks, setup.embedder.embedded);
   const created = await Promise.all(
-    Array.from({ length: documents }, (_, i) =>
+    parts.map(({ first, size }) =>
       createDocument(db, {
         characterId: setup.characterId,
-        title: `Handbook ${first + i * each}`,
+        title: `Handbook ${first}`,
         contentType: 'text/plain',
-        content: largeDocumentText(first + i * each, each),
+        content: largeDocumentText(first, size),
       }),
     ),
   );
+  // The stand-in computes a vector the first time it sees a text (~0.5 ms, on this thread),
+  // which a provider does over the network: compute them all before the clock starts.
+  for (const document of created) {
+    await setup.embedder.embed(await splitDocument(document.content, 'text/plain'));
+  }
   const started = performance.now();
   const cpu = process.cpuUsage();
   const server = await store.serverCpuMs();
-  const stored = await Promise.all(
-    created.map((document) => ingestDocument(deps, document, undefined, setup.plan)),
-  );
+  const one = (document: (typeof created)[number]) =>
+    ingestDocument(deps, document, undefined, setup.plan);
+  let total = 0;
+  if ('atOnce' in layout) {
+    total = (await Promise.all(created.map(one))).reduce((sum, { chunks: n }) => sum + n, 0);
+  } else {
+    for (const document of created) total += (await one(document)).chunks;
+  }
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const serverMs = (await store.serverCpuMs()) - server;
-  const total = stored.reduce((sum, { chunks: n }) => sum + n, 0);
   if (total !== chunks) throw new Error(`stored ${total} chunks, expected ${chunks}`);
   return {
     rate: total / seconds,
@@ -105,8 +132,10 @@ async function ingestAtOnce(
 
 async function freshCharacter(store: Store, capacity: number) {
   const db = store.handle.db;
-  // Every variant starts from an empty graph: HNSW inserts cost more as the graph grows.
+  // Every variant starts from an empty graph (HNSW inserts cost more as the graph grows) and
+  // a checkpoint (the first change to each page after one writes the whole page to the WAL).
   await db.execute(sql`truncate knowledge_chunks`);
+  await db.execute(sql`checkpoint`);
   const character = await makeCharacter(db, await makeUser(db));
   const embedder = new EmulatedEmbedder({ dims: EMBEDDING_DIMENSIONS, seed: 7, capacity });
   return { characterId: character.id, embedder };
@@ -126,36 +155,132 @@ function runRows(label: string, run: Run, judged: boolean): ResultRow[] {
   ];
 }
 
-function planLabel(plan: StorePlan, documents: number): string {
-  const what = documents === 1 ? 'one document' : `${documents} documents at once`;
-  const statements =
-    plan.statementsAtOnce === 1 ? '1 at a time' : `${plan.statementsAtOnce} at once`;
-  return `${what}, ${plan.rowsPerStatement} rows per INSERT, ${statements}`;
+function isProduct(plan: StorePlan): boolean {
+  return (
+    plan.rowsPerStatement === SERVER_STORE_PLAN.rowsPerStatement &&
+    plan.statementsAtOnce === SERVER_STORE_PLAN.statementsAtOnce
+  );
 }
 
-async function measurePlans(store: Store, options: IngestBenchOptions): Promise<ResultRow[]> {
-  const variants: { plan: StorePlan; documents: number; note: string }[] = [
-    { plan: EMBEDDED_STORE_PLAN, documents: 1, note: 'before' },
+function variantLabel(variant: Variant): string {
+  const { plan, layout } = variant;
+  const what =
+    'atOnce' in layout
+      ? layout.atOnce === 1
+        ? 'one document'
+        : `${layout.atOnce} documents at once`
+      : `${layout.oneAfterAnother}-chunk documents one after another`;
+  const product = isProduct(plan) && variant.label === '' ? ' (product)' : '';
+  return `${what}, ${plan.rowsPerStatement} rows x ${plan.statementsAtOnce} at once${product}${variant.label}`;
+}
+
+/**
+ * The levers: rows per INSERT and statements at once on one large document; the product's
+ * plan on several documents and on small ones; server settings beside the product's plan.
+ */
+function planVariants(options: IngestBenchOptions): Variant[] {
+  const one = { atOnce: 1 };
+  const plan = (rowsPerStatement: number, statementsAtOnce: number) => ({
+    rowsPerStatement,
+    statementsAtOnce,
+  });
+  return [
+    { label: '', plan: plan(96, 2), layout: one },
+    { label: '', plan: plan(48, 2), layout: one },
+    { label: '', plan: plan(96, 3), layout: one },
+    { label: '', plan: plan(48, 3), layout: one },
+    { label: '', plan: plan(32, 3), layout: one },
+    { label: '', plan: plan(48, 4), layout: one },
+    { label: '', plan: SERVER_STORE_PLAN, layout: { atOnce: options.documentsAtOnce } },
+    { label: '', plan: SERVER_STORE_PLAN, layout: { oneAfterAnother: CHUNKS_PER_DOCUMENT } },
     {
-      plan: { ...EMBEDDED_STORE_PLAN, rowsPerStatement: SERVER_STORE_PLAN.rowsPerStatement },
-      documents: 1,
-      note: 'one INSERT per embedding batch',
+      label: ', synchronous_commit off',
+      plan: SERVER_STORE_PLAN,
+      layout: one,
+      settings: { synchronous_commit: 'off' },
     },
-    { plan: SERVER_STORE_PLAN, documents: 1, note: 'product' },
-    { plan: SERVER_STORE_PLAN, documents: options.documentsAtOnce, note: 'product' },
+    {
+      label: ', maintenance_work_mem 1GB',
+      plan: SERVER_STORE_PLAN,
+      layout: one,
+      settings: { maintenance_work_mem: '1GB' },
+    },
+    {
+      label: ', wal_compression on',
+      plan: SERVER_STORE_PLAN,
+      layout: one,
+      settings: { wal_compression: 'on' },
+    },
+    {
+      label: ', a text turn every 100 ms beside it',
+      plan: SERVER_STORE_PLAN,
+      layout: one,
+      probe: true,
+    },
   ];
-  const rows: ResultRow[] = [];
-  for (const variant of variants) {
-    const label = `${planLabel(variant.plan, variant.documents)} (${variant.note})`;
-    progress(label);
-    const setup = await freshCharacter(store, options.planChunks);
-    const run = await ingestAtOnce(
+}
+
+/** Sets (or, with `reset`, resets) server-wide settings and waits for backends to take them. */
+async function applySettings(store: Store, settings: Record<string, string>, reset = false) {
+  const db = store.handle.db;
+  for (const [name, value] of Object.entries(settings)) {
+    // Names and values come from this file, never from input.
+    const statement = reset
+      ? `alter system reset ${name}`
+      : `alter system set ${name} = '${value}'`;
+    await db.execute(sql.raw(statement));
+  }
+  await db.execute(sql`select pg_reload_conf()`);
+  // Backends re-read the configuration at their next command after the signal.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+async function measureVariant(
+  store: Store,
+  variant: Variant,
+  options: IngestBenchOptions,
+): Promise<ResultRow[]> {
+  const label = variantLabel(variant);
+  progress(label);
+  const setup = await freshCharacter(store, options.planChunks + options.probeTurns);
+  if (variant.settings !== undefined) await applySettings(store, variant.settings);
+  try {
+    const ingesting = ingest(
       store,
       { ...setup, plan: variant.plan },
       options.planChunks,
-      variant.documents,
+      variant.layout,
     );
-    rows.push(...runRows(label, run, variant.note === 'product'));
+    if (variant.probe !== true) {
+      return runRows(label, await ingesting, isProduct(variant.plan) && !variant.settings);
+    }
+    const search = {
+      characterId: setup.characterId,
+      embedding: () => setup.embedder.queryVector(),
+    };
+    const during = await probeTurns(store.handle.db, search, ingesting);
+    const run = await ingesting;
+    const idle = await probeTurns(store.handle.db, search, { turns: options.probeTurns });
+    return [
+      ...runRows(label, run, isProduct(variant.plan)),
+      {
+        metric: `${label}: a text turn's database work p50 / p95 during that ingestion (${during.turns.count} turns) / idle after it (${idle.turns.count})`,
+        value: `${p50p95(during.turns, 'ms')} / ${p50p95(idle.turns, 'ms')}`,
+      },
+      {
+        metric: `${label}: event-loop delay p99 / max during that ingestion`,
+        value: `${fmt(during.loopP99Ms)} / ${fmt(during.loopMaxMs)} ms`,
+      },
+    ];
+  } finally {
+    if (variant.settings !== undefined) await applySettings(store, variant.settings, true);
+  }
+}
+
+async function measurePlans(store: Store, options: IngestBenchOptions): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  for (const variant of planVariants(options)) {
+    rows.push(...(await measureVariant(store, variant, options)));
   }
   return rows;
 }
@@ -199,12 +324,9 @@ async function measureIndexes(store: Store, options: IngestBenchOptions): Promis
     progress(label);
     const setup = await freshCharacter(store, options.indexChunks);
     await rebuildIndex(store, m, efConstruction);
-    const run = await ingestAtOnce(
-      store,
-      { ...setup, plan: SERVER_STORE_PLAN },
-      options.indexChunks,
-      1,
-    );
+    const run = await ingest(store, { ...setup, plan: SERVER_STORE_PLAN }, options.indexChunks, {
+      atOnce: 1,
+    });
     await store.handle.db.execute(sql`analyze knowledge_chunks`);
     const quality = await searchQuality(store, setup.characterId, setup.embedder, options.queries);
     rows.push(...runRows(label, run, false), {
