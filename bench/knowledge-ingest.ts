@@ -185,7 +185,7 @@ function planVariants(options: IngestBenchOptions): Variant[] {
     statementsAtOnce,
   });
   return [
-    { label: '', plan: plan(96, 2), layout: one },
+    { label: ' (before)', plan: plan(96, 2), layout: one },
     { label: '', plan: plan(48, 2), layout: one },
     { label: '', plan: plan(96, 3), layout: one },
     { label: '', plan: plan(48, 3), layout: one },
@@ -193,6 +193,7 @@ function planVariants(options: IngestBenchOptions): Variant[] {
     { label: '', plan: plan(48, 4), layout: one },
     { label: '', plan: SERVER_STORE_PLAN, layout: { atOnce: options.documentsAtOnce } },
     { label: '', plan: SERVER_STORE_PLAN, layout: { oneAfterAnother: CHUNKS_PER_DOCUMENT } },
+    { label: ' (before)', plan: plan(96, 2), layout: { oneAfterAnother: CHUNKS_PER_DOCUMENT } },
     {
       label: ', synchronous_commit off',
       plan: SERVER_STORE_PLAN,

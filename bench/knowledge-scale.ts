@@ -7,7 +7,11 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
-import { ingestDocument } from '../agent/knowledge/ingest.js';
+import {
+  EMBEDDED_STORE_PLAN,
+  ingestDocument,
+  SERVER_STORE_PLAN,
+} from '../agent/knowledge/ingest.js';
 import { createLogger } from '../core/logger.js';
 import { createDocument, findSimilarChunks } from '../db/queries/knowledge.js';
 import { EMBEDDING_DIMENSIONS } from '../db/schema.js';
@@ -197,8 +201,9 @@ function knowledgeNotes(options: KnowledgeScaleOptions): string[] {
   return [
     `Each store gets one character and ${CHUNKS_PER_DOCUMENT}-chunk plain-text documents ` +
       "through the product's `ingestDocument` (splitter, emulated embedder answering at once, " +
-      'its store plan: 16-row INSERTs one at a time on PGlite, 96-row INSERTs two at a time on ' +
-      'PostgreSQL; the statistics refresh). The same corpus and query vectors as the ' +
+      `its store plan: ${EMBEDDED_STORE_PLAN.rowsPerStatement}-row INSERTs ${EMBEDDED_STORE_PLAN.statementsAtOnce} at a time on PGlite, ` +
+      `${SERVER_STORE_PLAN.rowsPerStatement}-row INSERTs ${SERVER_STORE_PLAN.statementsAtOnce} at a time on PostgreSQL; ` +
+      'the statistics refresh). The same corpus and query vectors as the ' +
       '`retrieval` section (bench/retrieval-corpus.ts); recall@5 against brute-force cosine in JS.',
     `Live ingestion: the first ${options.liveChunks.pglite} (PGlite), ` +
       `${options.liveChunks['pglite-main-thread']} (PGlite on the main thread) and ` +

@@ -10,8 +10,8 @@ import { ingestDocument } from './ingest.js';
 
 /**
  * The ingestion path on each driver (vitest projects `pglite` and `postgres`): on a server,
- * two statements run at once on two pooled connections, so the pool has room for them and
- * for the clean-up a failure runs.
+ * three statements run at once on three pooled connections, so the pool has room for them
+ * and for the clean-up a failure runs.
  */
 let database: TestDatabase;
 beforeAll(async () => {
