@@ -54,7 +54,8 @@ export async function openStore(kind: StoreKind): Promise<Store | { missing: str
   }
   const install = findPostgres();
   if ('missing' in install) return install;
-  const server = await startPostgresServer({ binDir: install.binDir });
+  // Durable, as production runs: the helper's default skips fsync to speed up tests.
+  const server = await startPostgresServer({ binDir: install.binDir, fast: false });
   const admin = postgres(server.url(), { max: 1, onnotice: () => {} });
   await admin.unsafe('create database parley_bench');
   await admin.end();

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Executor } from '../../db/client.js';
@@ -13,8 +14,8 @@ import {
 } from '../../db/queries/knowledge.js';
 import type { KnowledgeDocument } from '../../db/schema.js';
 import { type DocumentContentType, splitDocument } from './chunker.js';
+import { DocumentWrites } from './document-writes.js';
 import { EMBEDDING_BATCH_SIZE, type Embedder } from './embedder.js';
-import { DocumentWrites, StatementSlots } from './statement-slots.js';
 
 export interface IngestDeps {
   db: Executor;
@@ -43,26 +44,29 @@ export interface StorePlan {
 export const EMBEDDED_STORE_PLAN: StorePlan = { rowsPerStatement: 16, statementsAtOnce: 1 };
 
 /**
- * A PostgreSQL server: pgvector inserting each row into the HNSW graph (~3.5 ms of CPU a
- * row) caps what one backend stores, so two statements run at once on two pooled
- * connections, and each stores a whole embedding batch in one statement and one commit
- * (BENCHMARKS.md, "Ingestion and retrieval at size"). Two, whatever the number of documents
- * being ingested: the rest of the pool stays free for conversations.
+ * A PostgreSQL server: pgvector inserting each row into the HNSW graph (~2-3 ms of CPU a
+ * row) caps what one backend stores, so statements run on several pooled connections. Each
+ * embedding batch goes in as two half-batch INSERTs, three at once: while one connection's
+ * statement is being built, sent or committed, the other two keep both cores inserting, and
+ * a 100-chunk document (one embedding batch) uses two connections too. Each statement's
+ * vectors take ~10 ms to build on the event loop, half a batch's. Three, whatever the number
+ * of documents being ingested: the rest of the pool stays free for conversations
+ * (BENCHMARKS.md, "Ingestion on PostgreSQL with the HNSW index live").
  */
 export const SERVER_STORE_PLAN: StorePlan = {
-  rowsPerStatement: EMBEDDING_BATCH_SIZE,
-  statementsAtOnce: 2,
+  rowsPerStatement: EMBEDDING_BATCH_SIZE / 2,
+  statementsAtOnce: 3,
 };
 
-/** Each database's shared statement slots, made on first use with that plan's bound. */
-const slotsByDatabase = new WeakMap<Executor, StatementSlots>();
+/** Each database's shared bound on ingestion statements, made on first use with the plan's. */
+const limitByDatabase = new WeakMap<Executor, LimitFunction>();
 
-function slotsFor(db: Executor, plan: StorePlan): StatementSlots {
-  const known = slotsByDatabase.get(db);
-  if (known !== undefined && known.limit === plan.statementsAtOnce) return known;
-  const slots = new StatementSlots(plan.statementsAtOnce);
-  slotsByDatabase.set(db, slots);
-  return slots;
+function limitFor(db: Executor, plan: StorePlan): LimitFunction {
+  const known = limitByDatabase.get(db);
+  if (known !== undefined && known.concurrency === plan.statementsAtOnce) return known;
+  const limit = pLimit(plan.statementsAtOnce);
+  limitByDatabase.set(db, limit);
+  return limit;
 }
 
 /** The plan the product uses on `db`. */
@@ -101,7 +105,7 @@ async function storeChunks(
   plan: StorePlan,
   onProgress?: (progress: IngestProgress) => void,
 ): Promise<number> {
-  const writes = new DocumentWrites(slotsFor(deps.db, plan));
+  const writes = new DocumentWrites(limitFor(deps.db, plan));
   try {
     const texts = await splitDocument(
       document.content,

@@ -1,5 +1,6 @@
+import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
-import { DocumentWrites, StatementSlots } from './statement-slots.js';
+import { DocumentWrites } from './document-writes.js';
 
 /** A statement the test finishes by hand. */
 function pending() {
@@ -12,9 +13,9 @@ function pending() {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('StatementSlots and DocumentWrites', () => {
+describe('DocumentWrites under a shared p-limit bound', () => {
   it('runs no more statements at once than the slots, across documents, first come first served', async () => {
-    const slots = new StatementSlots(2);
+    const slots = pLimit(2);
     const a = new DocumentWrites(slots);
     const b = new DocumentWrites(slots);
     const [s1, s2, s3] = [pending(), pending(), pending()];
@@ -35,7 +36,7 @@ describe('StatementSlots and DocumentWrites', () => {
   });
 
   it('keeps the first failure, starts nothing after it, and settles only when every statement started has ended', async () => {
-    const slots = new StatementSlots(2);
+    const slots = pLimit(2);
     const writes = new DocumentWrites(slots);
     const [slow, failing] = [pending(), pending()];
     await writes.start(slow.run);
@@ -57,5 +58,19 @@ describe('StatementSlots and DocumentWrites', () => {
     await other.start(async () => {});
     await other.start(async () => {});
     await other.finish();
+  });
+
+  it('never runs a statement that was still waiting for the bound when its document failed', async () => {
+    const writes = new DocumentWrites(pLimit(1));
+    const failing = pending();
+    await writes.start(failing.run);
+    let ran = false;
+    const queued = writes.start(async () => {
+      ran = true;
+    });
+    failing.finish(new Error('refused'));
+    await expect(queued).rejects.toThrow('refused');
+    await writes.settle();
+    expect(ran).toBe(false);
   });
 });
