@@ -14,15 +14,12 @@ const LONG_ANSWER =
   'The same side of the moon always faces us. People first walked on it in nineteen sixty ' +
   'nine. They brought back rocks that are still studied today.';
 
-/** Opt-in (`LIVEKIT_ROOM_E2E=1`) until it has passed alone and under load with main's SDK fixes. */
-const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
-
 /**
  * Scenario (d): the user leaves the LiveKit room while the character is still speaking. The
  * job must notice, store what was said (the reply only as far as it was played), distil the
  * conversation into the user's memories, and let its process go.
  */
-describe.runIf(enabled)('a user leaving a LiveKit room mid-reply', () => {
+describe('a user leaving a LiveKit room mid-reply', () => {
   const scenario = useRoomScenario({
     agentName: 'parley-room-leaving',
     openai: {
