@@ -6,9 +6,6 @@ import type { OpenAIEmulator } from '../dev-tools/providers/openai-emulator.js';
 /** The known picture: grey `left` on the left half, grey `right` on the right, 4:3. */
 export const PICTURE = { width: 320, height: 240, left: 200, right: 40 };
 
-/** A second size of the same 4:3 picture (see {@link startTestCamera}). */
-const OTHER_SIZE = { width: 352, height: 264 };
-
 /** A camera showing {@link PICTURE}; `stop()` ends its frames. */
 export interface TestCamera {
   readonly source: VideoSource;
@@ -16,20 +13,14 @@ export interface TestCamera {
 }
 
 /**
- * Captures the known picture at 10 frames a second. Every second the picture changes size
- * (same aspect, same halves), which makes the app's encoder start over with a keyframe: the
- * test room server does not pass a subscriber's keyframe request (RTCP PLI) on to the
- * publisher as LiveKit's SFU does, so an agent that subscribes after the camera's first
- * keyframe could otherwise never decode a frame.
+ * Captures the known picture at 10 frames a second. The app's encoder sends a keyframe first
+ * and then seldom unless asked: an agent that subscribes later asks (RTCP PLI), and the test
+ * room server passes the request on to the app as LiveKit's SFU does.
  */
 export function startTestCamera(): TestCamera {
   const source = new VideoSource(PICTURE.width, PICTURE.height);
-  const frames = [testPicture(PICTURE), testPicture(OTHER_SIZE)];
-  let count = 0;
-  const timer = setInterval(() => {
-    const frame = frames[Math.floor(count++ / 10) % 2];
-    if (frame !== undefined) source.captureFrame(frame);
-  }, 100);
+  const frame = testPicture(PICTURE);
+  const timer = setInterval(() => source.captureFrame(frame), 100);
   return { source, stop: () => clearInterval(timer) };
 }
 

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { OpenAIEmulatorOptions } from '../dev-tools/providers/openai-emulator.js';
-import { roomTestReport } from './failure-report.js';
-import { type LiveKitStack, startLiveKitStack } from './livekit-stack.js';
+import type { LiveKitStack } from './livekit-stack.js';
 import { joinAsNewUser, pollUntil, type RoomUser } from './room-user.js';
+import { useLiveKitStack } from './use-stack.js';
 
 /** What every room scenario's character says first (the fixtures' character). */
 export const GREETING = 'Hello! Ask me anything about the sky.';
@@ -23,39 +22,26 @@ export interface RoomScenario {
 }
 
 /**
- * Starts one stack (room server, API, worker process) for the test file: one per file, since
- * a stack is tens of seconds of a 2-core machine and rtc-node is disposed once per process.
- * A failing test prints what the server, the worker, the emulator and each user saw.
+ * One LiveKit stack for the test file ({@link useLiveKitStack}), and the users its scenarios
+ * join to it; a failing test also prints what the emulator and each user saw, and each user
+ * leaves their room before the stack closes.
  */
 export function useRoomScenario(options: {
   agentName: string;
   openai: OpenAIEmulatorOptions;
   worker?: Record<string, string>;
 }): RoomScenario {
-  let stack: LiveKitStack | undefined;
   const users: RoomUser[] = [];
-  const started = (): LiveKitStack => {
-    if (stack === undefined) throw new Error('the LiveKit stack did not start');
-    return stack;
-  };
-  beforeAll(async () => {
-    stack = await startLiveKitStack(options);
-  }, 240_000);
-  beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => console.error(whatHappened(started(), users)));
-  });
-  afterAll(async () => {
-    for (const user of users) await user.leave().catch(() => undefined);
-    await stack?.close();
-  }, 120_000);
+  const file = useLiveKitStack({ ...options, report: (stack) => whatUsersSaw(stack, users) });
   return {
     get stack() {
-      return started();
+      return file.stack;
     },
     users,
     async join() {
-      const user = await joinAsNewUser(started());
+      const user = await joinAsNewUser(file.stack);
       users.push(user);
+      file.leaveAfterwards(user.room);
       return user;
     },
     async greetedUser() {
@@ -77,10 +63,9 @@ export async function greeted(user: RoomUser): Promise<void> {
   await user.listening();
 }
 
-function whatHappened(stack: LiveKitStack, users: readonly RoomUser[]): string {
+function whatUsersSaw(stack: LiveKitStack, users: readonly RoomUser[]): string {
   const { transcriptions, chatCompletions } = stack.openai.requests;
   return [
-    roomTestReport(stack.server, stack.worker),
     `--- emulator --- ${transcriptions.length} transcriptions, ${chatCompletions.length} chat requests`,
     ...users.map(
       (user) =>

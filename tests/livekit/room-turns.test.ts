@@ -29,15 +29,12 @@ const REPLIES = {
   'far away': 'The moon is about three hundred and eighty thousand kilometres away.',
 };
 
-/** Opt-in (`LIVEKIT_ROOM_E2E=1`) until it has passed alone and under load with main's SDK fixes. */
-const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
-
 /**
  * Scenarios (c) camera and (g) barge-in and a provider failure over the test LiveKit room
  * server, with the real worker and its job processes and an rtc-node participant as the
  * mobile app. One stack and one user for the file: the turns follow each other in one room.
  */
-describe.runIf(enabled)('a mobile app (rtc-node) in a LiveKit room, turn by turn', () => {
+describe('a mobile app (rtc-node) in a LiveKit room, turn by turn', () => {
   const scenario = useRoomScenario({
     agentName: 'parley-room-turns',
     openai: {

@@ -4,11 +4,16 @@ import {
   AudioStream,
   dispose,
   LocalAudioTrack,
+  LocalVideoTrack,
   type RemoteTrack,
   Room,
   RoomEvent,
   TrackPublishOptions,
   TrackSource,
+  VideoBufferType,
+  VideoFrame,
+  VideoSource,
+  VideoStream,
 } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -140,6 +145,44 @@ describe('the test LiveKit server serves rooms to @livekit/rtc-node', () => {
     const track = await subscribed;
     expect(track.sid).toMatch(/^TR_/);
     expect(bob.remoteParticipants.get('alice')?.sid).toBe(sid);
+  }, 60_000);
+
+  it('a subscriber who arrives after the camera started gets pictures: its keyframe request reaches the publisher', async () => {
+    // The encoder sends a keyframe first and then seldom: bob, who joins later, can decode
+    // nothing until alice's encoder hears his PLI, which LiveKit's SFU passes on.
+    const alice = await join('alice', 'room-camera');
+    const source = new VideoSource(160, 120);
+    const picture = new VideoFrame(
+      new Uint8Array(160 * 120 * 4).fill(128),
+      160,
+      120,
+      VideoBufferType.RGBA,
+    );
+    const timer = setInterval(() => source.captureFrame(picture), 100);
+    try {
+      const options = new TrackPublishOptions();
+      options.source = TrackSource.SOURCE_CAMERA;
+      await alice.localParticipant?.publishTrack(
+        LocalVideoTrack.createVideoTrack('camera', source),
+        options,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const bob = await join('bob', 'room-camera');
+      const subscribed = new Promise<RemoteTrack>((resolve) => {
+        bob.on(RoomEvent.TrackSubscribed, (track) => resolve(track));
+      });
+      const reader = new VideoStream(await subscribed).getReader();
+      const first = await Promise.race([
+        reader.read().then(({ value }) => value?.frame),
+        new Promise<undefined>((resolve) => setTimeout(resolve, 15_000)),
+      ]);
+      reader.releaseLock();
+      expect(first === undefined ? 'no picture in 15 s' : `${first.width}x${first.height}`).toBe(
+        '160x120',
+      );
+    } finally {
+      clearInterval(timer);
+    }
   }, 60_000);
 
   it('a track published while the first offer still waits for its answer reaches the others', async () => {

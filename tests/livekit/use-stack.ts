@@ -26,9 +26,16 @@ export interface FileStack {
 
 /**
  * One stack per test file: started before its tests, the rooms and the worker's logs printed
- * when a test fails, its rooms left and everything closed after.
+ * when a test fails (followed by what `report` adds), its rooms left and everything closed
+ * after. One per file, since a stack is tens of seconds of a 2-core machine and rtc-node is
+ * disposed once per process.
  */
-export function useLiveKitStack(options: Parameters<typeof startLiveKitStack>[0]): FileStack {
+export function useLiveKitStack(
+  options: Parameters<typeof startLiveKitStack>[0] & {
+    /** More of what a failed test needs to be understood (e.g. what each user received). */
+    report?: (stack: LiveKitStack) => string;
+  },
+): FileStack {
   let running: LiveKitStack | undefined;
   const rooms: Room[] = [];
   const stackOf = (): LiveKitStack => {
@@ -37,14 +44,20 @@ export function useLiveKitStack(options: Parameters<typeof startLiveKitStack>[0]
   };
   beforeAll(async () => {
     running = await startLiveKitStack(options);
-  }, 180_000);
+  }, 240_000);
   beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => console.error(roomTestReport(stackOf().server, stackOf().worker)));
+    onTestFailed(() => {
+      const stack = stackOf();
+      const more = options.report?.(stack);
+      console.error(
+        [roomTestReport(stack.server, stack.worker), ...(more ? [more] : [])].join('\n'),
+      );
+    });
   });
   afterAll(async () => {
     for (const room of rooms) await room.disconnect().catch(() => undefined);
     await running?.close();
-  });
+  }, 120_000);
   return {
     get stack() {
       return stackOf();

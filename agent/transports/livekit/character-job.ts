@@ -19,6 +19,7 @@ import { createCharacterVoice } from '../../voice/session.js';
 import { checkDispatch } from './dispatch.js';
 import { jobDatabasePoolSize, requireDatabaseUrl } from './options.js';
 import { followParticipantCamera } from './room-camera.js';
+import { closeWhenUserLeaves } from './user-leaving.js';
 
 /** What `prewarm` leaves in each job process for the job it will run. */
 export interface WorkerProcessData {
@@ -158,13 +159,15 @@ async function startVoiceSession(
     { ...deps, vad, inferenceExecutor: ctx.inferenceExecutor },
     agent,
   );
-  // The session closes when the user leaves the room: the job has nothing more to do.
+  // The session closes when the user leaves the room (the reply being spoken is stored as far
+  // as it was played): the job has nothing more to do.
   session.on(voice.AgentSessionEventTypes.Close, () => ctx.shutdown('conversation ended'));
+  closeWhenUserLeaves(ctx.room, dispatch.userId, session, deps.logger);
   await session.start({
     agent,
     room: ctx.room,
     // Only the dispatch's user is heard; the token service makes the user id their identity.
-    inputOptions: { participantIdentity: dispatch.userId, closeOnDisconnect: true },
+    inputOptions: { participantIdentity: dispatch.userId, closeOnDisconnect: false },
     // Captions go to the room as `lk.transcription` text streams, in step with the speech.
     outputOptions: { transcriptionEnabled: true, syncTranscription: true },
   });

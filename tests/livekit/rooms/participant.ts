@@ -22,6 +22,7 @@ import {
   MediaStreamTrack,
   type RTCDataChannel,
   type RTCPeerConnection,
+  type RTCRtpReceiver,
   type RTCTrackEvent,
 } from 'werift';
 import { type RawData, WebSocket } from 'ws';
@@ -30,6 +31,7 @@ import {
   addForwardedTrack,
   addTrickledCandidate,
   description,
+  forwardKeyframeRequests,
   mediaSections,
   newServerPeer,
   trackIdsByMid,
@@ -53,6 +55,8 @@ export interface RoomLink {
 export interface PublishedTrack {
   info: TrackInfo;
   media: MediaStreamTrack;
+  /** Where the media comes in: keyframe requests go back to the publisher through it. */
+  receiver: RTCRtpReceiver;
 }
 
 /**
@@ -183,7 +187,8 @@ export class Participant {
   /** Starts forwarding another participant's track to this one. */
   subscribe(owner: Participant, track: PublishedTrack): void {
     const local = new MediaStreamTrack({ kind: track.media.kind });
-    addForwardedTrack(this.#subscriber, local, owner.sid, track.info.sid);
+    const sender = addForwardedTrack(this.#subscriber, local, owner.sid, track.info.sid);
+    forwardKeyframeRequests(sender, track);
     this.#receives.push(`${owner.identity} ${track.info.sid}`);
     track.media.onReceiveRtp.subscribe((rtp) => {
       if (!this.#gone) local.writeRtp(rtp.clone());
@@ -309,7 +314,7 @@ export class Participant {
     }
     this.#pending.delete(cid);
     info.mid = mid;
-    const track = { info, media: event.track };
+    const track = { info, media: event.track, receiver: event.receiver };
     this.published.set(info.sid, track);
     this.info.tracks.push(info);
     this.info.isPublisher = true;

@@ -5,6 +5,7 @@ import {
   RTCIceCandidate,
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  type RTCRtpReceiver,
   type RTCRtpSender,
 } from 'werift';
 
@@ -133,6 +134,22 @@ export function addForwardedTrack(
   (transceiver.sender as { trackId: string }).trackId = trackSid;
   transceiver.sender.setStreams([new MediaStream({ id: `${participantSid}|${trackSid}` })]);
   return transceiver.sender;
+}
+
+/**
+ * Passes a subscriber's keyframe requests for a forwarded track on to its publisher, as
+ * LiveKit's SFU does: a subscriber that starts receiving after the publisher's last keyframe
+ * cannot decode a frame until the publisher's encoder sends a new one. The video codec offers
+ * `nack pli` and no `ccm fir`, so clients ask with a PLI.
+ */
+export function forwardKeyframeRequests(
+  sender: RTCRtpSender,
+  publisher: { receiver: RTCRtpReceiver; media: MediaStreamTrack },
+): void {
+  sender.onPictureLossIndication.subscribe(() => {
+    const ssrc = publisher.media.ssrc;
+    if (ssrc !== undefined) void publisher.receiver.sendRtcpPLI(ssrc).catch(() => undefined);
+  });
 }
 
 /** One line per media section of `sdp` (`mid kind direction port msid-track`), for reports. */
