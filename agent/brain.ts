@@ -136,6 +136,7 @@ function textConversation(
     runTextTurn: () => Promise.reject(llmNotConfigured()),
     greet: (chatRoom) => talking.greet(chatRoom),
     forgetRoom: (chatRoomId) => talking.forgetRoom(chatRoomId),
+    forgetCharacter: (characterId) => talking.forgetCharacter(characterId),
   };
 }
 

@@ -27,6 +27,8 @@ export interface ConversationPort {
   runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
   /** The room was deleted: forget whatever of it is kept in memory. */
   forgetRoom(chatRoomId: number): void;
+  /** The character was changed: the next turn reads it afresh (its owner expects that). */
+  forgetCharacter(characterId: string): void;
 }
 
 /** Memory across conversations (`agent/memory/`). */

@@ -17,7 +17,7 @@ import { AccessWatch } from '../core/access/access-watch.js';
 import type { AppDeps, WebSocketTuning } from './app-deps.js';
 import { authPlugin, selectWebSocketProtocol } from './auth/fastify-auth.js';
 import { BackgroundTasks } from './background-tasks.js';
-import { characterRoutes } from './characters/routes.js';
+import { type CharacterChanged, characterRoutes } from './characters/routes.js';
 import { chatRoutes } from './chat/routes.js';
 import { TurnBudget } from './chat/turn-budget.js';
 import { memoryRoutes } from './chat-rooms/memory-routes.js';
@@ -54,13 +54,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const background = new BackgroundTasks();
   app.addHook('onClose', () => background.drain());
   await registerPlugins(app, deps.config);
+  const rooms = createRoomLookup(deps.database.db);
   const shared: Shared = {
     db: deps.database.db,
     background,
     access: new AccessWatch({ db: deps.database.db, logger: deps.logger }),
     turns: new TurnBudget({ perMinute: deps.config.http.rateLimitPerMinute }),
     ensureProfile: createProfileEnsurer(deps.database.db),
-    rooms: createRoomLookup(deps.database.db),
+    rooms,
+    characterChanged: (characterId) => {
+      rooms.forgetCharacter(characterId);
+      deps.conversation.forgetCharacter(characterId);
+    },
   };
   app.addHook('onClose', async () => shared.access.close());
   await registerOpenRoutes(app, deps, shared);
@@ -79,6 +84,8 @@ interface Shared {
   ensureProfile: ReturnType<typeof createProfileEnsurer>;
   /** The token route's room cache, cleared when a room is deleted. */
   rooms: RoomLookup;
+  /** An edit reaches the next token and text turn of this process at once. */
+  characterChanged: CharacterChanged;
 }
 
 /** Fastify with the request ids, logging, time limits and the one error handler. */
@@ -159,7 +166,7 @@ async function registerApiRoutes(api: Server, deps: AppDeps, shared: Shared): Pr
   api.addHook('onRequest', async (request) => {
     if (request.user) await shared.ensureProfile(request.user);
   });
-  await api.register(characterRoutes, { db });
+  await api.register(characterRoutes, { db, changed: shared.characterChanged });
   const cartesia = createCartesiaClient(config);
   await api.register(voiceRoutes, {
     db,

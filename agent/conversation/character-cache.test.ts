@@ -30,6 +30,36 @@ describe('CharacterCache', () => {
     expect((await cache.get(character.id)).name).toBe('Vega');
   });
 
+  it('reads an edit at once when told the character was forgotten', async () => {
+    const cache = new CharacterCache({ db: database.db, ttlMs: 60_000 });
+    const owner = await makeUser(database.db);
+    const character = await makeCharacter(database.db, owner, { name: 'Mira' });
+    expect((await cache.get(character.id)).name).toBe('Mira');
+    await updateOwnCharacter(database.db, {
+      id: character.id,
+      ownerId: owner.id,
+      patch: { name: 'Vega' },
+    });
+    expect((await cache.get(character.id)).name).toBe('Mira');
+    cache.forget(character.id);
+    expect((await cache.get(character.id)).name).toBe('Vega');
+  });
+
+  it('answers a read under way when its character is forgotten, but does not keep it', async () => {
+    const cache = new CharacterCache({ db: database.db, ttlMs: 60_000 });
+    const owner = await makeUser(database.db);
+    const character = await makeCharacter(database.db, owner, { name: 'Mira' });
+    const underWay = cache.get(character.id);
+    cache.forget(character.id);
+    expect((await underWay).name).toBe('Mira');
+    await updateOwnCharacter(database.db, {
+      id: character.id,
+      ownerId: owner.id,
+      patch: { name: 'Vega' },
+    });
+    expect((await cache.get(character.id)).name).toBe('Vega');
+  });
+
   it('reports a missing character, and does not remember that it was missing', async () => {
     const cache = new CharacterCache({ db: database.db, ttlMs: 60_000 });
     const id = randomUUID();

@@ -6,7 +6,10 @@ import type { Character } from '../../db/schema.js';
 
 export interface CharacterCacheOptions {
   db: Executor;
-  /** How long a read character is used before it is read again: an edit shows up within this. */
+  /**
+   * How long a read character is used before it is read again: an edit made through another
+   * process shows up within this (one made through this process is `forget`-ed at once).
+   */
   ttlMs: number;
   /** At most this many characters are kept; the least recently used go first. */
   maxEntries?: number;
@@ -18,7 +21,8 @@ export interface CharacterCacheOptions {
  * Characters as text turns need them, read at most once per `ttlMs` each: every turn needs its
  * character's persona, and a database read per turn is a large part of a turn's cost. Turns
  * arriving together for the same character share one read (lru-cache's `fetch`); a failed read
- * is not remembered, so the next turn asks the database again.
+ * is not remembered, so the next turn asks the database again. An edit made in this process
+ * calls `forget`, so the next turn reads the edited character.
  */
 export class CharacterCache {
   readonly #entries: LRUCache<string, Character>;
@@ -31,6 +35,10 @@ export class CharacterCache {
       perf: { now },
       ttlResolution: 0,
       fetchMethod: (id) => readCharacter(db, id),
+      // A read still under way when its character is forgotten completes for the turns that
+      // were waiting on it (they began before the edit) but is not kept: without this they
+      // would fail with lru-cache's abort error.
+      ignoreFetchAbort: true,
     });
   }
 
@@ -40,6 +48,11 @@ export class CharacterCache {
     // `fetchMethod` never resolves undefined: a missing character throws.
     if (character === undefined) throw new AppError('CHARACTER.NOT_FOUND', 'No such character');
     return character;
+  }
+
+  /** The character was edited: the next `get` reads it again. */
+  forget(id: string): void {
+    this.#entries.delete(id);
   }
 }
 

@@ -25,15 +25,16 @@ export interface TextTurnInput extends TypedMessage {
   chatRoom: ChatRoom;
 }
 
-/** A character edit reaches text turns within this. */
+/** An edit made through another process reaches text turns within this (this one's at once). */
 const CHARACTER_TTL_MS = 5_000;
 /** Rooms whose latest messages are kept in memory (least recently used dropped first). */
 const HISTORY_ROOMS = 5_000;
 
 /**
  * The token service's conversations, one per room: each opened with its character (read at
- * most once per {@link CHARACTER_TTL_MS}) on the room's history this process keeps in memory,
- * so every text transport feeds the same {@link CharacterConversation} a voice session does.
+ * most once per {@link CHARACTER_TTL_MS}, and again at once after `forgetCharacter`) on the
+ * room's history this process keeps in memory, so every text transport feeds the same
+ * {@link CharacterConversation} a voice session does.
  */
 export class CharacterConversations {
   readonly #characters: CharacterCache;
@@ -44,7 +45,11 @@ export class CharacterConversations {
     this.#rooms = new RoomHistory(deps.historyMessages, HISTORY_ROOMS);
   }
 
-  /** The room's conversation, with its character as of at most five seconds ago. */
+  /**
+   * The room's conversation, with its character as edited through this process, or through
+   * another one at most five seconds ago. Each turn opens it anew, so an edit between two
+   * turns of one open socket reaches the second.
+   */
   async open(chatRoom: ChatRoom): Promise<CharacterConversation> {
     const character = await this.#characters.get(chatRoom.characterId);
     const { deps } = this;
@@ -72,6 +77,11 @@ export class CharacterConversations {
     this.#rooms.forget(chatRoomId);
   }
 
+  /** The character was edited or deleted: the next turn reads it afresh. */
+  forgetCharacter(characterId: string): void {
+    this.#characters.forget(characterId);
+  }
+
   /** A room's conversation object (the benchmark measures variants of it). */
   protected conversation(params: CharacterConversationParams): CharacterConversation {
     return new CharacterConversation(params);
@@ -89,6 +99,7 @@ export interface Conversation {
   runTextTurn(input: TextTurnInput): Promise<TextTurnResult>;
   greet(chatRoom: ChatRoom): Promise<Message | undefined>;
   forgetRoom(chatRoomId: number): void;
+  forgetCharacter(characterId: string): void;
 }
 
 export interface LoadConversationDeps extends ConversationCore {

@@ -133,7 +133,11 @@ describe('editing a character, in Chromium', () => {
       .locator('#room-title')
       .filter({ hasNotText: /^Conversation$/ })
       .waitFor();
-    expect(await page.locator('#character-edit').isHidden()).toBe(true);
+    // The room's panels are filled after its title shows, the editor first, then memories:
+    // read the editor only once the memories panel is there (else this passes too early).
+    await page.locator('#memories summary').waitFor();
+    const offered = await page.locator('#character-edit').isVisible();
+    expect(offered, 'no editor for a character the user does not own').toBe(false);
     expect(errors).toEqual([]);
   }, 120_000);
 });

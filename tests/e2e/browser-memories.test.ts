@@ -91,19 +91,25 @@ describe('the memories panel, in Chromium', () => {
 
     await page.getByRole('button', { name: `Delete: The user said: ${CITY.question}` }).click();
     await page.locator('#memories [role=status]', { hasText: 'Forgotten.' }).waitFor();
-    expect(await storedMemories(page)).toEqual([`The user said: ${COLOR.question}`]);
+    expect(await storedMemories(page), 'the API keeps only what the panel did not delete').toEqual([
+      `The user said: ${COLOR.question}`,
+    ]);
     await page.click('#memory-refresh');
     expect(await listedMemories(page, 1)).toEqual([`The user said: ${COLOR.question}`]);
     // The next reply is given what is left, and not what was deleted.
     await say(page, ASK);
-    expect(promptMemories()).toContain(COLOR.question);
-    expect(promptMemories()).not.toContain('Lisbon');
+    expect(promptMemories(), 'the reply’s prompt carries the memory left').toContain(
+      COLOR.question,
+    );
+    expect(promptMemories(), 'the reply’s prompt leaves out the deleted memory').not.toContain(
+      'Lisbon',
+    );
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#memory-forget-all');
     await page.locator('#memories [role=status]', { hasText: 'Forgot 1 memory.' }).waitFor();
     expect(await page.locator('#memory-list li').count()).toBe(0);
-    expect(await storedMemories(page)).toEqual([]);
+    expect(await storedMemories(page), 'Forget everything leaves the API nothing').toEqual([]);
     expect(errors).toEqual([]);
   }, 300_000);
 });

@@ -27,8 +27,17 @@ import {
 
 const tags = ['characters'];
 
+/**
+ * Tells everything in this process that keeps a character in memory (the text conversations,
+ * the room token's visibility) that it changed, so the next turn or token reads it afresh.
+ */
+export type CharacterChanged = (characterId: string) => void;
+
 /** Characters: list the public ones and your own, create, read, and update your own. */
-export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (app, { db }) => {
+export const characterRoutes: FastifyPluginAsyncZod<{
+  db: Executor;
+  changed: CharacterChanged;
+}> = async (app, { db, changed }) => {
   await app.register(pictureRoutes, { db });
   app.get(
     '/api/characters',
@@ -120,6 +129,7 @@ export const characterRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (a
       if (request.body.voice_id) await checkVoiceUsable(db, user.id, request.body.voice_id);
       const patch = characterColumns(request.body);
       const updated = await updateOwnCharacter(db, { id, ownerId: user.id, patch });
+      if (updated !== undefined) changed(updated.id);
       // Nothing updated: say why, 404 or 403, without revealing others' private characters.
       const character = updated ?? (await ownCharacter(db, user.id, id));
       return toCharacterView(character, user.id);

@@ -89,6 +89,24 @@ describe('room lookup', () => {
     expect(await errorCode(lookup.roomWithCharacter(owner.id, mira.id))).toBe('ok');
   });
 
+  it('refuses a character made private at once when told it changed', async () => {
+    const lookup = createRoomLookup(database.db, { characterTtlMs: 60_000 });
+    const owner = await makeUser(database.db, 'Owner');
+    const caller = await makeUser(database.db, 'Caller');
+    const mira = await makeCharacter(database.db, owner, { isPublic: true });
+    await lookup.roomWithCharacter(caller.id, mira.id);
+    await updateOwnCharacter(database.db, {
+      id: mira.id,
+      ownerId: owner.id,
+      patch: { isPublic: false },
+    });
+    lookup.forgetCharacter(mira.id);
+    expect(await errorCode(lookup.roomWithCharacter(caller.id, mira.id))).toBe(
+      'CHARACTER.NOT_FOUND',
+    );
+    expect(await errorCode(lookup.roomWithCharacter(owner.id, mira.id))).toBe('ok');
+  });
+
   it("gives each user their own profile's display name", async () => {
     const lookup = createRoomLookup(database.db);
     const ada = await makeUser(database.db, 'Ada');

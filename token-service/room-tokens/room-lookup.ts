@@ -12,7 +12,10 @@ import { profileSeed } from '../users/profile.js';
 export type RoomRef = Pick<ChatRoom, 'id' | 'userId' | 'characterId'>;
 
 export interface RoomLookupOptions {
-  /** How long a character's visibility is trusted: its owner may make it private. Default 5 s. */
+  /**
+   * How long a character's visibility is trusted when it was changed through another process
+   * (a change through this one calls `forgetCharacter`). Default 5 s.
+   */
   characterTtlMs?: number;
   /** Entries each cache keeps, least recently used dropped first. Default 10,000. */
   maxEntries?: number;
@@ -23,10 +26,12 @@ export interface RoomLookupOptions {
  * - the room of a (user, character) pair, until its owner deletes it (`forgetRoom`): rooms are
  *   never moved to another user or character, and a membership is created with its room;
  * - the caller's profile display name, for good: profiles are never renamed;
- * - a character's owner and `isPublic`, for `characterTtlMs` (time is `Date.now()`);
- *   the access rule itself is `visibleTo` of `core/access/character-access.ts`.
+ * - a character's owner and `isPublic`, until it is changed here (`forgetCharacter`) or for
+ *   `characterTtlMs` (time is `Date.now()`); the access rule itself is `visibleTo` of
+ *   `core/access/character-access.ts`.
  * Whoever adds deleting or renaming any of these must clear what is remembered here
- * (`DELETE /api/chat-rooms/:id` calls `forgetRoom`).
+ * (`DELETE /api/chat-rooms/:id` calls `forgetRoom`, `PATCH /api/characters/:id`
+ * `forgetCharacter`).
  */
 export interface RoomLookup {
   /** `roomWithCharacter` of `core/access/room-access.ts`: same checks, same errors. */
@@ -35,6 +40,8 @@ export interface RoomLookup {
   displayName(user: AuthUser): Promise<string>;
   /** The pair's room was deleted: the next token looks it up (and creates it) afresh. */
   forgetRoom(userId: string, characterId: string): void;
+  /** The character was changed: the next token reads its visibility afresh. */
+  forgetCharacter(characterId: string): void;
 }
 
 const DEFAULT_CHARACTER_TTL_MS = 5_000;
@@ -53,6 +60,9 @@ function characterCache(db: Executor, max: number, ttl: number) {
     // Time is Date.now(), as everywhere else in the token service, read on every look.
     perf: Date,
     ttlResolution: 0,
+    // A read under way when the character is forgotten answers the callers already waiting
+    // (they asked before the change) but is not kept.
+    ignoreFetchAbort: true,
     fetchMethod: async (characterId) => {
       const character = await getCharacter(db, characterId);
       return character && { isPublic: character.isPublic, ownerId: character.ownerId };
@@ -101,6 +111,9 @@ export function createRoomLookup(db: Executor, options: RoomLookupOptions = {}):
     },
     forgetRoom(userId, characterId) {
       rooms.delete(roomKey(userId, characterId));
+    },
+    forgetCharacter(characterId) {
+      characters.delete(characterId);
     },
   };
 }
