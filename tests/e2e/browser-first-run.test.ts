@@ -1,22 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CHARACTERS } from '../../agent/examples/characters.js';
 import { type DirectTestApp, startDirectTestApp } from './direct-app.js';
-
-/** Screenshots land here (gitignored), for a person to look at. */
-const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-];
+import { launchChromiumRefusingMicrophone, screenshot } from './page-chromium.js';
 
 let parley: DirectTestApp;
 let browser: Browser;
@@ -27,14 +13,7 @@ beforeAll(async () => {
     exchanges: [{ question: 'hello there', answer: 'Hello.' }],
     env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
   });
-  await mkdir(ARTIFACTS, { recursive: true });
-  // No --use-fake-ui-for-media-stream: headless Chromium then refuses the microphone, as a
-  // user clicking "Block" would.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: FLAGS,
-  });
+  browser = await launchChromiumRefusingMicrophone();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -83,7 +62,7 @@ describe('the first visit, with no keys configured', () => {
     await page.keyboard.press('Enter');
     await page.locator('#room-error', { hasText: 'OPENAI_API_KEY' }).waitFor();
     expect(await page.locator('#room-error').getAttribute('role')).toBe('alert');
-    await page.screenshot({ path: join(ARTIFACTS, 'first-run-no-llm.png'), fullPage: true });
+    await screenshot(page, 'first-run-no-llm');
 
     // Keyboard only: Tab reaches the Talk button; the meters have labels.
     expect(await page.locator('label[for=mic-level]').textContent()).toBe('You');
@@ -95,7 +74,7 @@ describe('the first visit, with no keys configured', () => {
     await page.keyboard.press('Enter');
     await page.locator('#room-error', { hasText: 'Microphone access was refused' }).waitFor();
     expect(await page.locator('#talk').isEnabled()).toBe(true);
-    await page.screenshot({ path: join(ARTIFACTS, 'first-run-mic-refused.png'), fullPage: true });
+    await screenshot(page, 'first-run-mic-refused');
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -28,6 +28,16 @@ export async function launchChromium(microphoneWav?: string): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
 }
 
+/**
+ * Debian's Chromium, headless, refusing the microphone as a user clicking "Block" would:
+ * without --use-fake-ui-for-media-stream, headless Chromium answers no permission prompt.
+ */
+export async function launchChromiumRefusingMicrophone(): Promise<Browser> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const args = FLAGS.filter((flag) => flag !== '--use-fake-ui-for-media-stream');
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+}
+
 /** A new page signed in as a fresh dev user; returns the page errors seen from then on. */
 export async function signedInPage(
   browser: Browser,

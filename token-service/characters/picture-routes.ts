@@ -5,8 +5,9 @@ import { AppError } from '../../core/errors.js';
 import type { Executor } from '../../db/client.js';
 import { getPicture, savePicture } from '../../db/queries/character-pictures.js';
 import { requireUser } from '../auth/fastify-auth.js';
-import { errorResponseSchema, errorResponses } from '../http/errors.js';
+import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
+import { acceptRawBody, uploadErrorResponses } from '../http/raw-body.js';
 import {
   etagOf,
   initialSvg,
@@ -26,11 +27,7 @@ const CACHE_CONTROL = 'private, no-cache';
 
 /** Upload (PUT, raw image body) and read (GET) a character's picture. */
 export const pictureRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (app, { db }) => {
-  app.addContentTypeParser(
-    [...PICTURE_TYPES],
-    { parseAs: 'buffer', bodyLimit: MAX_PICTURE_BYTES },
-    (_request, body, done) => done(null, body),
-  );
+  acceptRawBody(app, [...PICTURE_TYPES], MAX_PICTURE_BYTES);
 
   app.put(
     '/api/characters/:id/picture',
@@ -49,10 +46,7 @@ export const pictureRoutes: FastifyPluginAsyncZod<{ db: Executor }> = async (app
         params: characterParams,
         response: {
           204: z.null().describe('Stored; the ETag header names the new picture'),
-          ...errorResponses,
-          413: errorResponseSchema,
-          415: errorResponseSchema,
-          422: errorResponseSchema,
+          ...uploadErrorResponses,
         },
       },
     },

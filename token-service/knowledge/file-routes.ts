@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { embeddingsNotConfigured } from '../../agent/providers/status.js';
 import { ownCharacter } from '../../core/access/character-access.js';
 import { requireUser } from '../auth/fastify-auth.js';
-import { errorResponseSchema, errorResponses } from '../http/errors.js';
+import { errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
+import { acceptRawBody, uploadErrorResponses } from '../http/raw-body.js';
 import { fileText, kindOf } from './file-text.js';
 import { type KnowledgeRoutesOptions, teachDocument } from './routes.js';
 import { documentView, toDocumentView } from './schemas.js';
@@ -35,11 +36,7 @@ export const knowledgeFileRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> 
   { db, knowledge, background, limits, embeddingsConfigured },
 ) => {
   // The raw file is the body; the JSON parser is untouched elsewhere (this plugin is scoped).
-  app.addContentTypeParser(
-    'application/octet-stream',
-    { parseAs: 'buffer', bodyLimit: limits.maxFileBytes },
-    (_request, body, done) => done(null, body),
-  );
+  acceptRawBody(app, 'application/octet-stream', limits.maxFileBytes);
 
   app.post(
     '/api/characters/:characterId/documents/file',
@@ -58,10 +55,7 @@ export const knowledgeFileRoutes: FastifyPluginAsyncZod<KnowledgeRoutesOptions> 
         consumes: ['application/octet-stream'],
         response: {
           202: documentView,
-          ...errorResponses,
-          413: errorResponseSchema,
-          415: errorResponseSchema,
-          422: errorResponseSchema,
+          ...uploadErrorResponses,
         },
       },
     },

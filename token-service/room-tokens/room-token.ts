@@ -6,6 +6,7 @@ import {
   RoomConfiguration,
   TrackSource,
 } from 'livekit-server-sdk';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
 import { encodeDispatchMetadata, roomNameOf } from '../../core/livekit-dispatch.js';
@@ -104,7 +105,10 @@ function dispatchMetadata(request: RoomTokenRequest): string {
 }
 
 type JsonObject = Record<string, unknown>;
-const dispatchTemplates = new Map<string, { config: JsonObject; agent: JsonObject }>();
+/** Keyed by agent name: one per configuration, so a handful at most (tests start several). */
+const dispatchTemplates = new LRUCache<string, { config: JsonObject; agent: JsonObject }>({
+  max: 16,
+});
 
 /**
  * The SDK's `RoomConfiguration` dispatching `agentName` with `metadata`, as JSON.stringify

@@ -7,6 +7,7 @@ import { requireUser } from '../auth/fastify-auth.js';
 import { errorResponseSchema, errorResponses } from '../http/errors.js';
 import { BEARER_SECURITY } from '../http/openapi.js';
 import { perUserLimit } from '../http/rate-limit.js';
+import { acceptRawBody, uploadErrorResponses } from '../http/raw-body.js';
 import {
   CLIP_LIMITS,
   cloneVoice,
@@ -124,11 +125,8 @@ const cloneSchema = {
   querystring: cloneQuery,
   response: {
     201: clonedVoiceView,
-    ...errorResponses,
+    ...uploadErrorResponses,
     409: errorResponseSchema,
-    413: errorResponseSchema,
-    415: errorResponseSchema,
-    422: errorResponseSchema,
   },
 };
 
@@ -175,11 +173,7 @@ function cloneRoutes(app: VoiceApp, options: VoiceRoutesOptions): void {
 /** A new clone from a WAV clip in the body, at most a tenth of the usual request rate. */
 function createCloneRoute(app: VoiceApp, options: VoiceRoutesOptions): void {
   const deps = { db: options.db, client: options.client };
-  app.addContentTypeParser(
-    WAV,
-    { parseAs: 'buffer', bodyLimit: CLIP_LIMITS.maxBytes },
-    (_request, body, done) => done(null, body),
-  );
+  acceptRawBody(app, WAV, CLIP_LIMITS.maxBytes);
 
   app.post(
     '/api/voices/clones',

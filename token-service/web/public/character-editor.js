@@ -3,6 +3,7 @@
 // PATCH /api/characters/:id; a new picture goes to PUT /api/characters/:id/picture, and a
 // refused one is explained without undoing the rest.
 import { api } from './auth.js';
+import { element, say, statusLine } from './dom.js';
 import { uploadPicture } from './pictures.js';
 import { fetchVoices, playVoicePreview, voiceOption } from './voices.js';
 
@@ -128,9 +129,7 @@ function editForm(character) {
   preview.type = 'button';
   const save = element('button', 'Save');
   save.type = 'submit';
-  const status = element('p');
-  status.className = 'muted';
-  status.setAttribute('role', 'status');
+  const status = statusLine();
   const voice = labelled('Voice', fields.voice_id);
   voice.append(preview);
   const isPublic = element('label');
@@ -186,14 +185,4 @@ function labelled(text, control) {
   label.className = 'field';
   label.append(control);
   return label;
-}
-
-function element(tag, text) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function say(status, message) {
-  status.textContent = message instanceof Error ? message.message : String(message);
 }

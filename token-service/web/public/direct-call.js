@@ -13,17 +13,9 @@ const GATHERING_LIMIT_MS = 3000;
  * when the connection was lost. Returns `{ hangUp }`.
  */
 export async function startDirectCall({ chatRoomId, camera, preview, events }) {
-  const media = await navigator.mediaDevices.getUserMedia({
-    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    video: camera ? { width: 640, height: 480 } : false,
-  });
+  const media = await localMedia(camera);
   events.onLocalStream?.(media);
-  const pc = new RTCPeerConnection();
-  pc.addTransceiver(media.getAudioTracks()[0], { direction: 'sendrecv', streams: [media] });
-  for (const track of media.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-  const channel = pc.createDataChannel('parley');
-  channel.onmessage = (event) => events.onMessage(JSON.parse(event.data));
-  pc.ontrack = (event) => events.onRemoteStream(event.streams[0] ?? new MediaStream([event.track]));
+  const { pc, channel } = callPeer(media, events);
 
   let ended = false;
   let location;
@@ -42,24 +34,13 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
   channel.onclose = () => end('dropped');
 
   try {
-    await pc.setLocalDescription(await pc.createOffer());
-    await gatheringComplete(pc);
-    const response = await api(`/api/rtc/offer?chat_room_id=${chatRoomId}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp' },
-      body: pc.localDescription.sdp,
-    });
-    location = response.headers.get('location');
-    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    location = await offerAndAnswer(pc, chatRoomId);
   } catch (error) {
     end('hung-up');
     throw error;
   }
 
-  if (camera) {
-    preview.srcObject = new MediaStream(media.getVideoTracks());
-    await preview.play().catch(() => {});
-  }
+  if (camera) await showPreview(preview, media);
 
   return {
     async hangUp() {
@@ -68,6 +49,45 @@ export async function startDirectCall({ chatRoomId, camera, preview, events }) {
       if (location) await api(location, { method: 'DELETE' }).catch(() => {});
     },
   };
+}
+
+/** The microphone, cleaned up by the browser, and the camera when asked for. */
+function localMedia(camera) {
+  return navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    video: camera ? { width: 640, height: 480 } : false,
+  });
+}
+
+/** Shows the user their own camera. */
+async function showPreview(preview, media) {
+  preview.srcObject = new MediaStream(media.getVideoTracks());
+  await preview.play().catch(() => {});
+}
+
+/** The call's peer: the microphone (and camera) out; the character's voice and messages in. */
+function callPeer(media, events) {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver(media.getAudioTracks()[0], { direction: 'sendrecv', streams: [media] });
+  for (const track of media.getVideoTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+  const channel = pc.createDataChannel('parley');
+  channel.onmessage = (event) => events.onMessage(JSON.parse(event.data));
+  pc.ontrack = (event) => events.onRemoteStream(event.streams[0] ?? new MediaStream([event.track]));
+  return { pc, channel };
+}
+
+/** Sends the offer, applies the server's answer and returns the call's location. */
+async function offerAndAnswer(pc, chatRoomId) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await gatheringComplete(pc);
+  const response = await api(`/api/rtc/offer?chat_room_id=${chatRoomId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp' },
+    body: pc.localDescription.sdp,
+  });
+  const location = response.headers.get('location');
+  await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  return location;
 }
 
 /** The offer must carry every candidate: the server does not take trickled ones. */

@@ -3,6 +3,7 @@
 // character knows as a conversation turn would, and delete documents. Everything goes through
 // /api/characters/:id/documents and /api/characters/:id/knowledge.
 import { accessToken, api } from './auth.js';
+import { element, say, statusLine } from './dom.js';
 
 const POLL_MS = 1000;
 /** Stop following documents that stay pending longer than this (embedding may be down). */
@@ -14,11 +15,19 @@ export function showKnowledge(panel, character) {
   if (!character.is_own) return panel.replaceChildren();
   const parts = panelParts();
   panel.replaceChildren(...parts.all);
-  const documentsUrl = `/api/characters/${character.id}/documents`;
-  let following = 0;
+  const documents = documentList(panel, parts, `/api/characters/${character.id}/documents`);
+  parts.file.onchange = () => teachPickedFile(parts, documents);
+  parts.search.onsubmit = (event) => search(event, parts, character);
+  const follow = () => documents.follow().catch((error) => say(parts.status, error));
+  panel.ontoggle = () => panel.open && follow();
+  if (panel.open) follow();
+}
 
+/** The character's documents in `parts.list`, followed while any is still being read. */
+function documentList(panel, parts, url) {
+  let following = 0;
   const reload = async () => {
-    const documents = await (await api(documentsUrl)).json();
+    const documents = await (await api(url)).json();
     parts.list.replaceChildren(...documents.map((d) => documentItem(d, remove)));
     return documents.some((d) => d.status === 'pending');
   };
@@ -31,37 +40,41 @@ export function showKnowledge(panel, character) {
     }
   };
   const remove = async (document) => {
-    await api(`${documentsUrl}/${document.id}`, { method: 'DELETE' });
+    await api(`${url}/${document.id}`, { method: 'DELETE' });
     say(parts.status, `Forgot “${document.title}”.`);
     await reload();
   };
-  parts.file.onchange = async () => {
-    const file = parts.file.files[0];
-    if (!file) return;
-    try {
-      await upload(`${documentsUrl}/file?filename=${encodeURIComponent(file.name)}`, file, parts);
-      say(parts.status, `“${file.name}” uploaded; reading it…`);
-      parts.file.value = '';
-      await follow();
-    } catch (error) {
-      say(parts.status, error);
-    }
-  };
-  parts.search.onsubmit = async (event) => {
-    event.preventDefault();
-    const q = parts.query.value.trim();
-    if (q === '') return;
-    try {
-      const url = `/api/characters/${character.id}/knowledge?q=${encodeURIComponent(q)}`;
-      const passages = await (await api(url)).json();
-      parts.passages.replaceChildren(...passages.map(passageItem));
-      say(parts.status, passages.length === 0 ? 'Nothing it knows matches that.' : '');
-    } catch (error) {
-      say(parts.status, error);
-    }
-  };
-  panel.ontoggle = () => panel.open && follow().catch((error) => say(parts.status, error));
-  if (panel.open) follow().catch((error) => say(parts.status, error));
+  return { url, follow };
+}
+
+/** Uploads the file just picked, then follows the documents until it has been read. */
+async function teachPickedFile(parts, documents) {
+  const file = parts.file.files[0];
+  if (!file) return;
+  try {
+    const url = `${documents.url}/file?filename=${encodeURIComponent(file.name)}`;
+    await upload(url, file, parts);
+    say(parts.status, `“${file.name}” uploaded; reading it…`);
+    parts.file.value = '';
+    await documents.follow();
+  } catch (error) {
+    say(parts.status, error);
+  }
+}
+
+/** Shows the passages a conversation turn would be given for the question typed. */
+async function search(event, parts, character) {
+  event.preventDefault();
+  const q = parts.query.value.trim();
+  if (q === '') return;
+  try {
+    const url = `/api/characters/${character.id}/knowledge?q=${encodeURIComponent(q)}`;
+    const passages = await (await api(url)).json();
+    parts.passages.replaceChildren(...passages.map(passageItem));
+    say(parts.status, passages.length === 0 ? 'Nothing it knows matches that.' : '');
+  } catch (error) {
+    say(parts.status, error);
+  }
 }
 
 function panelParts() {
@@ -89,9 +102,7 @@ function panelParts() {
   search.append(query, element('button', 'Search'));
   const passages = element('ol');
   passages.id = 'knowledge-passages';
-  const status = element('p');
-  status.className = 'muted';
-  status.setAttribute('role', 'status');
+  const status = statusLine();
   const all = [summary, label, progress, list, search, passages, status];
   return { all, file, progress, list, search, query, passages, status };
 }
@@ -144,14 +155,4 @@ function passageItem(passage) {
   const li = element('li', passage.content);
   li.title = `similarity ${passage.similarity.toFixed(2)}`;
   return li;
-}
-
-function element(tag, text) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function say(status, message) {
-  status.textContent = message instanceof Error ? message.message : String(message);
 }

@@ -22,6 +22,26 @@ export async function startLiveKitCall({ characterId, camera, preview, events })
     if (changed['lk.agent.state'])
       events.onMessage({ type: 'state', state: changed['lk.agent.state'] });
   });
+  relayCaptions(room, events);
+  room.on(RoomEvent.Disconnected, () => events.onEnded());
+  await room.connect(url, token);
+  await room.localParticipant.setMicrophoneEnabled(true);
+  if (camera) {
+    const publication = await room.localParticipant.setCameraEnabled(true);
+    publication?.videoTrack?.attach(preview);
+  }
+  return {
+    async hangUp() {
+      await room.disconnect();
+    },
+  };
+}
+
+/**
+ * Turns the `lk.transcription` text streams (the user's words and the agent's reply) into the
+ * caption messages the direct path sends.
+ */
+function relayCaptions(room, events) {
   room.registerTextStreamHandler('lk.transcription', async (reader, participant) => {
     const role = participant.identity === room.localParticipant.identity ? 'user' : 'character';
     let text = '';
@@ -36,16 +56,4 @@ export async function startLiveKitCall({ characterId, camera, preview, events })
       role === 'character' || reader.info.attributes?.['lk.transcription_final'] === 'true';
     if (final) events.onMessage({ type: 'caption', role, text, final: true });
   });
-  room.on(RoomEvent.Disconnected, () => events.onEnded());
-  await room.connect(url, token);
-  await room.localParticipant.setMicrophoneEnabled(true);
-  if (camera) {
-    const publication = await room.localParticipant.setCameraEnabled(true);
-    publication?.videoTrack?.attach(preview);
-  }
-  return {
-    async hangUp() {
-      await room.disconnect();
-    },
-  };
 }

@@ -2,6 +2,7 @@
 // correct or delete one by one or all at once, and whether it remembers at all. Everything
 // goes through /api/chat-rooms/:id/memories and PATCH /api/chat-rooms/:id.
 import { api } from './auth.js';
+import { say, statusLine } from './dom.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -17,9 +18,7 @@ export function showMemories(panel, room) {
   toggle.append(enabled, ' Remember what I say in this room');
   const list = document.createElement('ul');
   list.id = 'memory-list';
-  const status = document.createElement('p');
-  status.className = 'muted';
-  status.setAttribute('role', 'status');
+  const status = statusLine();
   const reload = () => load(room, list, status).catch((error) => say(status, error));
   // Memories are distilled after a conversation goes quiet, so new ones can appear while
   // the panel is open: the user asks for them.
@@ -114,8 +113,4 @@ function button(label, onclick) {
 
 function url(room, memory) {
   return `/api/chat-rooms/${room.id}/memories/${memory.id}`;
-}
-
-function say(status, error) {
-  status.textContent = error instanceof Error ? error.message : String(error);
 }
