@@ -144,6 +144,18 @@ async function lastSeq(db: Executor, session: QualitySession): Promise<number> {
   return page.messages[0]?.seq ?? 0;
 }
 
+/** A scenario's observation before anything has been judged: every check failed. */
+export function newObservation(scenario: Scenario): Observation {
+  return {
+    scenario,
+    cutOff: false,
+    userTextOk: false,
+    replyTextOk: false,
+    replyStructureOk: false,
+    notes: [],
+  };
+}
+
 /** Plays one scenario through the session and records what happened. */
 export async function runScenario(
   db: Executor,
@@ -154,14 +166,7 @@ export async function runScenario(
   await setNoise(harness, scenario);
   const afterSeq = await lastSeq(db, session);
   const origin = performance.now();
-  const observation: Observation = {
-    scenario,
-    cutOff: false,
-    userTextOk: false,
-    replyTextOk: false,
-    replyStructureOk: false,
-    notes: [],
-  };
+  const observation = newObservation(scenario);
   try {
     const turn = await perform(session, scenario, scenario.turn);
     const trueEnd = turn.at(-1)?.endedAt ?? origin;

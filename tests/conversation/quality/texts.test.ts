@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlayedSegment } from '../../voice/harness.js';
-import type { Observation } from './run.js';
+import { newObservation, type Observation } from './run.js';
 import { cleanScenarios, FALLBACK_ANSWER, LONG_ANSWER } from './scenarios.js';
 import { judgeReplies } from './texts.js';
 
@@ -16,14 +16,7 @@ const wordMs = 10_000 / words.length;
 function judgeCut(stored: string, playedMs: number): Observation {
   const scenario = cleanScenarios().find((s) => s.category === 'interruption');
   if (scenario === undefined) throw new Error('no interruption scenario');
-  const o: Observation = {
-    scenario,
-    cutOff: false,
-    userTextOk: false,
-    replyTextOk: false,
-    replyStructureOk: false,
-    notes: [],
-  };
+  const o = newObservation(scenario);
   const segment: PlayedSegment = {
     index: 0,
     firstFrameAt: 0,
