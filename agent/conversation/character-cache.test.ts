@@ -12,18 +12,24 @@ beforeAll(async () => {
 });
 afterAll(() => database.close());
 
+/** The cache reads Mira; then her owner renames her Vega behind its back. */
+async function readThenRename(cache: CharacterCache) {
+  const owner = await makeUser(database.db);
+  const character = await makeCharacter(database.db, owner, { name: 'Mira' });
+  expect((await cache.get(character.id)).name).toBe('Mira');
+  await updateOwnCharacter(database.db, {
+    id: character.id,
+    ownerId: owner.id,
+    patch: { name: 'Vega' },
+  });
+  return character;
+}
+
 describe('CharacterCache', () => {
   it('serves a read character until its time is up, then reads the edit', async () => {
     let now = 1_000;
     const cache = new CharacterCache({ db: database.db, ttlMs: 5_000, now: () => now });
-    const owner = await makeUser(database.db);
-    const character = await makeCharacter(database.db, owner, { name: 'Mira' });
-    expect((await cache.get(character.id)).name).toBe('Mira');
-    await updateOwnCharacter(database.db, {
-      id: character.id,
-      ownerId: owner.id,
-      patch: { name: 'Vega' },
-    });
+    const character = await readThenRename(cache);
     now = 6_000;
     expect((await cache.get(character.id)).name).toBe('Mira');
     now = 6_001;
@@ -32,14 +38,7 @@ describe('CharacterCache', () => {
 
   it('reads an edit at once when told the character was forgotten', async () => {
     const cache = new CharacterCache({ db: database.db, ttlMs: 60_000 });
-    const owner = await makeUser(database.db);
-    const character = await makeCharacter(database.db, owner, { name: 'Mira' });
-    expect((await cache.get(character.id)).name).toBe('Mira');
-    await updateOwnCharacter(database.db, {
-      id: character.id,
-      ownerId: owner.id,
-      patch: { name: 'Vega' },
-    });
+    const character = await readThenRename(cache);
     expect((await cache.get(character.id)).name).toBe('Mira');
     cache.forget(character.id);
     expect((await cache.get(character.id)).name).toBe('Vega');

@@ -26,6 +26,22 @@ function authUser(id: string): AuthUser {
   return { id, role: 'authenticated', isAnonymous: false };
 }
 
+type RoomLookup = ReturnType<typeof createRoomLookup>;
+
+/** A caller's lookup has seen the owner's public character; then the owner makes it private. */
+async function makePrivateAfterUse(lookup: RoomLookup) {
+  const owner = await makeUser(database.db, 'Owner');
+  const caller = await makeUser(database.db, 'Caller');
+  const mira = await makeCharacter(database.db, owner, { isPublic: true });
+  await lookup.roomWithCharacter(caller.id, mira.id);
+  await updateOwnCharacter(database.db, {
+    id: mira.id,
+    ownerId: owner.id,
+    patch: { isPublic: false },
+  });
+  return { owner, caller, mira };
+}
+
 describe('room lookup', () => {
   it("never gives one user another user's room, however often each asks", async () => {
     const lookup = createRoomLookup(database.db);
@@ -70,15 +86,7 @@ describe('room lookup', () => {
   it('stops serving a character made private once its visibility is older than the TTL', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const lookup = createRoomLookup(database.db, { characterTtlMs: 5_000 });
-    const owner = await makeUser(database.db, 'Owner');
-    const caller = await makeUser(database.db, 'Caller');
-    const mira = await makeCharacter(database.db, owner, { isPublic: true });
-    await lookup.roomWithCharacter(caller.id, mira.id);
-    await updateOwnCharacter(database.db, {
-      id: mira.id,
-      ownerId: owner.id,
-      patch: { isPublic: false },
-    });
+    const { owner, caller, mira } = await makePrivateAfterUse(lookup);
     // Within the TTL the remembered visibility still holds: the documented price of the cache.
     vi.setSystemTime(Date.now() + 4_000);
     expect(await errorCode(lookup.roomWithCharacter(caller.id, mira.id))).toBe('ok');
@@ -91,15 +99,7 @@ describe('room lookup', () => {
 
   it('refuses a character made private at once when told it changed', async () => {
     const lookup = createRoomLookup(database.db, { characterTtlMs: 60_000 });
-    const owner = await makeUser(database.db, 'Owner');
-    const caller = await makeUser(database.db, 'Caller');
-    const mira = await makeCharacter(database.db, owner, { isPublic: true });
-    await lookup.roomWithCharacter(caller.id, mira.id);
-    await updateOwnCharacter(database.db, {
-      id: mira.id,
-      ownerId: owner.id,
-      patch: { isPublic: false },
-    });
+    const { owner, caller, mira } = await makePrivateAfterUse(lookup);
     lookup.forgetCharacter(mira.id);
     expect(await errorCode(lookup.roomWithCharacter(caller.id, mira.id))).toBe(
       'CHARACTER.NOT_FOUND',
