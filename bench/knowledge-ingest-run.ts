@@ -78,7 +78,8 @@ export async function prepare(
   layout: Layout,
 ): Promise<() => Promise<Run>> {
   const db = store.handle.db;
-  const deps = { db, embedder: setup.embedder, logger: silent };
+  // Through the connections the product ingests with (DatabaseHandle.ingestion).
+  const deps = { db: store.handle.ingestion, embedder: setup.embedder, logger: silent };
   const parts = documentsOf(layout, chunks, setup.embedder.embedded);
   const created = await Promise.all(
     parts.map(({ first, size }) =>

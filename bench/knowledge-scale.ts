@@ -17,11 +17,11 @@ import { createLogger } from '../core/logger.js';
 import { createDocument, defaultEfSearch, findSimilarChunks } from '../db/queries/knowledge.js';
 import { EMBEDDING_DIMENSIONS, type KnowledgeDocument } from '../db/schema.js';
 import { makeCharacter, makeUser } from '../tests/helpers/fixtures.js';
+import { sweepEfSearch, sweepQueries } from './knowledge-ef-sweep.js';
 import { openStore, type Store, type StoreKind } from './knowledge-store.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { CHUNKS_PER_DOCUMENT, documentText, EmulatedEmbedder } from './retrieval-corpus.js';
-import { sweepEfSearch, sweepQueries } from './knowledge-ef-sweep.js';
 import { buildIndex, dropIndex } from './retrieval-index.js';
 import { fmt, p50p95, summarize } from './stats.js';
 
@@ -71,7 +71,11 @@ interface Corpus {
  */
 async function ingestUpTo(corpus: Corpus, target: number) {
   const db = corpus.store.handle.db;
-  const deps = { db, embedder: corpus.embedder, logger: createLogger({ level: 'silent' }) };
+  const deps = {
+    db: corpus.store.handle.ingestion,
+    embedder: corpus.embedder,
+    logger: createLogger({ level: 'silent' }),
+  };
   const documents: KnowledgeDocument[] = [];
   for (let at = corpus.loaded; at < target; at += CHUNKS_PER_DOCUMENT) {
     const document = await createDocument(db, {
