@@ -84,7 +84,7 @@ export function createCharacterServices(
  */
 export function createBrain(
   config: BrainConfig,
-  deps: { db: Executor; logger: Logger; embedder?: Embedder },
+  deps: { db: Executor; logger: Logger; embedder?: Embedder; ingestionDb?: Executor },
 ): Brain {
   const { embedder, ...services } = createCharacterServices(config, deps);
   const { openai, retriever, writer, memory, embeddingsConfigured } = services;
@@ -98,7 +98,9 @@ export function createBrain(
         deps.logger.info({ documentId: document.id }, 'document waits for an embedding provider');
         return;
       }
-      await ingestDocument({ db: deps.db, embedder, logger: deps.logger }, document);
+      // Its own connections on a server (DatabaseHandle.ingestion): turns never queue behind it.
+      const db = deps.ingestionDb ?? deps.db;
+      await ingestDocument({ db, embedder, logger: deps.logger }, document);
     },
     async close() {
       await writer.flush();

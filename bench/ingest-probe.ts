@@ -5,8 +5,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createRetriever, type Retriever } from '../agent/conversation/retrieval.js';
+import { createLogger } from '../core/logger.js';
 import type { Executor } from '../db/client.js';
-import { findSimilarChunks } from '../db/queries/knowledge.js';
 import { appendMessage } from '../db/queries/messages.js';
 import { makeConversation } from '../tests/helpers/fixtures.js';
 import { type Summary, summarize } from './stats.js';
@@ -22,13 +23,14 @@ export interface ProbeResult {
 
 /**
  * A turn as the text path touches the database: the user's message appended, a top-5 search
- * of `characterId`'s knowledge (the character being ingested, so the search walks the graph
- * the inserts are changing), the reply appended.
+ * of `characterId`'s knowledge through the product's retriever (the character being
+ * ingested, so the search walks the graph the inserts are changing; the retriever also tells
+ * ingestion that a turn is under way), the reply appended.
  */
 async function turn(
   db: Executor,
   roomId: number,
-  search: { characterId: string; embedding: number[] },
+  search: { retriever: Retriever; characterId: string },
 ): Promise<void> {
   await appendMessage(db, {
     chatRoomId: roomId,
@@ -36,7 +38,7 @@ async function turn(
     text: 'Tell me',
     modality: 'text',
   });
-  await findSimilarChunks(db, { ...search, limit: 5 });
+  await search.retriever.retrieve(search.characterId, 'Tell me');
   await appendMessage(db, {
     chatRoomId: roomId,
     sender: 'character',
@@ -55,6 +57,15 @@ export async function probeTurns(
   work: Promise<unknown> | { turns: number },
 ): Promise<ProbeResult> {
   const { room } = await makeConversation(db);
+  const retriever = createRetriever({
+    db,
+    // The query's vector: a fresh one from the corpus's distribution for every turn.
+    embedder: { embed: async (texts) => texts.map(() => search.embedding()) },
+    logger: createLogger({ level: 'silent' }),
+    topK: 5,
+    minSimilarity: -1,
+    timeoutMs: 60_000,
+  });
   const ingestion = 'turns' in work ? undefined : work;
   const count = 'turns' in work ? work.turns : 0;
   let ingesting = ingestion !== undefined;
@@ -68,7 +79,7 @@ export async function probeTurns(
   const wallMs: number[] = [];
   while (more(wallMs.length)) {
     const started = performance.now();
-    await turn(db, room.id, { characterId: search.characterId, embedding: search.embedding() });
+    await turn(db, room.id, { retriever, characterId: search.characterId });
     wallMs.push(performance.now() - started);
     await sleep(Math.max(0, PACE_MS - (performance.now() - started)));
   }

@@ -14,9 +14,10 @@ import {
   SERVER_STORE_PLAN,
 } from '../agent/knowledge/ingest.js';
 import { createLogger } from '../core/logger.js';
-import { createDocument, findSimilarChunks } from '../db/queries/knowledge.js';
+import { createDocument, defaultEfSearch, findSimilarChunks } from '../db/queries/knowledge.js';
 import { EMBEDDING_DIMENSIONS, type KnowledgeDocument } from '../db/schema.js';
 import { makeCharacter, makeUser } from '../tests/helpers/fixtures.js';
+import { sweepEfSearch, sweepQueries } from './knowledge-ef-sweep.js';
 import { openStore, type Store, type StoreKind } from './knowledge-store.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
@@ -30,6 +31,10 @@ export interface KnowledgeScaleOptions {
   /** Sizes to query at, ascending, per store (none: ingestion only). */
   sizes: Record<StoreKind, number[]>;
   queries: number;
+  /** ef_search values swept at each size, the product's among them. */
+  efSearch: number[];
+  /** Index builds at each size, each swept: the build is not deterministic. */
+  builds: number;
 }
 
 /**
@@ -40,6 +45,8 @@ export const DEFAULT_KNOWLEDGE_SCALE: KnowledgeScaleOptions = {
   liveChunks: { pglite: 300, 'pglite-main-thread': 200, postgres: 2_000 },
   sizes: { pglite: [10_000], 'pglite-main-thread': [], postgres: [10_000, 100_000] },
   queries: 200,
+  efSearch: [64, 100, 128, 160],
+  builds: 2,
 };
 
 const TOP_K = 5;
@@ -64,7 +71,11 @@ interface Corpus {
  */
 async function ingestUpTo(corpus: Corpus, target: number) {
   const db = corpus.store.handle.db;
-  const deps = { db, embedder: corpus.embedder, logger: createLogger({ level: 'silent' }) };
+  const deps = {
+    db: corpus.store.handle.ingestion,
+    embedder: corpus.embedder,
+    logger: createLogger({ level: 'silent' }),
+  };
   const documents: KnowledgeDocument[] = [];
   for (let at = corpus.loaded; at < target; at += CHUNKS_PER_DOCUMENT) {
     const document = await createDocument(db, {
@@ -165,28 +176,40 @@ async function measureSize(corpus: Corpus, size: number, options: KnowledgeScale
   progress(`${label}: loading`);
   await dropIndex(corpus.store.handle);
   const bulk = await ingestUpTo(corpus, size);
-  progress(`${label}: building the index`);
-  const buildMs = await buildIndex(corpus.store.handle);
-  // PostgreSQL's autovacuum analyzes in its own time; PGlite's ingestion already did.
-  await corpus.store.handle.db.execute(sql`analyze knowledge_chunks`);
-  progress(`${label}: querying`);
-  const { wall, recall } = await queryAtSize(corpus, options.queries);
-  return [
+  const queries = sweepQueries(corpus.embedder, options.queries);
+  const rows: ResultRow[] = [
     { metric: `${label}: ingestion, index dropped (bulk)`, value: `${fmt(bulk.rate)} chunks/s` },
     cpuRow(`${label}: ingestion, index dropped`, bulk.cpuMsPerChunk),
-    { metric: `${label}: HNSW index build`, value: `${fmt(buildMs / 1000)} s` },
-    {
-      metric: `${label}: top-5 latency p50 / p95 (${options.queries} queries)`,
-      value: p50p95(wall, 'ms'),
-      ...(size === 10_000 ? { target: 'p95 <= 15 ms', met: wall.p95 <= 15 } : {}),
-    },
-    {
-      metric: `${label}: recall@5 vs exact`,
-      value: fmt(recall, 3),
-      target: '>= 0.95',
-      met: recall >= 0.95,
-    },
-  ] satisfies ResultRow[];
+  ];
+  for (let build = 1; build <= options.builds; build++) {
+    const built = `${label}, build ${build}`;
+    progress(`${built}: building the index`);
+    if (build > 1) await dropIndex(corpus.store.handle);
+    const buildMs = await buildIndex(corpus.store.handle);
+    // PostgreSQL's autovacuum analyzes in its own time; PGlite's ingestion already did.
+    await corpus.store.handle.db.execute(sql`analyze knowledge_chunks`);
+    progress(`${built}: querying`);
+    const { wall, recall } = await queryAtSize(corpus, options.queries);
+    rows.push(
+      { metric: `${built}: HNSW index build`, value: `${fmt(buildMs / 1000)} s` },
+      {
+        metric: `${built}: top-5 latency p50 / p95, findSimilarChunks (${options.queries} queries)`,
+        value: p50p95(wall, 'ms'),
+        ...(size === 10_000 ? { target: 'p95 <= 15 ms', met: wall.p95 <= 15 } : {}),
+      },
+      {
+        metric: `${built}: recall@5 vs exact, findSimilarChunks`,
+        value: fmt(recall, 3),
+        target: '>= 0.95',
+        met: recall >= 0.95,
+      },
+      ...(await sweepEfSearch(corpus.store, corpus.characterId, queries, {
+        efSearch: options.efSearch,
+        label: built,
+      })),
+    );
+  }
+  return rows;
 }
 
 /** Runs the knowledge-at-size section: PGlite (thread, then main thread), then PostgreSQL. */
@@ -223,7 +246,8 @@ function knowledgeNotes(options: KnowledgeScaleOptions): string[] {
     'At each size the index is dropped, the rest loaded, the index rebuilt with the ' +
       "migration's definition (maintenance_work_mem 1GB) and the table analyzed; then " +
       `${WARMUP_QUERIES} warm-up and ${options.queries} timed \`findSimilarChunks\` calls (wall time, ` +
-      'ef_search 64). PostgreSQL is a throwaway cluster on this machine (initdb defaults, ' +
+      `the product's ef_search ${defaultEfSearch(TOP_K)}), then the same query under each swept ef_search (${options.efSearch.join(', ')}; one fixed set of ${options.queries} query vectors, after ${WARMUP_QUERIES} warm-up calls). The index is built ${options.builds} times at each size (dropped and rebuilt between: a build is not deterministic). ` +
+      'PostgreSQL is a throwaway cluster on this machine (initdb defaults, ' +
       'fsync on), reached over loopback TCP with postgres.js, pool of 10.',
   ];
 }

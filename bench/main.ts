@@ -49,6 +49,8 @@ const SECTIONS: Record<string, Runner> = {
             liveChunks: { pglite: 100, 'pglite-main-thread': 100, postgres: 300 },
             sizes: { pglite: [1_000], 'pglite-main-thread': [], postgres: [1_000] },
             queries: 20,
+            efSearch: [64, 100],
+            builds: 1,
           }
         : DEFAULT_KNOWLEDGE_SCALE,
     ),

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, serveOverWire } from '../tests/helpers/database.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freePort, openTestDatabase, serveOverWire } from '../tests/helpers/database.js';
 import { describeUrl, openDatabase } from './client.js';
 
 describe('openDatabase', () => {
@@ -47,6 +47,36 @@ describe('openDatabase', () => {
       await handle.close();
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe.runIf(inject('databaseDriver') === 'postgres')('the ingestion connections', () => {
+  it("are not the pool's: a query answers while ingestion holds every pooled connection busy", async () => {
+    const database = await openTestDatabase(undefined, { poolSize: 1 });
+    try {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let started: () => void = () => {};
+      const inside = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const holding = database.ingestion.transaction(async (tx) => {
+        await tx.execute(sql`select 1`);
+        started();
+        await held;
+      });
+      await inside;
+      // Sharing the pool's one connection, this would wait until the transaction ended.
+      const answer = database.db.execute(sql`select 1`).then(() => 'answered');
+      const waited = new Promise((resolve) => setTimeout(resolve, 3_000, 'waited'));
+      expect(await Promise.race([answer, waited])).toBe('answered');
+      release();
+      await holding;
+    } finally {
+      await database.close();
     }
   });
 });

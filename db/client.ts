@@ -31,6 +31,13 @@ export type Executor = Database | Transaction;
 
 export interface DatabaseHandle {
   db: Database;
+  /**
+   * Where knowledge ingestion writes. On PostgreSQL, connections of its own, at most
+   * {@link INGESTION_POOL_SIZE} and opened on first use: when every connection of `db`'s pool
+   * is busy, postgres.js queues a query behind one already running on a connection, and
+   * there it would wait for a ~150 ms INSERT into the HNSW index. Embedded PGlite: `db`.
+   */
+  ingestion: Database;
   driver: 'pglite' | 'postgres';
   /** Resolves when the database answers a trivial query; throws `DATABASE.UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
@@ -115,6 +122,7 @@ function pgliteHandle(client: EmbeddedClient, afterClose?: () => Promise<void>):
   const db = pglite as unknown as Database;
   return {
     db,
+    ingestion: db,
     driver: 'pglite',
     ping: () => pingWith(db, 'the embedded database'),
     migrate: () =>
@@ -133,13 +141,42 @@ function pgliteHandle(client: EmbeddedClient, afterClose?: () => Promise<void>):
   };
 }
 
+/**
+ * Connections ingestion may hold besides the pool: what its store plan runs at once
+ * (`SERVER_STORE_PLAN.statementsAtOnce` in agent/knowledge/ingest.ts).
+ */
+export const INGESTION_POOL_SIZE = 3;
+
 async function openPostgres(
   url: string,
   poolSize: number,
   applicationName = 'parley',
 ): Promise<DatabaseHandle> {
-  const client = postgres(url, {
-    max: poolSize,
+  const client = postgresClient(url, poolSize, applicationName);
+  const ingestionClient = postgresClient(url, INGESTION_POOL_SIZE, applicationName);
+  const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Database;
+  const ingestion = drizzlePostgres({
+    client: ingestionClient,
+    schema,
+    casing: 'snake_case',
+  }) as unknown as Database;
+  const target = describeUrl(url);
+  await pingWith(db, target);
+  return {
+    db,
+    ingestion,
+    driver: 'postgres',
+    ping: () => pingWith(db, target),
+    migrate: () => migrating(() => migratePostgresLocked(db)),
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), ingestionClient.end({ timeout: 5 })]);
+    },
+  };
+}
+
+function postgresClient(url: string, max: number, applicationName: string) {
+  return postgres(url, {
+    max,
     onnotice: () => {},
     // Supabase's transaction pooler (port 6543) cannot keep prepared statements.
     prepare: new URL(url).port !== '6543',
@@ -152,16 +189,6 @@ async function openPostgres(
     idle_timeout: 0,
     connection: { application_name: applicationName },
   });
-  const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Database;
-  const target = describeUrl(url);
-  await pingWith(db, target);
-  return {
-    db,
-    driver: 'postgres',
-    ping: () => pingWith(db, target),
-    migrate: () => migrating(() => migratePostgresLocked(db)),
-    close: () => client.end({ timeout: 5 }),
-  };
 }
 
 /**

@@ -33,7 +33,7 @@ export async function composeParley(
   deps: { database: DatabaseHandle; logger: Logger; peer?: PeerOptions },
 ): Promise<Parley> {
   const { database, logger } = deps;
-  const brain = createBrain(config, { db: database.db, logger });
+  const brain = createBrain(config, { db: database.db, ingestionDb: database.ingestion, logger });
   const seeded = await seedExampleCharacters(database.db);
   if (seeded > 0) logger.info({ characters: seeded }, 'example characters created');
   const embedding = pendingDocumentEmbedding(brain, database, logger);

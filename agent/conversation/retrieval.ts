@@ -8,6 +8,7 @@ import {
   type SimilarChunk,
 } from '../../db/queries/knowledge.js';
 import type { Embedder } from '../knowledge/embedder.js';
+import { turnActivity } from '../knowledge/turn-activity.js';
 import { knowledgeBlock } from './prompt.js';
 
 export interface RetrieverDeps {
@@ -57,7 +58,9 @@ export function createRetriever(deps: RetrieverDeps): Retriever {
     async retrieve(characterId, query) {
       if (query.trim() === '') return [];
       try {
-        const result = await withinTime(search(characterId, query), deps.timeoutMs);
+        // A turn is under way: ingestion leaves its queries the CPU (turn-activity.ts).
+        const searching = turnActivity.during(() => search(characterId, query));
+        const result = await withinTime(searching, deps.timeoutMs);
         if (result !== 'timeout') return result;
         deps.logger.warn({ characterId, timeoutMs: deps.timeoutMs }, 'retrieval timed out');
         return [];

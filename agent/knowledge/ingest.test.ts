@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import { createDocument, getDocument } from '../../db/queries/knowledge.js';
 import { EMBEDDING_DIMENSIONS } from '../../db/schema.js';
@@ -157,4 +157,34 @@ describe('ingestDocument', () => {
       error: null,
     });
   });
+
+  it.runIf(inject('databaseDriver') === 'postgres')(
+    'runs one INSERT at a time while conversation turns are active, several when none are',
+    async () => {
+      /** The most INSERTs into chunks the server ran at once during one ingestion. */
+      const mostAtOnce = async (first: number, active: boolean) => {
+        const document = await newDocument(documentOf(first, 4 * EMBEDDING_BATCH_SIZE));
+        const deps = { db: database.db, embedder: passageEmbedder(), logger, turns: { active } };
+        let done = false;
+        const ingesting = ingestDocument(deps, document).finally(() => {
+          done = true;
+        });
+        let most = 0;
+        while (!done) {
+          const [row] = rowsOf<{ running: number }>(
+            await database.db.execute(
+              sql`select count(*)::int as running from pg_stat_activity
+                  where state = 'active' and query like 'insert into "knowledge_chunks"%'`,
+            ),
+          );
+          most = Math.max(most, row?.running ?? 0);
+        }
+        await ingesting;
+        return most;
+      };
+      expect(await mostAtOnce(8_000, true)).toBe(1);
+      // The contrast that shows the poll sees concurrent statements when there are any.
+      expect(await mostAtOnce(8_500, false)).toBeGreaterThan(1);
+    },
+  );
 });

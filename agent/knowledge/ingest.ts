@@ -16,11 +16,14 @@ import type { KnowledgeDocument } from '../../db/schema.js';
 import { type DocumentContentType, splitDocument } from './chunker.js';
 import { DocumentWrites } from './document-writes.js';
 import { EMBEDDING_BATCH_SIZE, type Embedder } from './embedder.js';
+import { type TurnActivity, turnActivity } from './turn-activity.js';
 
 export interface IngestDeps {
   db: Executor;
   embedder: Embedder;
   logger: Logger;
+  /** Whether conversation turns are running; the process's {@link turnActivity} by default. */
+  turns?: Pick<TurnActivity, 'active'>;
 }
 
 export interface IngestProgress {
@@ -34,6 +37,8 @@ export interface StorePlan {
   rowsPerStatement: number;
   /** INSERT statements running at once against one database, all documents together. */
   statementsAtOnce: number;
+  /** The same bound while conversation turns are active ({@link TurnActivity}). */
+  statementsDuringTurns: number;
 }
 
 /**
@@ -41,32 +46,47 @@ export interface StorePlan {
  * synchronous work on PGlite's thread (~10 ms a row at 1536 dimensions), which every other
  * statement waits behind: short statements, one at a time, so a chat turn waits for little.
  */
-export const EMBEDDED_STORE_PLAN: StorePlan = { rowsPerStatement: 16, statementsAtOnce: 1 };
+export const EMBEDDED_STORE_PLAN: StorePlan = {
+  rowsPerStatement: 16,
+  statementsAtOnce: 1,
+  statementsDuringTurns: 1,
+};
 
 /**
  * A PostgreSQL server: pgvector inserting each row into the HNSW graph (~2-3 ms of CPU a
  * row) caps what one backend stores, so statements run on several pooled connections. Each
  * embedding batch goes in as two half-batch INSERTs, three at once: while one connection's
  * statement is being built, sent or committed, the other two keep both cores inserting, and
- * a 100-chunk document (one embedding batch) uses two connections too. Each statement's
- * vectors take ~10 ms to build on the event loop, half a batch's. Three, whatever the number
- * of documents being ingested: the rest of the pool stays free for conversations
- * (BENCHMARKS.md, "Ingestion on PostgreSQL with the HNSW index live").
+ * a 100-chunk document (one embedding batch) uses two connections too. Three, whatever the
+ * number of documents being ingested: the rest of the pool stays free for conversations.
+ * While turns are active, one: a database on two cores running three HNSW inserts left a
+ * turn's own queries little CPU (BENCHMARKS.md, "Ingestion on PostgreSQL with the HNSW
+ * index live").
  */
 export const SERVER_STORE_PLAN: StorePlan = {
   rowsPerStatement: EMBEDDING_BATCH_SIZE / 2,
   statementsAtOnce: 3,
+  statementsDuringTurns: 1,
 };
 
-/** Each database's shared bound on ingestion statements, made on first use with the plan's. */
+/** Each database's shared bound on ingestion statements; its size follows the plan and turns. */
 const limitByDatabase = new WeakMap<Executor, LimitFunction>();
 
-function limitFor(db: Executor, plan: StorePlan): LimitFunction {
+function limitFor(db: Executor): LimitFunction {
   const known = limitByDatabase.get(db);
-  if (known !== undefined && known.concurrency === plan.statementsAtOnce) return known;
-  const limit = pLimit(plan.statementsAtOnce);
+  if (known !== undefined) return known;
+  const limit = pLimit(1);
   limitByDatabase.set(db, limit);
   return limit;
+}
+
+/**
+ * Sets the shared bound for the next statement: smaller while turns are active, and back to
+ * the plan's once they are not (statements already running finish either way).
+ */
+function paceFor(limit: LimitFunction, plan: StorePlan, turns: Pick<TurnActivity, 'active'>) {
+  const wanted = turns.active ? plan.statementsDuringTurns : plan.statementsAtOnce;
+  if (limit.concurrency !== wanted) limit.concurrency = wanted;
 }
 
 /** The plan the product uses on `db`. */
@@ -105,7 +125,9 @@ async function storeChunks(
   plan: StorePlan,
   onProgress?: (progress: IngestProgress) => void,
 ): Promise<number> {
-  const writes = new DocumentWrites(limitFor(deps.db, plan));
+  const limit = limitFor(deps.db);
+  const pace = () => paceFor(limit, plan, deps.turns ?? turnActivity);
+  const writes = new DocumentWrites(limit);
   try {
     const texts = await splitDocument(
       document.content,
@@ -116,7 +138,8 @@ async function storeChunks(
     for (let start = 0; start < texts.length; start += EMBEDDING_BATCH_SIZE) {
       const batch = texts.slice(start, start + EMBEDDING_BATCH_SIZE);
       const vectors = await deps.embedder.embed(batch);
-      await startBatch(writes, deps.db, document, plan, { firstIndex: start, batch, vectors });
+      const embedded = { firstIndex: start, batch, vectors };
+      await startBatch({ writes, pace }, deps.db, document, plan, embedded);
       onProgress?.({ embedded: start + batch.length, total: texts.length });
     }
     await writes.finish();
@@ -137,9 +160,12 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Starts one embedded batch's statements of `plan.rowsPerStatement` chunks each. */
+/**
+ * Starts one embedded batch's statements of `plan.rowsPerStatement` chunks each, pacing the
+ * shared bound before each.
+ */
 async function startBatch(
-  writes: DocumentWrites,
+  { writes, pace }: { writes: DocumentWrites; pace: () => void },
   db: Executor,
   document: KnowledgeDocument,
   plan: StorePlan,
@@ -156,6 +182,7 @@ async function startBatch(
       firstIndex: firstIndex + offset,
       chunks,
     };
+    pace();
     await writes.start(() => storeStatement(db, params));
     // Embedded on the calling thread, a statement runs synchronously: serve the loop between.
     await yieldToLoop();
