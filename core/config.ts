@@ -25,6 +25,7 @@ const optionalSecret = z.string().min(1).optional();
  */
 export const TURN_DEFAULTS = {
   vad: { minDelayMs: 1_600, maxDelayMs: 3_000 },
+  text: { minDelayMs: 1_000, maxDelayMs: 3_000 },
   model: { minDelayMs: 800, maxDelayMs: 3_000 },
 } as const;
 
@@ -61,7 +62,7 @@ const envSchema = z.object({
   AGENT_HTTP_PORT: port.default(8081),
   AGENT_WORKER: z.enum(['auto', 'off']).default('auto'),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
-  TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
+  TURN_DETECTION: z.enum(['model', 'text', 'vad']).default('text'),
   TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
   TURN_MAX_DELAY_MS: positiveInt.max(30_000).optional(),
   TURN_MODEL_THRESHOLD: z.coerce.number().gt(0).lt(1).optional(),
@@ -143,14 +144,17 @@ export interface Config {
   /** Knowledge uploads: the longest document, and the most text one user's characters hold. */
   knowledge: { maxDocumentChars: number; maxCharsPerUser: number; maxFileBytes: number };
   /**
-   * How a voice session decides the user's turn is over: `vad` after a fixed silence, `model`
-   * with LiveKit's on-device end-of-turn model (agent/voice/turn-detection.ts).
+   * How a voice session decides the user's turn is over: `vad` after a fixed silence, `text`
+   * after a fixed silence unless the transcript ends on an open clause (English rules,
+   * agent/voice/turn-cues.ts), `model` with LiveKit's on-device end-of-turn model
+   * (agent/voice/turn-detection.ts).
    */
   voice: {
-    turnDetection: 'model' | 'vad';
+    turnDetection: 'model' | 'text' | 'vad';
     /**
      * Endpointing, counted from the last speech: the turn ends `minDelayMs` after it (VAD, or
-     * the model saying the turn is likely over), `maxDelayMs` when the model says it is not.
+     * the model or the transcript saying the turn is likely over), `maxDelayMs` when they say
+     * it is not.
      */
     endpointing: { minDelayMs: number; maxDelayMs: number };
     /**

@@ -19,20 +19,24 @@ import { openAIConfigured } from '../providers/openai-client.js';
 import { apologiseForFailedTurns } from './apology.js';
 import { BackchannelGate } from './backchannel.js';
 import { reportFailedRecognitions } from './reported-stt.js';
+import { TranscriptCueDetector } from './turn-cues.js';
 import { createTurnDetector } from './turn-detection.js';
 
 export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'voice'>;
 
+/** What decides, besides the silence, that a turn is over: the audio model or the transcript. */
+export type TurnDetector = inference.TurnDetector | TranscriptCueDetector;
+
 /**
- * The models of a voice turn: no LLM when none is configured (see CharacterAgent); the
- * end-of-turn model only with `TURN_DETECTION=model`.
+ * The models of a voice turn: no LLM when none is configured (see CharacterAgent); a turn
+ * detector with `TURN_DETECTION=model` (the end-of-turn model) or `text` (transcript cues).
  */
 export interface VoiceModels {
   vad: VAD;
   stt: stt.STT;
   llm: llm.LLM | undefined;
   tts: tts.TTS;
-  turnDetector?: inference.TurnDetector;
+  turnDetector?: TurnDetector;
 }
 
 /**
@@ -75,8 +79,8 @@ export const TURN_HANDLING = {
  * setting with fewer cut-offs.
  */
 export function turnHandling(
-  turnDetector: inference.TurnDetector | undefined,
-  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[turnDetector ? 'model' : 'vad'],
+  turnDetector: TurnDetector | undefined,
+  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[detectionOf(turnDetector)],
   resumeDelayMs: number = TURN_HANDLING.interruption.falseInterruptionTimeout,
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
   const { minDelayMs: minDelay, maxDelayMs: maxDelay } = endpointing;
@@ -87,6 +91,11 @@ export function turnHandling(
   };
   if (turnDetector === undefined) return handling;
   return { ...handling, turnDetection: turnDetector };
+}
+
+function detectionOf(turnDetector: TurnDetector | undefined): keyof typeof TURN_DEFAULTS {
+  if (turnDetector === undefined) return 'vad';
+  return turnDetector instanceof TranscriptCueDetector ? 'text' : 'model';
 }
 
 /**
@@ -107,6 +116,15 @@ export function voiceModels(
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
   const llm = openAIConfigured(config) ? createLLM(config, deps.openai) : undefined;
   if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
+  if (config.voice.turnDetection === 'text') {
+    return {
+      vad: deps.vad,
+      stt,
+      llm,
+      tts,
+      turnDetector: new TranscriptCueDetector(character.language),
+    };
+  }
   const turnDetector = createTurnDetector(deps.inferenceExecutor, config.voice.modelThreshold);
   return { vad: deps.vad, stt, llm, tts, turnDetector };
 }
