@@ -1,13 +1,14 @@
 /**
  * Issue 14 §2 and §3: the conversation-quality suite (tests/conversation/quality/) through
- * Parley with the end-of-turn model, Parley VAD-only and a bare `AgentSession`, side by side
- * in one run, and the endpointing settings tuned on it.
+ * Parley as shipped, Parley VAD-only and a bare `AgentSession`, side by side in one run, with
+ * the held-out turns scored apart, and the endpointing settings tuned on it.
  */
 import { loadConfig, TURN_DEFAULTS } from '../core/config.js';
 import type { Observation } from '../tests/conversation/quality/run.js';
 import {
   cleanScenarios,
   describeNoise,
+  heldOutScenarios,
   noisyScenarios,
   type Scenario,
   testScenarios,
@@ -15,6 +16,7 @@ import {
 import type { Score } from '../tests/conversation/quality/score.js';
 import {
   LATENCY,
+  parleyConfig,
   type QualityConfig,
   type QualityTuning,
 } from '../tests/conversation/quality/session.js';
@@ -26,10 +28,8 @@ import {
   sideBySideRows,
   tuningRows,
 } from './conversation-report.js';
-import { bestSetting, probeEndOfTurn } from './end-of-turn.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
-import { percentile } from './stats.js';
 
 export interface ConversationOptions {
   /** The small test set instead of the full suite, and no tuning variants. */
@@ -50,37 +50,33 @@ export interface Variant {
   crashes: number;
 }
 
-export const MAIN_VARIANTS: { name: string; config: QualityConfig }[] = [
-  { name: 'Parley, model', config: 'parley-model' },
-  { name: 'Parley, VAD-only', config: 'parley-vad' },
-  { name: 'bare AgentSession', config: 'bare' },
-];
+const NAMES: Record<QualityConfig, string> = {
+  'parley-model': 'Parley, model',
+  'parley-text': 'Parley, text cues',
+  'parley-vad': 'Parley, VAD-only',
+  bare: 'bare AgentSession',
+};
+
+/** Parley as shipped (the default TURN_DETECTION), Parley VAD-only, and a bare AgentSession. */
+export function mainVariants(): { name: string; config: QualityConfig }[] {
+  const shipped = parleyConfig(loadConfig({}).voice.turnDetection);
+  const configs: QualityConfig[] = [shipped, 'parley-vad', 'bare'];
+  return [...new Set(configs)].map((config) => ({ name: NAMES[config], config }));
+}
 
 /**
- * Endpointing settings tried on the turn scenarios (pauses and short turns, clean): the
- * end-of-turn model with the threshold and delays chosen on its own answers to the suite's audio
- * (./end-of-turn.ts: at most 5% cut, then the shortest wait), and with the threshold that lets
- * half the true ends through (the only way to a p50 wait near the minimum), to check the
- * estimate in real sessions. Earlier rounds (BENCHMARKS.md analysis, "Conversation quality")
- * tried model 300-800 / 1,500-3,000 ms at agents' threshold and VAD-only 600-1,600 ms.
+ * Endpointing settings tried on the turn scenarios (pauses and short turns, clean, original and
+ * held-out) for TURN_DETECTION=text, around its default: the rule of core/config.ts
+ * TURN_DEFAULTS picks among them. Earlier rounds (BENCHMARKS.md analysis, "Conversation
+ * quality") tried the model at 300-800 / 1,500-3,000 ms and thresholds chosen on its answers
+ * (`npm run bench -- end-of-turn`), and VAD-only at 600-1,600 ms.
  */
-async function tuningVariants(turns: Scenario[]): Promise<Variant[]> {
-  const probes = await probeEndOfTurn();
-  const best = bestSetting(probes);
-  const ends = probes.filter((p) => p.pauseMs === undefined).map((p) => p.probability);
-  const half = { threshold: percentile(ends, 50), minDelayMs: 600, maxDelayMs: 2_000 };
-  return [best, half].map((s) =>
-    variant(
-      `model, threshold ${s.threshold.toFixed(3)}, min ${s.minDelayMs} / max ${s.maxDelayMs}`,
-      'parley-model',
-      {
-        env: {
-          ...delays(s.minDelayMs, s.maxDelayMs).env,
-          TURN_MODEL_THRESHOLD: `${s.threshold}`,
-        },
-      },
-      turns,
-    ),
+const TEXT_TUNING_MIN_DELAYS_MS = [600, 800, 1_200];
+
+function tuningVariants(turns: Scenario[]): Variant[] {
+  const maxMs = TURN_DEFAULTS.text.maxDelayMs;
+  return TEXT_TUNING_MIN_DELAYS_MS.map((minMs) =>
+    variant(`text cues, min ${minMs} / max ${maxMs}`, 'parley-text', delays(minMs, maxMs), turns),
   );
 }
 
@@ -153,10 +149,16 @@ async function pool(tasks: (() => Promise<void>)[], limit: number): Promise<void
 export async function runConversation(options = DEFAULT_CONVERSATION): Promise<SectionResult> {
   const started = performance.now();
   const before = describeLoad();
-  const all = options.quick ? testScenarios() : [...cleanScenarios(), ...noisyScenarios()];
-  const turns = cleanScenarios().filter((s) => s.category === 'pause' || s.category === 'short');
-  const main = MAIN_VARIANTS.map((m) => variant(m.name, m.config, {}, all));
-  const tuning = options.quick ? [] : await tuningVariants(turns);
+  const heldOut = heldOutScenarios();
+  const all = options.quick
+    ? testScenarios()
+    : [...cleanScenarios(), ...noisyScenarios(), ...heldOut];
+  const turns = [
+    ...cleanScenarios().filter((s) => s.category === 'pause' || s.category === 'short'),
+    ...heldOut,
+  ];
+  const main = mainVariants().map((m) => variant(m.name, m.config, {}, all));
+  const tuning = options.quick ? [] : tuningVariants(turns);
   await pool(
     [...main, ...tuning].map((v) => () => runVariant(v)),
     options.concurrency,
@@ -164,15 +166,18 @@ export async function runConversation(options = DEFAULT_CONVERSATION): Promise<S
   const chosen = loadConfig({}).voice.turnDetection;
   const rows: ResultRow[] = [
     ...sideBySideRows(main, chosen),
-    ...tuningRows([...main.slice(0, 2).map((v) => onTurns(v, turns)), ...tuning]),
+    ...tuningRows([
+      ...main.filter((v) => v.config !== 'bare').map((v) => onTurns(v, turns)),
+      ...tuning,
+    ]),
   ];
   return {
     name: 'conversation',
-    title:
-      'Conversation quality: Parley with the end-of-turn model, VAD-only, and a bare AgentSession',
+    title: 'Conversation quality: Parley as shipped, VAD-only, and a bare AgentSession',
     rows,
     notes: conversationNotes({
       scenarios: all.length,
+      heldOut: options.quick ? 0 : heldOut.length,
       turns: turns.length,
       concurrency: options.concurrency,
       latency: LATENCY,
@@ -243,7 +248,8 @@ function onTurns(v: Variant, turns: Scenario[]): Variant {
   const observations = v.observations.filter(
     (o) => o.scenario.noise === undefined && ids.has(o.scenario.id),
   );
-  const defaults = TURN_DEFAULTS[v.config === 'parley-model' ? 'model' : 'vad'];
+  const mode = v.config === 'bare' ? 'vad' : (v.config.slice('parley-'.length) as 'vad');
+  const defaults = TURN_DEFAULTS[mode];
   return {
     ...v,
     name: `${v.name} (min ${defaults.minDelayMs} / max ${defaults.maxDelayMs}, the defaults)`,

@@ -6,12 +6,19 @@
  * the words before the pause) and one at its true end; each short turn one at its end. From
  * those probabilities it picks the `unlikely` threshold that keeps false cut-offs at most 5%
  * and lets the most true ends through, the rule core/config.ts `TURN_DEFAULTS` states; the
- * conversation section then measures that threshold through real sessions.
+ * conversation section then measures that threshold through real sessions. The same questions
+ * go to Parley's transcript cues (agent/voice/turn-cues.ts) on the words said so far, and both
+ * are asked again on the suite's held-out turns, which neither was tuned on.
  */
 import { execFile } from 'node:child_process';
 import localInference from '@livekit/local-inference';
+import { unfinishedCue } from '../agent/voice/turn-cues.js';
 import { SAMPLE_RATE, speak } from '../tests/conversation/quality/audio.js';
-import { cleanScenarios, type Scenario } from '../tests/conversation/quality/scenarios.js';
+import {
+  cleanScenarios,
+  heldOutScenarios,
+  type Scenario,
+} from '../tests/conversation/quality/scenarios.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { fmt, percentile } from './stats.js';
@@ -30,6 +37,8 @@ export interface EndOfTurnProbe {
   /** The pause inside the turn it was asked in; undefined at the turn's true end. */
   pauseMs?: number;
   probability: number;
+  /** The words said so far, as the emulated speech-to-text gives them. */
+  text: string;
 }
 
 /** The suite's 24 kHz PCM at the model's 16 kHz (sox, as the suite makes its audio). */
@@ -61,22 +70,33 @@ async function ask(parts: Int16Array[]): Promise<number> {
 /** The questions one clean pause or short-turn scenario puts to the model. */
 async function probeScenario(scenario: Scenario): Promise<EndOfTurnProbe[]> {
   const said: Int16Array[] = [];
+  const words: string[] = [];
   const probes: EndOfTurnProbe[] = [];
   for (const step of scenario.turn) {
-    if ('say' in step) said.push(await speak(step.say, scenario.speaker));
-    else if ('pauseMs' in step) {
-      probes.push({ scenario: scenario.id, pauseMs: step.pauseMs, probability: await ask(said) });
+    if ('say' in step) {
+      said.push(await speak(step.say, scenario.speaker));
+      words.push(step.say);
+    } else if ('pauseMs' in step) {
+      const probability = await ask(said);
+      probes.push({
+        scenario: scenario.id,
+        pauseMs: step.pauseMs,
+        probability,
+        text: words.join(' '),
+      });
       said.push(new Int16Array((SAMPLE_RATE * step.pauseMs) / 1_000));
     }
   }
-  probes.push({ scenario: scenario.id, probability: await ask(said) });
+  probes.push({ scenario: scenario.id, probability: await ask(said), text: words.join(' ') });
   return probes;
 }
 
-/** Every question of the clean pause and short-turn scenarios. */
-export async function probeEndOfTurn(): Promise<EndOfTurnProbe[]> {
+const originalTurns = () =>
+  cleanScenarios().filter((s) => s.category === 'pause' || s.category === 'short');
+
+/** Every question of the clean pause and short-turn scenarios (or of `turns`). */
+export async function probeEndOfTurn(turns = originalTurns()): Promise<EndOfTurnProbe[]> {
   localInference.initEot();
-  const turns = cleanScenarios().filter((s) => s.category === 'pause' || s.category === 'short');
   const probes: EndOfTurnProbe[] = [];
   for (const scenario of turns) probes.push(...(await probeScenario(scenario)));
   return probes;
@@ -150,11 +170,23 @@ function describeSetting(probes: readonly EndOfTurnProbe[], s: ModelSetting): st
   );
 }
 
+/** What the transcript cues say at each question: pauses held, true ends judged open. */
+function describeCues(probes: readonly EndOfTurnProbe[]): string {
+  const pauses = probes.filter((p) => p.pauseMs !== undefined);
+  const ends = probes.filter((p) => p.pauseMs === undefined);
+  const open = (p: EndOfTurnProbe) => unfinishedCue(p.text) !== undefined;
+  return (
+    `${pauses.filter(open).length} of ${pauses.length} pauses held (a cue); ` +
+    `${ends.filter(open).length} of ${ends.length} true ends judged open (they wait the maximum)`
+  );
+}
+
 /** `npm run bench -- end-of-turn`. */
 export async function runEndOfTurn(): Promise<SectionResult> {
   const started = performance.now();
   const before = describeLoad();
   const probes = await probeEndOfTurn();
+  const heldOut = await probeEndOfTurn(heldOutScenarios());
   const pauses = probes.filter((p) => p.pauseMs !== undefined).map((p) => p.probability);
   const ends = probes.filter((p) => p.pauseMs === undefined).map((p) => p.probability);
   const range = (v: number[]) =>
@@ -178,10 +210,21 @@ export async function runEndOfTurn(): Promise<SectionResult> {
       target: 'wait p50 <= 700 ms',
       met: scoreSetting(probes, best).waitP50 <= 700,
     },
+    {
+      metric: 'held-out turns: an end scores above a pause (AUC; 0.5 = chance)',
+      value: fmt(separation(heldOut)),
+    },
+    {
+      metric: `held-out turns: threshold ${fmt(best.threshold, 3)}, min ${best.minDelayMs} / max ${best.maxDelayMs} (chosen above)`,
+      value: describeSetting(heldOut, best),
+    },
+    { metric: 'transcript cues (English rules), original turns', value: describeCues(probes) },
+    { metric: 'transcript cues (English rules), held-out turns', value: describeCues(heldOut) },
   ];
   return {
     name: 'end-of-turn',
-    title: "The on-device end-of-turn model's answers on the conversation-quality suite's audio",
+    title:
+      "The on-device end-of-turn model's answers, and the transcript cues', on the conversation-quality suite",
     rows,
     notes: [
       'Each of the 24 clean pause scenarios and 6 short turns of tests/conversation/quality/ ' +
@@ -191,6 +234,10 @@ export async function runEndOfTurn(): Promise<SectionResult> {
         `max delay ${MAX_DELAYS_MS.join('/')} ms. A pause is cut when it lasts as long as the wait its answer ` +
         `gives (min delay, but no sooner than the final transcript, ~${TRANSCRIPT_MS} ms, if judged over; max ` +
         'delay if not). An estimate: the conversation section measures the chosen setting in real sessions.',
+      `Held-out: the ${heldOutScenarios().length} held-out turns of the suite (pauses of 600-1,200 ms after other open ` +
+        'endings and after a complete clause, short turns ending on cue-like words), asked the same way; neither ' +
+        'the threshold nor the cues were chosen on them. Transcript cues: agent/voice/turn-cues.ts on the words ' +
+        'said before each question (the emulated speech-to-text hears exactly those).',
     ],
     load: { before, after: describeLoad() },
     durationMs: performance.now() - started,

@@ -15,16 +15,23 @@ const optionalSecret = z.string().min(1).optional();
  * Endpointing per turn-detection mode, when TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS are not set.
  * Tuned on the conversation-quality suite (tests/conversation/quality/, `npm run bench --
  * conversation`); the table is BENCHMARKS.md, section "conversation", rows "tuning". The rule:
- * false cut-offs at most 5% (issue 14), then the shortest wait. VAD-only reaches it at 1,600 ms
- * (0 of 30 turns cut, pauses up to 1.2 s; 800 ms cut 40%, 1,200 ms 23%), the figure LiveKit's
- * eot-bench gives for VAD-only. The end-of-turn model reached it with no setting tried (best:
- * 800 / 3,000 ms, 7% cut, but a 3 s wait at p50: on these synthetic voices it judges most
- * complete turns unfinished), so `vad` stays the default TURN_DETECTION. The price: replies
- * start ~650 ms later than with 800 ms; TURN_MIN_DELAY_MS=800 buys that back and cuts off
- * every pause longer than ~0.8 s. With `vad` only the minimum counts.
+ * false cut-offs at most 5% on the suite's 30 clean turns (issue 14), then the shortest wait.
+ * - `text` (the default): VAD endpointing, but a transcript ending on an open clause ("and",
+ *   "my number is", "um", a comma: agent/voice/turn-cues.ts, English rules) waits the maximum.
+ *   Min 1,200 ms: 0 of 30 cut, wait p50 1,259 ms (held-out turns: 1 of 30 cut, the pause after
+ *   a complete clause); 1,000 ms cut 2 of 30, 800 ms 2, 600 ms 3 (wait p50 672 ms): what the
+ *   rules cannot see, digits read in groups, is cut once the pause outlasts the minimum. The
+ *   target (5% at a 700 ms p50) is missed by ~560 ms.
+ * - `vad`: silence only. It reaches the rule at 1,600 ms (0 of 30 cut in its own tuning run,
+ *   2 of 30 under the heavier load of the latest; 800 ms cut 40%), the figure LiveKit's
+ *   eot-bench gives for VAD-only: every reply starts ~400 ms later than with `text`.
+ * - `model`: the on-device audio model reached the rule with no setting tried (best: 800 /
+ *   3,000 ms, 7% cut, but a 3 s wait at p50: on these synthetic voices it judges most complete
+ *   turns unfinished).
  */
 export const TURN_DEFAULTS = {
   vad: { minDelayMs: 1_600, maxDelayMs: 3_000 },
+  text: { minDelayMs: 1_200, maxDelayMs: 3_000 },
   model: { minDelayMs: 800, maxDelayMs: 3_000 },
 } as const;
 
@@ -61,7 +68,7 @@ const envSchema = z.object({
   AGENT_HTTP_PORT: port.default(8081),
   AGENT_WORKER: z.enum(['auto', 'off']).default('auto'),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
-  TURN_DETECTION: z.enum(['model', 'vad']).default('vad'),
+  TURN_DETECTION: z.enum(['model', 'text', 'vad']).default('text'),
   TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
   TURN_MAX_DELAY_MS: positiveInt.max(30_000).optional(),
   TURN_MODEL_THRESHOLD: z.coerce.number().gt(0).lt(1).optional(),
@@ -143,14 +150,17 @@ export interface Config {
   /** Knowledge uploads: the longest document, and the most text one user's characters hold. */
   knowledge: { maxDocumentChars: number; maxCharsPerUser: number; maxFileBytes: number };
   /**
-   * How a voice session decides the user's turn is over: `vad` after a fixed silence, `model`
-   * with LiveKit's on-device end-of-turn model (agent/voice/turn-detection.ts).
+   * How a voice session decides the user's turn is over: `vad` after a fixed silence, `text`
+   * after a fixed silence unless the transcript ends on an open clause (English rules,
+   * agent/voice/turn-cues.ts), `model` with LiveKit's on-device end-of-turn model
+   * (agent/voice/turn-detection.ts).
    */
   voice: {
-    turnDetection: 'model' | 'vad';
+    turnDetection: 'model' | 'text' | 'vad';
     /**
      * Endpointing, counted from the last speech: the turn ends `minDelayMs` after it (VAD, or
-     * the model saying the turn is likely over), `maxDelayMs` when the model says it is not.
+     * the model or the transcript saying the turn is likely over), `maxDelayMs` when they say
+     * it is not.
      */
     endpointing: { minDelayMs: number; maxDelayMs: number };
     /**

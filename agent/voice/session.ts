@@ -19,24 +19,28 @@ import { openAIConfigured } from '../providers/openai-client.js';
 import { apologiseForFailedTurns } from './apology.js';
 import { BackchannelGate } from './backchannel.js';
 import { reportFailedRecognitions } from './reported-stt.js';
+import { TranscriptCueDetector } from './turn-cues.js';
 import { createTurnDetector } from './turn-detection.js';
 
 export type VoiceConfig = Pick<Config, 'openai' | 'cartesia' | 'providers' | 'voice'>;
 
+/** What decides, besides the silence, that a turn is over: the audio model or the transcript. */
+export type TurnDetector = inference.TurnDetector | TranscriptCueDetector;
+
 /**
- * The models of a voice turn: no LLM when none is configured (see CharacterAgent); the
- * end-of-turn model only with `TURN_DETECTION=model`.
+ * The models of a voice turn: no LLM when none is configured (see CharacterAgent); a turn
+ * detector with `TURN_DETECTION=model` (the end-of-turn model) or `text` (transcript cues).
  */
 export interface VoiceModels {
   vad: VAD;
   stt: stt.STT;
   llm: llm.LLM | undefined;
   tts: tts.TTS;
-  turnDetector?: inference.TurnDetector;
+  turnDetector?: TurnDetector;
 }
 
 /**
- * Parley's turn-taking with `TURN_DETECTION=vad` (the default): VAD endpointing, barge-in after
+ * Parley's turn-taking with `TURN_DETECTION=vad`: VAD endpointing, barge-in after
  * half a second of speech with resume on a false interruption, and preemptive generation: the
  * LLM and the speech synthesis start on the final transcript, before the turn is committed.
  *
@@ -44,7 +48,8 @@ export interface VoiceModels {
  * `audio_recognition.ts` in @livekit/agents); the turn commits once it has passed and a
  * transcript is in. The delays come from the configuration (`TURN_DEFAULTS` in core/config.ts,
  * tuned on the conversation-quality suite: 1,600 ms for VAD-only, so a pause of up to ~1.2 s
- * inside a sentence does not end the turn); {@link turnHandling} puts them in. A pause longer
+ * inside a sentence does not end the turn); {@link turnHandling} puts them in, with the turn
+ * detector of `text` (the default: the transcript's cues, ./turn-cues.ts) or `model`. A pause longer
  * than Silero's 350 ms silence sends what was said so far to speech-to-text and starts a
  * preemptive reply, which is replaced when the user goes on.
  */
@@ -67,16 +72,17 @@ export const TURN_HANDLING = {
 /**
  * The turn handling for a session: {@link TURN_HANDLING} with the configured endpointing and
  * resume delay (how long a reply paused by the user's voice waits, once they are quiet, for
- * words before it goes on: `TURN_RESUME_DELAY_MS`), and the end-of-turn model when there is one. The model is asked after 200 ms of silence; the turn
- * then ends `minDelay` after the last speech when it says the turn is likely over, `maxDelay`
- * after it when not. Parley's 800 ms / 3 s rather than agents' defaults for an audio detector
- * (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind the
+ * words before it goes on: `TURN_RESUME_DELAY_MS`), and the turn detector when there is one.
+ * The transcript cues are asked once the turn so far has a final transcript, the model after
+ * 200 ms of silence; the turn then ends `minDelay` after the last speech when the detector says
+ * the turn is likely over, `maxDelay` after it when not. For the model, Parley's 800 ms / 3 s
+ * rather than agents' defaults for an audio detector (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind the
  * VAD) only hears a phrase after 350 ms of silence, and the suite's tuning rows found no shorter
  * setting with fewer cut-offs.
  */
 export function turnHandling(
-  turnDetector: inference.TurnDetector | undefined,
-  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[turnDetector ? 'model' : 'vad'],
+  turnDetector: TurnDetector | undefined,
+  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[detectionOf(turnDetector)],
   resumeDelayMs: number = TURN_HANDLING.interruption.falseInterruptionTimeout,
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
   const { minDelayMs: minDelay, maxDelayMs: maxDelay } = endpointing;
@@ -87,6 +93,11 @@ export function turnHandling(
   };
   if (turnDetector === undefined) return handling;
   return { ...handling, turnDetection: turnDetector };
+}
+
+function detectionOf(turnDetector: TurnDetector | undefined): keyof typeof TURN_DEFAULTS {
+  if (turnDetector === undefined) return 'vad';
+  return turnDetector instanceof TranscriptCueDetector ? 'text' : 'model';
 }
 
 /**
@@ -107,6 +118,15 @@ export function voiceModels(
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
   const llm = openAIConfigured(config) ? createLLM(config, deps.openai) : undefined;
   if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
+  if (config.voice.turnDetection === 'text') {
+    return {
+      vad: deps.vad,
+      stt,
+      llm,
+      tts,
+      turnDetector: new TranscriptCueDetector(character.language),
+    };
+  }
   const turnDetector = createTurnDetector(deps.inferenceExecutor, config.voice.modelThreshold);
   return { vad: deps.vad, stt, llm, tts, turnDetector };
 }

@@ -88,7 +88,7 @@ describe('turn-taking with the end-of-turn model (TURN_DETECTION=model)', () => 
   });
 });
 
-describe('the same pause with VAD-only endpointing (TURN_DETECTION=vad, the default)', () => {
+describe('the same pause with VAD-only endpointing (TURN_DETECTION=vad)', () => {
   it('ends the turn in the pause: two turns (what the model prevents)', async () => {
     const { h, predictions } = await start('vad', [START, REST]);
     const said = await sayWithPause(h, START, REST, VAD_PAUSE_MS);

@@ -4,7 +4,7 @@ import { openTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { type Observation, runScenario } from './run.js';
 import { describeNoise, testScenarios } from './scenarios.js';
 import { score } from './score.js';
-import { type QualitySession, startQualitySession } from './session.js';
+import { parleyConfig, type QualitySession, startQualitySession } from './session.js';
 
 /**
  * The conversation-quality suite's small set (./scenarios.ts `testScenarios`) through Parley's
@@ -21,10 +21,9 @@ const observations: Observation[] = [];
 beforeAll(async () => {
   database = await openTestDatabase();
   // Parley as it ships: the default TURN_DETECTION and endpointing.
-  const mode = loadConfig({}).voice.turnDetection;
   session = await startQualitySession(
     database.db,
-    mode === 'model' ? 'parley-model' : 'parley-vad',
+    parleyConfig(loadConfig({}).voice.turnDetection),
   );
 }, 120_000);
 afterAll(async () => {

@@ -51,6 +51,33 @@ export const PAUSE_CONTEXTS: Record<string, [string, string]> = {
 };
 export const PAUSES_MS = [300, 600, 900, 1_200] as const;
 
+/**
+ * HELD-OUT turns, written before the transcript cues (agent/voice/turn-cues.ts) and never used
+ * to write or tune them: other ways a sentence is left open, a pause after a complete clause
+ * that goes on (no text can tell; a cut there is the honest price of a short wait), and complete
+ * short turns that end on a cue-like word. The bench reports them apart from the suite above.
+ */
+export const HELD_OUT_PAUSE_CONTEXTS: Record<string, [string, string]> = {
+  or: ['we could take the train or', 'maybe rent a car'],
+  but: ['I liked the first one but', 'the second one was cheaper'],
+  with: ['can I get a coffee with', 'oat milk please'],
+  'to the': ['I need to get to the', 'station before noon'],
+  uh: ['my flight leaves at uh', 'half past nine'],
+  'I mean,': ['it was fine, I mean,', 'nothing special'],
+  'my address is': ['my address is', 'twelve Baker Street'],
+  'complete clause': ['I finished the report.', 'I will send it tonight.'],
+};
+/** 300 ms is under Silero's 350 ms of silence: such a pause never splits a turn. */
+export const HELD_OUT_PAUSES_MS = [600, 900, 1_200] as const;
+export const HELD_OUT_SHORT_TURNS = [
+  'what are you up to?',
+  'who is it for?',
+  'I think so',
+  'where are you from?',
+  'count me in',
+  'I guess so.',
+];
+
 export const SHORT_TURNS = [
   'yes',
   'no',
@@ -78,10 +105,17 @@ function speakerAt(index: number): Speaker {
   return SPEAKERS[index % SPEAKERS.length] as Speaker;
 }
 
-function pauseScenario(context: string, pauseMs: number, index: number, noise?: Noise): Scenario {
-  const [before, after] = PAUSE_CONTEXTS[context] ?? ['', ''];
+function pauseScenario(
+  context: string,
+  pauseMs: number,
+  index: number,
+  noise?: Noise,
+  contexts = PAUSE_CONTEXTS,
+): Scenario {
+  const [before, after] = contexts[context] ?? ['', ''];
+  const heldOut = contexts === HELD_OUT_PAUSE_CONTEXTS ? 'held-out ' : '';
   return {
-    id: `pause ${pauseMs} ms after "${context}"`,
+    id: `${heldOut}pause ${pauseMs} ms after "${context}"`,
     category: 'pause',
     speaker: speakerAt(index),
     ...(noise === undefined ? {} : { noise }),
@@ -89,9 +123,9 @@ function pauseScenario(context: string, pauseMs: number, index: number, noise?: 
   };
 }
 
-function shortScenario(text: string, index: number, noise?: Noise): Scenario {
+function shortScenario(text: string, index: number, noise?: Noise, heldOut = false): Scenario {
   return {
-    id: `short "${text}"`,
+    id: `${heldOut ? 'held-out ' : ''}short "${text}"`,
     category: 'short',
     speaker: speakerAt(index),
     ...(noise === undefined ? {} : { noise }),
@@ -135,6 +169,25 @@ export function cleanScenarios(): Scenario[] {
     ...BACKCHANNELS.map((step, i) => overlapScenario('backchannel', step, i + 2)),
     ...INTERRUPTIONS.map((text, i) => overlapScenario('interruption', { say: text }, i + 3)),
   ];
+}
+
+/** The held-out turns: each held-out context at each held-out pause, each short turn once. */
+export function heldOutScenarios(): Scenario[] {
+  const contexts = Object.keys(HELD_OUT_PAUSE_CONTEXTS);
+  const pauses = contexts.flatMap((context, c) =>
+    HELD_OUT_PAUSES_MS.map((ms, p) =>
+      pauseScenario(context, ms, c + p + 1, undefined, HELD_OUT_PAUSE_CONTEXTS),
+    ),
+  );
+  return [
+    ...pauses,
+    ...HELD_OUT_SHORT_TURNS.map((text, i) => shortScenario(text, i + 2, undefined, true)),
+  ];
+}
+
+/** Whether a scenario belongs to {@link heldOutScenarios}. */
+export function isHeldOut(scenario: Scenario): boolean {
+  return scenario.id.startsWith('held-out ');
 }
 
 /** A cross-section of the scripts under each background at each SNR. */

@@ -14,10 +14,16 @@ import { FALLBACK_ANSWER, REPLIES } from './scenarios.js';
 export const LATENCY = { sttMs: 150, llmTtftMs: 250, ttsTtfbMs: 100 };
 
 /**
- * The three ways the suite runs: Parley with the end-of-turn model, Parley with VAD-only
- * endpointing, and a bare `AgentSession` with agents' defaults and the same plugins.
+ * The ways the suite runs: Parley with the end-of-turn model, with VAD endpointing and the
+ * transcript's cues, with VAD-only endpointing, and a bare `AgentSession` with agents' defaults
+ * and the same plugins.
  */
-export type QualityConfig = 'parley-model' | 'parley-vad' | 'bare';
+export type QualityConfig = 'parley-model' | 'parley-text' | 'parley-vad' | 'bare';
+
+/** The suite's configuration for Parley with a TURN_DETECTION setting. */
+export function parleyConfig(mode: 'model' | 'text' | 'vad'): QualityConfig {
+  return `parley-${mode}`;
+}
 
 export interface QualitySession {
   config: QualityConfig;
@@ -86,7 +92,7 @@ export async function startQualitySession(
     db,
     chatRoomId: room.id,
     variant: config === 'bare' ? 'bare' : 'parley',
-    env: { ...env, TURN_DETECTION: config === 'parley-model' ? 'model' : 'vad' },
+    env: { TURN_DETECTION: config === 'bare' ? 'vad' : config.slice('parley-'.length), ...env },
     openai: {
       reply: scriptedReplies(REPLIES, FALLBACK_ANSWER),
       transcribe: listener.transcribe,

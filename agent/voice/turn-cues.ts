@@ -1,0 +1,179 @@
+import type { llm, voice } from '@livekit/agents';
+
+/**
+ * Transcript cues that a turn is not over: the words so far end an unfinished clause. What
+ * LiveKit's text end-of-turn model learns from data, written down as a few rules, because no
+ * text model can be downloaded here. These are hand-written ENGLISH rules, not a model: they
+ * know nothing of meaning, only how an open sentence ends. Another language gets its own
+ * {@link CueTable} in {@link CUE_TABLES}; a language without one gets no cues (VAD-only).
+ *
+ * The rules were written from the kinds of open ending in issue 14 and the suite's original
+ * scenarios; the suite's held-out turns (tests/conversation/quality/scenarios.ts) were not used
+ * to write or tune them. Known blind spots: digits read out in groups ("the code is four seven
+ * … one nine three") and a complete clause that goes on after a pause end on nothing a rule
+ * can see; "so" as a pro-form ("I think so") reads as a trailing conjunction and waits.
+ */
+export interface CueTable {
+  /** A clause cannot end on these: "and", "because". */
+  conjunctions: readonly string[];
+  /**
+   * Prepositions that rarely end a statement. Particles that often do ("in", "on", "up", "out",
+   * "off", "over", "down", "back", "by") are left out: "count me in", "turn it off".
+   */
+  prepositions: readonly string[];
+  /** Articles and possessives, which need a noun after them: "the", "my". */
+  determiners: readonly string[];
+  /** A copula ("my number is") is open unless a pronoun precedes it ("here it is"). */
+  copulas: readonly string[];
+  /** Words before a final copula that close it: "here it is", "that's who you are". */
+  closingSubjects: readonly string[];
+  /** Hesitations, as one or more words: "um", "I mean". */
+  fillers: readonly string[];
+}
+
+export const ENGLISH_CUES: CueTable = {
+  conjunctions: [
+    'and',
+    'but',
+    'or',
+    'nor',
+    'so',
+    'because',
+    'cause',
+    'since',
+    'although',
+    'though',
+    'if',
+    'unless',
+    'until',
+    'while',
+    'whereas',
+    'whether',
+    'than',
+  ],
+  prepositions: [
+    'of',
+    'to',
+    'with',
+    'from',
+    'for',
+    'at',
+    'about',
+    'into',
+    'onto',
+    'between',
+    'through',
+    'without',
+    'toward',
+    'towards',
+    'against',
+    'across',
+    'during',
+    'under',
+    'near',
+  ],
+  determiners: ['the', 'a', 'an', 'my', 'your', 'his', 'our', 'their', 'its', 'every'],
+  copulas: ['is', 'are', 'was', 'were', 'am'],
+  closingSubjects: [
+    'i',
+    'you',
+    'he',
+    'she',
+    'it',
+    'we',
+    'they',
+    'there',
+    'here',
+    'that',
+    'this',
+    'what',
+    'who',
+  ],
+  fillers: ['um', 'umm', 'uh', 'uhh', 'uhm', 'er', 'erm', 'i mean', 'let me see', 'let me think'],
+};
+
+/** Cue tables by ISO 639-1 language code. */
+export const CUE_TABLES: Readonly<Record<string, CueTable>> = { en: ENGLISH_CUES };
+
+/** Which rule says the turn is not over. */
+export type Cue =
+  | 'trailing punctuation'
+  | 'conjunction'
+  | 'preposition'
+  | 'determiner'
+  | 'copula'
+  | 'filler';
+
+/** The base language of a code such as `en-US`; undefined for none. */
+function baseLanguage(language: string | undefined): string | undefined {
+  return language?.toLowerCase().split(/[-_]/)[0];
+}
+
+export function cueTableFor(language: string | undefined): CueTable | undefined {
+  const base = baseLanguage(language);
+  return base === undefined ? undefined : CUE_TABLES[base];
+}
+
+/**
+ * The cue in `text` (a transcript of the turn so far) that says the turn is not over, or
+ * undefined when none does. A question or exclamation mark closes the turn whatever word is
+ * before it ("who is it for?"); a comma, colon, dash or ellipsis leaves it open. A final full
+ * stop is ignored: Whisper ends most segments with one, open or not.
+ */
+export function unfinishedCue(text: string, table: CueTable = ENGLISH_CUES): Cue | undefined {
+  const trimmed = text.trim();
+  if (/[?!]["')\]]*$/.test(trimmed)) return undefined;
+  if (/(,|;|:|-|–|—|\.\.\.|…)["')\]]*$/.test(trimmed)) return 'trailing punctuation';
+  const words = trimmed.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+  const last = words.at(-1);
+  if (last === undefined) return undefined;
+  const tail = (n: number) => words.slice(-n).join(' ');
+  if (table.fillers.some((f) => tail(f.split(' ').length) === f)) return 'filler';
+  if (table.conjunctions.includes(last)) return 'conjunction';
+  if (table.prepositions.includes(last)) return 'preposition';
+  if (table.determiners.includes(last)) return 'determiner';
+  const before = words.at(-2);
+  if (table.copulas.includes(last) && before !== undefined) {
+    if (!table.closingSubjects.includes(before)) return 'copula';
+  }
+  return undefined;
+}
+
+/** agents' interface for a text end-of-turn detector (`_TurnDetector`, not exported by name). */
+export type TextTurnDetector = Extract<
+  NonNullable<voice.AgentSessionOptions['turnHandling']>['turnDetection'],
+  { predictEndOfTurn: unknown }
+>;
+
+/** What {@link TranscriptCueDetector} answers: a probability either side of its threshold. */
+const NOT_OVER = 0;
+const OVER = 1;
+const THRESHOLD = 0.5;
+
+/**
+ * `TURN_DETECTION=text`: VAD endpointing that reads the transcript. agents asks it once the
+ * turn so far has a final transcript (the last user message of `chatCtx`); a cue
+ * ({@link unfinishedCue}) answers "not over", and the turn waits the maximum delay from the
+ * last speech, otherwise "over", and it waits the minimum. For a language without a cue
+ * table it declines (`supportsLanguage` false) and agents waits the minimum, as VAD-only does.
+ */
+export class TranscriptCueDetector implements TextTurnDetector {
+  readonly model = 'parley-transcript-cues';
+  readonly provider = 'parley';
+
+  /** @param language the character's language, used when the transcript carries none. */
+  constructor(private readonly language: string) {}
+
+  unlikelyThreshold = async (): Promise<number> => THRESHOLD;
+
+  supportsLanguage = async (language?: string): Promise<boolean> =>
+    cueTableFor(language ?? this.language) !== undefined;
+
+  async predictEndOfTurn(chatCtx: llm.ChatContext): Promise<number> {
+    const last = chatCtx.items.at(-1);
+    if (last === undefined || last.type !== 'message' || last.role !== 'user') return OVER;
+    const table = cueTableFor(this.language);
+    if (table === undefined) return OVER;
+    return unfinishedCue(last.textContent ?? '', table) === undefined ? OVER : NOT_OVER;
+  }
+}

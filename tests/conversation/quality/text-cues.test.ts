@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { runScenario } from './run.js';
+import { heldOutScenarios, type Scenario } from './scenarios.js';
+import { type QualitySession, startQualitySession } from './session.js';
+
+/**
+ * TURN_DETECTION=text through Parley's real voice session: the transcript cues
+ * (agent/voice/turn-cues.ts) hold a turn whose words so far end open, while a complete turn
+ * still ends on the minimum delay. The minimum is set to 600 ms, under the 1.2 s pause, so
+ * VAD-only endpointing at the same setting cuts that turn: only the cue can keep it open. The
+ * scenarios are from the held-out set the rules were not written from. A behaviour check with
+ * loose thresholds, not a timing check.
+ */
+
+const MIN_DELAY_MS = 600;
+const MAX_DELAY_MS = 3_000;
+
+let database: TestDatabase;
+let session: QualitySession | undefined;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  session = await startQualitySession(database.db, 'parley-text', {
+    env: { TURN_MIN_DELAY_MS: `${MIN_DELAY_MS}`, TURN_MAX_DELAY_MS: `${MAX_DELAY_MS}` },
+  });
+}, 120_000);
+afterAll(async () => {
+  await session?.harness.close();
+  await database.close();
+});
+
+function heldOut(id: string): Scenario {
+  const scenario = heldOutScenarios().find((s) => s.id === id);
+  if (scenario === undefined) throw new Error(`no held-out scenario ${id}`);
+  return scenario;
+}
+
+describe('transcript cues in a voice session (TURN_DETECTION=text)', () => {
+  it('holds a 1.2 s pause after "but", longer than the minimum delay', async () => {
+    if (session === undefined) throw new Error('no session');
+    const o = await runScenario(
+      database.db,
+      session,
+      heldOut('held-out pause 1200 ms after "but"'),
+    );
+    const said = JSON.stringify({ ...o, scenario: o.scenario.id });
+    expect(o.error, said).toBeUndefined();
+    expect(o.cutOff, said).toBe(false);
+    expect(o.userTextOk, said).toBe(true);
+  });
+
+  it('ends a complete turn on the minimum delay, not the maximum', async () => {
+    if (session === undefined) throw new Error('no session');
+    const o = await runScenario(database.db, session, heldOut('held-out short "count me in"'));
+    const said = JSON.stringify({ ...o, scenario: o.scenario.id });
+    expect(o.error, said).toBeUndefined();
+    expect(o.cutOff, said).toBe(false);
+    // Loose: well under the maximum, whatever the machine's load.
+    expect(o.endOfTurnMs, said).toBeLessThan(MAX_DELAY_MS - 500);
+  });
+});
