@@ -71,7 +71,7 @@ export function mainVariants(): { name: string; config: QualityConfig }[] {
  * quality") tried the model at 300-800 / 1,500-3,000 ms and thresholds chosen on its answers
  * (`npm run bench -- end-of-turn`), and VAD-only at 600-1,600 ms.
  */
-const TEXT_TUNING_MIN_DELAYS_MS = [600, 800, 1_200];
+const TEXT_TUNING_MIN_DELAYS_MS = [600, 800, 1_000];
 
 function tuningVariants(turns: Scenario[]): Variant[] {
   const maxMs = TURN_DEFAULTS.text.maxDelayMs;
