@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DirectTestApp, startDirectTestApp } from './direct-app.js';
+import { type DirectTestApp, devSession, startDirectTestApp } from './direct-app.js';
 import { launchChromium, screenshot, signedInPage } from './page-chromium.js';
 
 const exchange = { question: 'hello', answer: 'Hi, I am Vega. What shall we look at tonight?' };
@@ -35,13 +35,13 @@ afterAll(async () => {
 });
 
 /** Fills the page's character form; the picture goes in with the file chooser's input. */
-async function createWithPicture(page: Page, name: string, picture: string) {
+async function createWithPicture(page: Page, name: string, picture?: string) {
   await page.locator('#new-character-panel summary').click();
   await page.fill('#new-character [name=name]', name);
   await page.fill('#new-character [name=instructions]', `You are ${name}, a stargazer.`);
   await page.fill('#new-character [name=description]', 'Knows every star by name');
   await page.check('#new-character [name=is_public]');
-  await page.setInputFiles('#character-picture', picture);
+  if (picture !== undefined) await page.setInputFiles('#character-picture', picture);
   await page.click('#new-character button[type=submit]');
   await page.locator('#room-title', { hasText: name }).waitFor();
 }
@@ -63,6 +63,44 @@ function shown(page: Page, selector: string) {
     const red = r > 150 && g < 80 && b < 80;
     return { width: img.naturalWidth, height: img.naturalHeight, red };
   });
+}
+
+/** A public character made through the API by the user of `token`; returns its id. */
+async function publicCharacter(token: string, name: string): Promise<string> {
+  const response = await fetch(`${parley.baseUrl}/api/characters`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      name,
+      instructions: `You are ${name}, a navigator.`,
+      description: 'Sails by the stars',
+      is_public: true,
+    }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/** The user of `token` starts a conversation with the character: one more for `popular`. */
+async function converse(token: string, characterId: string): Promise<void> {
+  const response = await fetch(`${parley.baseUrl}/api/chat-rooms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ character_id: characterId }),
+  });
+  expect(response.ok).toBe(true);
+}
+
+/** The names the gallery lists now, in order. */
+function galleryNames(page: Page): Promise<string[]> {
+  return page.locator('#gallery-list li strong').allTextContents();
+}
+
+/** Searches the gallery as a person would: words, a sort, then Search. */
+async function searchGallery(page: Page, q: string, sort: 'popular' | 'new') {
+  await page.fill('#gallery-search [name=q]', q);
+  await page.selectOption('#gallery-search [name=sort]', sort);
+  await page.click('#gallery-search button[type=submit]');
 }
 
 describe('the gallery and character pictures, in Chromium', () => {
@@ -110,6 +148,63 @@ describe('the gallery and character pictures, in Chromium', () => {
     expect(
       await page.locator('#room-avatar img').evaluate((img) => img.getAttribute('src')),
     ).toMatch(/^blob:/);
+    expect(errors).toEqual([]);
+  }, 240_000);
+
+  it('sorts others’ public characters by conversations or age, pages with More, narrows by search', async () => {
+    // Fourteen public characters of two other users, made one after another (Meridian 14
+    // is the newest); three more users talk to some, so 03 has 3 conversations, 09 two, 12 one.
+    const owners = [await devSession(parley.baseUrl), await devSession(parley.baseUrl)];
+    const ids = new Map<string, string>();
+    for (let n = 1; n <= 14; n++) {
+      const name = `Meridian ${String(n).padStart(2, '0')}`;
+      ids.set(name, await publicCharacter(owners[n % 2]?.token ?? '', name));
+    }
+    const fans = await Promise.all([1, 2, 3].map(() => devSession(parley.baseUrl)));
+    const talks = { 'Meridian 03': 3, 'Meridian 09': 2, 'Meridian 12': 1 };
+    for (const [name, count] of Object.entries(talks)) {
+      for (const fan of fans.slice(0, count)) {
+        await converse(fan.token, ids.get(name) ?? '');
+      }
+    }
+    const newest = [...ids.keys()].reverse();
+    const popular = [
+      'Meridian 03',
+      'Meridian 09',
+      'Meridian 12',
+      ...newest.filter((name) => !(name in talks)),
+    ];
+
+    const { page, errors } = await signedInPage(browser, parley.baseUrl);
+    // The viewer's own public Meridian, the newest of all, is not in their gallery.
+    await createWithPicture(page, 'Meridian 15');
+    await page.locator('#gallery summary').click();
+    // The unfiltered gallery loads on opening: let it land before searching over it.
+    await page.locator('#gallery-list li').first().waitFor();
+    const more = page.locator('#gallery-more');
+
+    await searchGallery(page, 'Meridian', 'popular');
+    await expect.poll(() => galleryNames(page), { timeout: 30_000 }).toEqual(popular.slice(0, 12));
+    await more.click();
+    await expect.poll(() => galleryNames(page), { timeout: 30_000 }).toEqual(popular);
+    await more.waitFor({ state: 'hidden' });
+
+    await searchGallery(page, 'Meridian', 'new');
+    await expect.poll(() => galleryNames(page), { timeout: 30_000 }).toEqual(newest.slice(0, 12));
+    await more.click();
+    await expect.poll(() => galleryNames(page), { timeout: 30_000 }).toEqual(newest);
+    await more.waitFor({ state: 'hidden' });
+    await screenshot(page, 'gallery-sorted');
+
+    // "Meridian 1" is in 10 to 14 only; still most conversations first.
+    await searchGallery(page, 'Meridian 1', 'popular');
+    const narrowed = ['Meridian 12', 'Meridian 14', 'Meridian 13', 'Meridian 11', 'Meridian 10'];
+    await expect.poll(() => galleryNames(page), { timeout: 30_000 }).toEqual(narrowed);
+    expect(await more.isHidden(), 'no More under a short page').toBe(true);
+
+    await searchGallery(page, 'Meridian 99', 'popular');
+    await page.locator('#gallery-empty').waitFor();
+    expect(await galleryNames(page)).toEqual([]);
     expect(errors).toEqual([]);
   }, 240_000);
 });
