@@ -18,10 +18,12 @@ const optionalSecret = z.string().min(1).optional();
  * false cut-offs at most 5% on the suite's 30 clean turns (issue 14), then the shortest wait.
  * - `text` (the default): VAD endpointing, but a transcript ending on an open clause ("and",
  *   "my number is", "um", a comma: agent/voice/turn-cues.ts, English rules) waits the maximum.
- *   Min 1,200 ms: 0 of 30 cut, wait p50 1,259 ms (held-out turns: 1 of 30 cut, the pause after
- *   a complete clause); 1,000 ms cut 2 of 30, 800 ms 2, 600 ms 3 (wait p50 672 ms): what the
+ *   Min 1,200 ms: 0 of 30 cut at load ~10, 1 of 30 idle, wait p50 1,250-1,259 ms (held-out
+ *   turns: 1 of 30 cut, the pause after a complete clause). 1,000 ms cut 2 of 30 at load ~10
+ *   and 1 of 30 idle, so the rule picks 1,200 ms only on the loaded run; it stays, since
+ *   only it met the rule in both. 800 ms cut 2, 600 ms 3 (wait p50 660-672 ms): what the
  *   rules cannot see, digits read in groups, is cut once the pause outlasts the minimum. The
- *   target (5% at a 700 ms p50) is missed by ~560 ms.
+ *   target (5% at a 700 ms p50) is missed by ~550 ms.
  * - `vad`: silence only. It reaches the rule at 1,600 ms (0 of 30 cut in its own tuning run,
  *   2 of 30 under the heavier load of the latest; 800 ms cut 40%), the figure LiveKit's
  *   eot-bench gives for VAD-only: every reply starts ~400 ms later than with `text`.
