@@ -207,4 +207,33 @@ describe('the gallery and character pictures, in Chromium', () => {
     expect(await galleryNames(page)).toEqual([]);
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('keeps a search’s answer when the list from opening the gallery arrives after it', async () => {
+    const other = await devSession(parley.baseUrl);
+    await publicCharacter(other.token, 'Lyra Latecomer');
+    const { page, errors } = await signedInPage(browser, parley.baseUrl);
+    // Chromium holds the unfiltered list the gallery asks for on opening until the search has
+    // been answered and shown, as a slow network might.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const isOpeningList = (url: URL) =>
+      url.pathname === '/api/characters' && url.searchParams.get('q') === null;
+    await page.route(isOpeningList, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.locator('#gallery summary').click();
+    await searchGallery(page, 'Lyra', 'popular');
+    await expect.poll(() => galleryNames(page), { timeout: 30_000 }).toEqual(['Lyra Latecomer']);
+
+    const late = page.waitForResponse((response) => isOpeningList(new URL(response.url())));
+    release();
+    await late;
+    // The late list has been received; give the page a moment to (wrongly) show it.
+    await page.waitForTimeout(1_000);
+    expect(await galleryNames(page)).toEqual(['Lyra Latecomer']);
+    expect(errors).toEqual([]);
+  }, 240_000);
 });

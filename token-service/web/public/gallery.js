@@ -12,12 +12,20 @@ const $ = (id) => document.getElementById(id);
 export function setUpGallery(onTalk) {
   let query = { q: '', sort: 'popular' };
   let offset = 0;
+  // Each new list (a search, a sort, the first opening) starts a new generation; an answer
+  // from an older one arrives too late to show, or it would replace the newer list.
+  let generation = 0;
   const show = async (more) => {
-    offset = more ? offset : 0;
+    if (!more) {
+      generation += 1;
+      offset = 0;
+    }
+    const asked = generation;
     const params = new URLSearchParams({ public: 'true', sort: query.sort, limit: String(PAGE) });
     params.set('offset', String(offset));
     if (query.q !== '') params.set('q', query.q);
     const found = await (await api(`/api/characters?${params}`)).json();
+    if (asked !== generation) return;
     const items = found.map((character) => galleryItem(character, onTalk));
     if (more) $('gallery-list').append(...items);
     else $('gallery-list').replaceChildren(...items);
