@@ -1,15 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { decodeWav } from '../../agent/providers/local/wav.js';
 import { SMOKE_GREETING, smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
 import { EXCHANGES, scriptedReply } from '../e2e/script.js';
 import { transcribeWithPocketsphinx } from '../voice/script.js';
+import { recordStalls } from './event-loop-stalls.js';
 import { useLiveKitStack } from './use-stack.js';
 
 const exchanges = EXCHANGES.slice(0, 4);
 const recognize = transcribeWithPocketsphinx(exchanges.map((e) => e.question));
-/** Every upload the emulated Whisper transcribed: its length and what pocketsphinx heard. */
-const transcriptions: { seconds: number; text: string }[] = [];
+/**
+ * Every upload the emulated Whisper transcribed: when it arrived (s since the file began), its
+ * length and what pocketsphinx heard. A question that arrives in pieces shows up here.
+ */
+const transcriptions: { atS: number; seconds: number; text: string }[] = [];
+/** This process's event-loop stalls (it runs the SFU): laid beside the uploads in the timeline. */
+const stalls = recordStalls();
 
 /**
  * Opt-in (`LIVEKIT_ROOM_E2E=1`): on a loaded 2-core machine one of the four questions is
@@ -31,12 +37,27 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
     openai: {
       reply: scriptedReply(exchanges),
       transcribe: async (audio) => {
+        const atS = stalls.elapsedS();
         const text = await recognize(audio);
         const wav = decodeWav(audio);
-        transcriptions.push({ seconds: wav.samples.length / wav.sampleRate, text });
+        transcriptions.push({ atS, seconds: wav.samples.length / wav.sampleRate, text });
         return text;
       },
     },
+  });
+
+  const spoken: string[] = [];
+  afterAll(() => {
+    stalls.stop();
+    // Printed pass or fail: how the questions arrived and how the SFU's process kept up.
+    console.log(
+      [
+        '--- many-rooms timeline ---',
+        ...spoken,
+        `uploads ${JSON.stringify(transcriptions)}`,
+        `test-process stalls over 100 ms ${JSON.stringify(stalls.stalls)}`,
+      ].join('\n'),
+    );
   });
 
   it('(f) each user hears only their own answer; each conversation is stored in its own chat room', async () => {
@@ -51,6 +72,12 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
       }),
     );
     const conversations = talks.map((t) => t.conversation);
+    const sinceStart = (ms: number) => stalls.elapsedS() - (performance.now() - ms) / 1000;
+    for (const [i, { conversation: c }] of talks.entries()) {
+      const from = sinceStart(c.spoken.fromMs).toFixed(2);
+      const to = sinceStart(c.spoken.toMs).toFixed(2);
+      spoken.push(`room ${i} spoke ${from}-${to} s, heard "${c.heard.text}"`);
+    }
 
     // The media: each room's agent receives its own user's microphone, and nobody receives a
     // track from outside their room.
