@@ -3,6 +3,12 @@ export interface Stall {
   /** When it began, in seconds since the recorder started. */
   atS: number;
   ms: number;
+  /**
+   * CPU this process used meanwhile, all its threads (rtc-node's native ones too): near or
+   * above `ms`, the process itself was busy (moving work out of it helps); near 0, the host
+   * did not run it (too many busy processes on the cores).
+   */
+  cpuMs: number;
 }
 
 /**
@@ -21,13 +27,17 @@ export function recordStalls(thresholdMs = 100): {
   const started = performance.now();
   const everyMs = 20;
   let last = started;
+  let lastCpu = process.cpuUsage();
   const timer = setInterval(() => {
     const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
     const lateMs = now - last - everyMs;
     if (lateMs > thresholdMs) {
-      stalls.push({ atS: round((last - started) / 1000), ms: Math.round(lateMs) });
+      const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+      stalls.push({ atS: round((last - started) / 1000), ms: Math.round(lateMs), cpuMs });
     }
     last = now;
+    lastCpu = process.cpuUsage();
   }, everyMs);
   timer.unref();
   return {
