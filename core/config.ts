@@ -69,6 +69,7 @@ const envSchema = z.object({
   ROOM_TOKEN_TTL_MS: positiveInt.default(10 * 60_000),
   AGENT_HTTP_PORT: port.default(8081),
   AGENT_WORKER: z.enum(['auto', 'off']).default('auto'),
+  AGENT_JOB_START_TIMEOUT_MS: positiveInt.min(1_000).max(600_000).default(30_000),
   DIRECT_MAX_CALLS: positiveInt.max(1_000).default(8),
   TURN_DETECTION: z.enum(['model', 'text', 'vad']).default('text'),
   TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
@@ -137,6 +138,12 @@ export interface Config {
     tokenTtlMs: number;
     /** The agent worker's health endpoint. */
     workerHttpPort: number;
+    /**
+     * How long a new job process may take to start (load the agent, the framework, the VAD)
+     * before the worker kills it and starts another. A job waits for a started process, so
+     * a limit below what the host needs under load restarts the same work over and over.
+     */
+    processStartTimeoutMs: number;
     /**
      * `auto`: `npm start` also runs an agent worker when LiveKit and `DATABASE_URL` are set;
      * `off`: it serves the API alone, and workers run as `npm run agent`.
@@ -295,6 +302,7 @@ function livekitConfig(env: Env): Config['livekit'] {
     agentName: env.LIVEKIT_AGENT_NAME,
     tokenTtlMs: env.ROOM_TOKEN_TTL_MS,
     workerHttpPort: env.AGENT_HTTP_PORT,
+    processStartTimeoutMs: env.AGENT_JOB_START_TIMEOUT_MS,
     apiRunsWorker: env.AGENT_WORKER === 'auto',
   };
 }

@@ -91,6 +91,10 @@ export async function startLiveKitStack(
       ...providers,
       DATABASE_URL: parts.wire.url,
       DATABASE_POOL_SIZE: '1',
+      // Four job processes starting at once beside the test's SFU, emulators and database,
+      // on two busy cores, took over 30 s each: the worker killed and restarted them until
+      // a room's dispatch gave up (many-rooms beside room-turns, two burners, load 20).
+      AGENT_JOB_START_TIMEOUT_MS: '120000',
       LOG_LEVEL: 'info',
       ...options.worker,
     });

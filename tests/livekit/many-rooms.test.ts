@@ -1,21 +1,44 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { normalizePhrase } from '../../agent/providers/local/jsgf.js';
 import { decodeWav } from '../../agent/providers/local/wav.js';
-import { SMOKE_GREETING, smokeUser } from '../dev-tools/smoke-livekit/app-conversation.js';
+import {
+  type AppConversation,
+  type Caption,
+  SMOKE_GREETING,
+  smokeUser,
+} from '../dev-tools/smoke-livekit/app-conversation.js';
 import { EXCHANGES, scriptedReply } from '../e2e/script.js';
-import { transcribeWithPocketsphinx } from '../voice/script.js';
+import { transcribeWithPocketsphinx, wordRuns } from '../voice/script.js';
+import { recordStalls } from './event-loop-stalls.js';
 import { useLiveKitStack } from './use-stack.js';
 
 const exchanges = EXCHANGES.slice(0, 4);
-const recognize = transcribeWithPocketsphinx(exchanges.map((e) => e.question));
-/** Every upload the emulated Whisper transcribed: its length and what pocketsphinx heard. */
-const transcriptions: { seconds: number; text: string }[] = [];
+/**
+ * Any run of a question's words can be heard, as Whisper would hear a piece of the question
+ * that the VAD cut off at a pause; with the whole questions only, a piece came back as nothing
+ * or as another room's question (see {@link wordRuns}).
+ */
+const recognize = transcribeWithPocketsphinx(wordRuns(exchanges.map((e) => e.question)));
+/**
+ * Every upload the emulated Whisper transcribed: when it arrived (s since the file began), its
+ * length and what pocketsphinx heard. A question that arrives in pieces shows up here.
+ */
+const transcriptions: { atS: number; seconds: number; text: string }[] = [];
+/** This process's event-loop stalls (it runs the SFU): laid beside the uploads in the timeline. */
+const stalls = recordStalls();
 
 /**
- * Opt-in (`LIVEKIT_ROOM_E2E=1`): on a loaded 2-core machine one of the four questions is
- * sometimes never heard (no final caption in 120 s: CI on 9471a91 heard another question, a
- * rehearsal with two busy processes beside it heard nothing). Every track stayed in its room
- * both times; the cause is not yet found. It passes alone and beside two busy processes.
+ * Opt-in (`LIVEKIT_ROOM_E2E=1`) until it passes loaded runs. What the timeline showed with two
+ * busy processes beside it (load 12): the test process, which forwards every room's audio,
+ * stalled for 0.4-0.7 s about once a second (up to 2 s) while a question was being forwarded,
+ * and the job's VAD ran 1.5 s behind; the question reached the job in pieces ("how many",
+ * then 2 s heard as "have"), so it was answered as not understood. Pieces no longer come back
+ * as another room's question (see `recognize`), and job processes slow to start are no longer
+ * killed (AGENT_JOB_START_TIMEOUT_MS in livekit-stack.ts). Left: the forwarding stalls.
+ * Beside room-turns as well (load 24), the test process took 8.9 s to play a 2.7 s question
+ * into its microphone (stalls of 0.2-1 s, using CPU for ~40% of them) and "of France" never
+ * reached the job: no audio path keeps real time there, so two LiveKit files should not run
+ * side by side.
  */
 const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
 
@@ -31,12 +54,27 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
     openai: {
       reply: scriptedReply(exchanges),
       transcribe: async (audio) => {
+        const atS = stalls.elapsedS();
         const text = await recognize(audio);
         const wav = decodeWav(audio);
-        transcriptions.push({ seconds: wav.samples.length / wav.sampleRate, text });
+        transcriptions.push({ atS, seconds: wav.samples.length / wav.sampleRate, text });
         return text;
       },
     },
+  });
+
+  const spoken: string[] = [];
+  afterAll(() => {
+    stalls.stop();
+    // Printed pass or fail: how the questions arrived and how the SFU's process kept up.
+    console.log(
+      [
+        '--- many-rooms timeline ---',
+        ...spoken,
+        `uploads ${JSON.stringify(transcriptions)}`,
+        `test-process stalls over 100 ms ${JSON.stringify(stalls.stalls)}`,
+      ].join('\n'),
+    );
   });
 
   it('(f) each user hears only their own answer; each conversation is stored in its own chat room', async () => {
@@ -51,6 +89,13 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
       }),
     );
     const conversations = talks.map((t) => t.conversation);
+    const sinceStart = (ms: number) => stalls.elapsedS() - (performance.now() - ms) / 1000;
+    for (const [i, { conversation: c }] of talks.entries()) {
+      const from = sinceStart(c.spoken.fromMs).toFixed(2);
+      const to = sinceStart(c.spoken.toMs).toFixed(2);
+      const heard = JSON.stringify(micFinals(c).map((caption) => caption.text));
+      spoken.push(`room ${i} spoke ${from}-${to} s, heard ${heard}`);
+    }
 
     // The media: each room's agent receives its own user's microphone, and nobody receives a
     // track from outside their room.
@@ -69,14 +114,12 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
     for (const [i, { exchange, conversation }] of talks.entries()) {
       const { question, answer } = exchange;
       const others = exchanges.filter((e) => e !== exchange);
-      // What the user's microphone was heard as, in every caption, and every transcription
-      // the emulated Whisper made: a VAD cut under load and another room's audio differ there.
-      const micCaptions = conversation.captions
-        .filter((c) => c.attributes['lk.transcribed_track_id'] === conversation.micTrackSid)
-        .map((c) => `${c.attributes['lk.transcription_final']} ${c.text}`);
+      // What the user's microphone was heard as: the final captions of its pieces, in order
+      // (one, unless the VAD cut the question at a pause), together its own question.
+      const heard = micFinals(conversation).map((c) => c.text);
       expect(
-        normalizePhrase(conversation.heard.text),
-        `room ${i} heard; its captions ${JSON.stringify(micCaptions)}; all transcriptions ${JSON.stringify(transcriptions)}`,
+        normalizePhrase(heard.join(' ')),
+        `room ${i} heard ${JSON.stringify(heard)}; all transcriptions ${JSON.stringify(transcriptions)}`,
       ).toBe(normalizePhrase(question));
       expect(conversation.answered.text.trim(), `room ${i}'s answer`).toBe(answer);
       // No caption of another room's question or answer reached this user.
@@ -87,9 +130,15 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
       expect(leaked, `captions from other rooms in room ${i}`).toEqual([]);
 
       const stored = await file.storedMessages(conversation.chatRoomId);
-      expect(stored.map((m) => [m.sender, m.text.trim()])).toEqual([
+      // One user turn, the whole question, and its own answer.
+      expect(
+        stored.map((m) => [
+          m.sender,
+          m.sender === 'user' ? normalizePhrase(m.text) : m.text.trim(),
+        ]),
+      ).toEqual([
         ['character', SMOKE_GREETING],
-        ['user', conversation.heard.text.trim()],
+        ['user', normalizePhrase(question)],
         ['character', answer],
       ]);
     }
@@ -102,3 +151,15 @@ describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
     );
   }, 420_000);
 });
+
+/** The final, non-empty captions of the user's microphone, in the order they began. */
+function micFinals(conversation: AppConversation): Caption[] {
+  return conversation.captions
+    .filter(
+      (c) =>
+        c.attributes['lk.transcribed_track_id'] === conversation.micTrackSid &&
+        c.attributes['lk.transcription_final'] === 'true' &&
+        c.text.trim() !== '',
+    )
+    .sort((a, b) => a.opened - b.opened);
+}

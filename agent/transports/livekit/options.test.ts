@@ -35,6 +35,12 @@ describe('workerOptions', () => {
     expect(options).toMatchObject({ host: '10.1.2.3', port: 8081 });
   });
 
+  it('gives a job process AGENT_JOB_START_TIMEOUT_MS to start, 30 s by default', () => {
+    expect(workerOptions(loadConfig(livekit)).initializeProcessTimeout).toBe(30_000);
+    const slow = loadConfig({ ...livekit, AGENT_JOB_START_TIMEOUT_MS: '120000' });
+    expect(workerOptions(slow).initializeProcessTimeout).toBe(120_000);
+  });
+
   it('uses the default agent name the token service dispatches', () => {
     expect(workerOptions(loadConfig(livekit)).agentName).toBe('parley-character');
   });

@@ -18,12 +18,6 @@ export const JOB_FILE = fileURLToPath(new URL(`./job${extname(import.meta.url)}`
  */
 export const DRAIN_TIMEOUT_MS = 8 * 60_000;
 
-/**
- * A job process compiles the agent with tsx, loads the agents framework and Silero before it
- * can take a job: seconds on a busy small machine, past agents' 10 s default.
- */
-const INITIALIZE_PROCESS_TIMEOUT_MS = 30_000;
-
 export type WorkerConfig = Pick<Config, 'livekit' | 'logLevel'> & {
   http: Pick<Config['http'], 'host'>;
 };
@@ -49,7 +43,9 @@ export function workerOptions(config: WorkerConfig, agentFile: string = JOB_FILE
     apiKey,
     apiSecret,
     drainTimeout: DRAIN_TIMEOUT_MS,
-    initializeProcessTimeout: INITIALIZE_PROCESS_TIMEOUT_MS,
+    // A job process compiles the agent with tsx, loads the agents framework and Silero before
+    // it can take a job: seconds on a busy small machine, past agents' 10 s default.
+    initializeProcessTimeout: config.livekit.processStartTimeoutMs,
     logLevel: config.logLevel,
     host: config.http.host,
     port: config.livekit.workerHttpPort,

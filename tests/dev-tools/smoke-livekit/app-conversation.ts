@@ -76,6 +76,8 @@ export interface AppConversation {
   /** The sid of the agent's audio track and of the user's microphone track. */
   agentTrackSid: string;
   micTrackSid: string;
+  /** When the question's speech began and ended playing into the microphone (performance.now()). */
+  spoken: { fromMs: number; toMs: number };
   /** The user's final caption of the question, and the agent's caption of the answer. */
   heard: Caption;
   answered: Caption;
@@ -158,7 +160,7 @@ async function converse(
   // The greeting's caption is on the agent's track too, and may still be arriving: only a
   // stream opened after the question was asked can be the answer's.
   const beforeQuestion = listener.opened();
-  const micTrackSid = await speak(room, options.question);
+  const { micTrackSid, spoken } = await speak(room, options.question);
   const heard = await run.step(
     'heard',
     () =>
@@ -207,6 +209,7 @@ async function converse(
     agent,
     agentTrackSid: audio.sid,
     micTrackSid,
+    spoken,
     heard,
     answered,
     captions: listener.captions,
@@ -279,7 +282,10 @@ function audioTrackOf(
 }
 
 /** Publishes a microphone and says `text` into it in real time, then 1.5 s of silence. */
-async function speak(room: Room, text: string): Promise<string> {
+async function speak(
+  room: Room,
+  text: string,
+): Promise<{ micTrackSid: string; spoken: AppConversation['spoken'] }> {
   const source = new AudioSource(48_000, 1);
   const options = new TrackPublishOptions();
   options.source = TrackSource.SOURCE_MICROPHONE;
@@ -290,9 +296,12 @@ async function speak(room: Room, text: string): Promise<string> {
     options,
   );
   const format = { sampleRate: 48_000, frameMs: 10 };
-  const frames = [...(await speechFrames(text, format)), ...silenceFrames(1500, format)];
-  await playIntoSource(source, frames);
-  return publication.sid ?? '';
+  const speech = await speechFrames(text, format);
+  const fromMs = performance.now();
+  await playIntoSource(source, speech);
+  const toMs = performance.now();
+  await playIntoSource(source, silenceFrames(1500, format));
+  return { micTrackSid: publication.sid ?? '', spoken: { fromMs, toMs } };
 }
 
 /** The finished transcript of the user's microphone. */
