@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textPdf } from '../helpers/pdf.js';
 import { type DirectTestApp, startDirectTestApp } from './direct-app.js';
 import { createCharacter, launchChromium, screenshot, signedInPage } from './page-chromium.js';
 
@@ -30,6 +31,8 @@ let browser: Browser;
 let workDir: string;
 let notes: string;
 let log: string;
+let moons: string;
+let notAPdf: string;
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'parley-knowledge-page-'));
@@ -37,6 +40,10 @@ beforeAll(async () => {
   await writeFile(notes, NOTES);
   log = join(workDir, 'night-log.txt');
   await writeFile(log, LOG);
+  moons = join(workDir, 'moons.pdf');
+  await writeFile(moons, textPdf(['Europa hides a salty ocean under its ice shell.']));
+  notAPdf = join(workDir, 'scan.pdf');
+  await writeFile(notAPdf, 'a photo of a page, saved as text by mistake');
   parley = await startDirectTestApp({ exchanges: [{ question: 'hello', answer: 'Hello.' }] });
   browser = await launchChromium();
 }, 120_000);
@@ -132,6 +139,28 @@ describe('the knowledge panel, in Chromium', () => {
     });
     await ready.waitFor({ timeout: 120_000 });
     await expect(ready.textContent()).resolves.toMatch(/ready, [1-9]\d* passages/);
+    expect(errors).toEqual([]);
+  }, 240_000);
+
+  it('reads a PDF into passages, and says why a file that is no PDF was refused', async () => {
+    const { page, errors } = await signedInPage(browser, parley.baseUrl);
+    await createCharacter(page, 'Io', 'You are Io, who knows the moons.');
+    await page.locator('#knowledge summary').click();
+    await page.setInputFiles('#knowledge-file', moons);
+    const ready = page.locator('#knowledge-documents li[data-status=ready]', {
+      hasText: 'moons.pdf',
+    });
+    await ready.waitFor({ timeout: 120_000 });
+    await page.fill('#knowledge-search [name=q]', 'What hides under the ice of Europa?');
+    await page.click('#knowledge-search button');
+    await page.locator('#knowledge-passages li', { hasText: 'salty ocean' }).first().waitFor();
+
+    await page.setInputFiles('#knowledge-file', notAPdf);
+    await page.locator('#knowledge [role=status]', { hasText: 'not a PDF' }).waitFor();
+    // The refused file left no document behind: only the PDF is listed.
+    await expect(page.locator('#knowledge-documents li strong').allTextContents()).resolves.toEqual(
+      ['moons.pdf'],
+    );
     expect(errors).toEqual([]);
   }, 240_000);
 
