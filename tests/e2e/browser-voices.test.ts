@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resample } from '../../agent/providers/local/audio-frames.js';
 import { synthesizeSpeech } from '../../agent/providers/local/flite.js';
+import type { Pcm16Audio } from '../../agent/providers/local/wav.js';
 import { characters } from '../../db/schema.js';
 import { writeWavFile } from '../audio/wav-file.js';
 import { type DirectTestApp, startDirectTestApp } from './direct-app.js';
@@ -105,6 +106,36 @@ describe('the character form’s voices, in Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('clones from an uploaded clip, and says why a clip too short was refused', async () => {
+    const sentence = await synthesizeSpeech('Here is a clip I saved on my phone for my voice.');
+    const long = join(workDir, 'saved.wav');
+    await writeWavFile(long, repeatedTo(sentence, 12));
+    const short = join(workDir, 'short.wav');
+    await writeWavFile(short, repeatedTo(sentence, 3));
+    const { page, errors } = await signedInPage(browser, parley.baseUrl);
+    await page.click('#new-character-panel summary');
+    await page.locator('#character-voice option').first().waitFor({ state: 'attached' });
+
+    await page.fill('#voice-clone-name', 'Too short');
+    await page.setInputFiles('#voice-upload', short);
+    await page.locator('#voice-clone-status', { hasText: 'Record at least' }).waitFor();
+    const clonesBefore = parley.cartesia.voices.clones.length;
+
+    await page.fill('#voice-clone-name', 'From my phone');
+    await page.setInputFiles('#voice-upload', long);
+    await page.locator('#voice-clone-status', { hasText: 'is ready' }).waitFor({ timeout: 90_000 });
+    expect(parley.cartesia.voices.clones.length, 'only the long clip was cloned').toBe(
+      clonesBefore + 1,
+    );
+    const clone = parley.cartesia.voices.clones.at(-1);
+    expect(clone).toMatchObject({ name: 'From my phone', clipType: 'audio/wav' });
+    // 12 s of 16-bit audio at the page's rate, which is at least the file's 16 kHz.
+    expect(clone?.clipBytes).toBeGreaterThan(12 * 16_000 * 2);
+    expect(await page.locator('#character-voice').inputValue()).toBe(clone?.voiceId);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
   it('without a Cartesia key offers flite, one voice, and says so plainly', async () => {
     const { page, errors } = await signedInPage(browser, noCartesia.baseUrl);
     await page.click('#new-character-panel summary');
@@ -122,3 +153,13 @@ describe('the character form’s voices, in Chromium', () => {
     await page.close();
   }, 120_000);
 });
+
+/** `audio` said again and again until it lasts at least `seconds`. */
+function repeatedTo(audio: Pcm16Audio, seconds: number): Pcm16Audio {
+  const wanted = Math.ceil(seconds * audio.sampleRate);
+  const samples = new Int16Array(wanted);
+  for (let at = 0; at < wanted; at += audio.samples.length) {
+    samples.set(audio.samples.subarray(0, Math.min(audio.samples.length, wanted - at)), at);
+  }
+  return { samples, sampleRate: audio.sampleRate };
+}
