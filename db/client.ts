@@ -142,8 +142,8 @@ function pgliteHandle(client: EmbeddedClient, afterClose?: () => Promise<void>):
 }
 
 /**
- * Connections ingestion may hold besides the pool: what its store plan runs at once
- * (`SERVER_STORE_PLAN.statementsAtOnce` in agent/knowledge/ingest.ts).
+ * Connections ingestion may hold besides the pool, and so the most statements its store plan
+ * runs at once on a server (`SERVER_STORE_PLAN` in agent/knowledge/ingest.ts).
  */
 export const INGESTION_POOL_SIZE = 3;
 
@@ -154,12 +154,8 @@ async function openPostgres(
 ): Promise<DatabaseHandle> {
   const client = postgresClient(url, poolSize, applicationName);
   const ingestionClient = postgresClient(url, INGESTION_POOL_SIZE, applicationName);
-  const db = drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Database;
-  const ingestion = drizzlePostgres({
-    client: ingestionClient,
-    schema,
-    casing: 'snake_case',
-  }) as unknown as Database;
+  const db = drizzleOver(client);
+  const ingestion = drizzleOver(ingestionClient);
   const target = describeUrl(url);
   await pingWith(db, target);
   return {
@@ -172,6 +168,10 @@ async function openPostgres(
       await Promise.all([client.end({ timeout: 5 }), ingestionClient.end({ timeout: 5 })]);
     },
   };
+}
+
+function drizzleOver(client: ReturnType<typeof postgresClient>): Database {
+  return drizzlePostgres({ client, schema, casing: 'snake_case' }) as unknown as Database;
 }
 
 function postgresClient(url: string, max: number, applicationName: string) {

@@ -3,7 +3,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Executor } from '../../db/client.js';
+import { type Executor, INGESTION_POOL_SIZE } from '../../db/client.js';
 import {
   deleteDocumentChunks,
   insertDocumentChunks,
@@ -65,7 +65,8 @@ export const EMBEDDED_STORE_PLAN: StorePlan = {
  */
 export const SERVER_STORE_PLAN: StorePlan = {
   rowsPerStatement: EMBEDDING_BATCH_SIZE / 2,
-  statementsAtOnce: 3,
+  // Ingestion's own connections (DatabaseHandle.ingestion): one statement on each.
+  statementsAtOnce: INGESTION_POOL_SIZE,
   statementsDuringTurns: 1,
 };
 
