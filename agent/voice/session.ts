@@ -49,9 +49,9 @@ export interface VoiceModels {
  * transcript is in. The delays come from the configuration (`TURN_DEFAULTS` in core/config.ts,
  * tuned on the conversation-quality suite: 1,600 ms for VAD-only, so a pause of up to ~1.2 s
  * inside a sentence does not end the turn); {@link turnHandling} puts them in, with the turn
- * detector of `text` (the default: the transcript's cues, ./turn-cues.ts) or `model`. A pause longer
- * than Silero's 350 ms silence sends what was said so far to speech-to-text and starts a
- * preemptive reply, which is replaced when the user goes on.
+ * detector of `text` (the default: the transcript's cues, ./turn-cues.ts) or `model`. A pause
+ * longer than Silero's 350 ms silence sends what was said so far to speech-to-text and starts
+ * a preemptive reply, which is replaced when the user goes on.
  */
 export const TURN_HANDLING = {
   turnDetection: 'vad',
@@ -76,9 +76,9 @@ export const TURN_HANDLING = {
  * The transcript cues are asked once the turn so far has a final transcript, the model after
  * 200 ms of silence; the turn then ends `minDelay` after the last speech when the detector says
  * the turn is likely over, `maxDelay` after it when not. For the model, Parley's 800 ms / 3 s
- * rather than agents' defaults for an audio detector (300 ms / 2.5 s): those assume a streaming speech-to-text, while Parley's (Whisper behind the
- * VAD) only hears a phrase after 350 ms of silence, and the suite's tuning rows found no shorter
- * setting with fewer cut-offs.
+ * rather than agents' defaults for an audio detector (300 ms / 2.5 s): those assume a
+ * streaming speech-to-text, while Parley's (Whisper behind the VAD) only hears a phrase after
+ * 350 ms of silence, and the suite's tuning rows found no shorter setting with fewer cut-offs.
  */
 export function turnHandling(
   turnDetector: TurnDetector | undefined,
@@ -117,18 +117,25 @@ export function voiceModels(
     : new PocketsphinxSTT();
   const tts = cartesiaConfigured(config) ? createCartesiaTTS(config, character) : new FliteTTS();
   const llm = openAIConfigured(config) ? createLLM(config, deps.openai) : undefined;
-  if (config.voice.turnDetection === 'vad') return { vad: deps.vad, stt, llm, tts };
-  if (config.voice.turnDetection === 'text') {
-    return {
-      vad: deps.vad,
-      stt,
-      llm,
-      tts,
-      turnDetector: new TranscriptCueDetector(character.language),
-    };
+  const models = { vad: deps.vad, stt, llm, tts };
+  const turnDetector = turnDetectorFor(config.voice, deps.inferenceExecutor, character.language);
+  return turnDetector === undefined ? models : { ...models, turnDetector };
+}
+
+/** The TURN_DETECTION setting's detector: none for `vad`. */
+function turnDetectorFor(
+  voice: VoiceConfig['voice'],
+  executor: ipc.InferenceExecutor | undefined,
+  language: string,
+): TurnDetector | undefined {
+  switch (voice.turnDetection) {
+    case 'vad':
+      return undefined;
+    case 'text':
+      return new TranscriptCueDetector(language);
+    case 'model':
+      return createTurnDetector(executor, voice.modelThreshold);
   }
-  const turnDetector = createTurnDetector(deps.inferenceExecutor, config.voice.modelThreshold);
-  return { vad: deps.vad, stt, llm, tts, turnDetector };
 }
 
 export interface VoiceSessionParams {
