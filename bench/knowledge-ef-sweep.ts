@@ -40,22 +40,35 @@ export async function sweepEfSearch(
   for (const efSearch of sweep.efSearch) {
     const search = (embedding: number[]) =>
       findSimilarChunksWith(db, { characterId, embedding, limit: TOP_K }, { efSearch });
-    for (const embedding of queries.vectors.slice(0, WARMUP_QUERIES)) await search(embedding);
-    const wallMs: number[] = [];
-    let hits = 0;
-    for (const [i, embedding] of queries.vectors.entries()) {
-      const started = performance.now();
-      const found = await search(embedding);
-      wallMs.push(performance.now() - started);
-      hits += found.filter((chunk) => queries.exact[i]?.has(chunk.content)).length;
-    }
-    const recall = hits / (queries.vectors.length * TOP_K);
+    const warmup = queries.vectors.slice(0, WARMUP_QUERIES);
+    const { wall, recall } = await timeQueries(search, queries, warmup);
     const which = efSearch === product ? ' (product)' : '';
     rows.push({
       metric: `${sweep.label}, ef_search ${efSearch}${which}: top-5 latency p50 / p95; recall@5 vs exact (${queries.vectors.length} queries)`,
-      value: `${p50p95(summarize(wallMs), 'ms')}; ${fmt(recall, 3)}`,
+      value: `${p50p95(wall, 'ms')}; ${fmt(recall, 3)}`,
       ...(efSearch === product ? { target: 'recall@5 >= 0.95', met: recall >= 0.95 } : {}),
     });
   }
   return rows;
+}
+
+/**
+ * Runs `warmup`, then times `search` on each of `queries`: wall time per query, and recall@5
+ * against each query's exact top 5.
+ */
+export async function timeQueries(
+  search: (embedding: number[]) => Promise<{ content: string }[]>,
+  queries: SweepQueries,
+  warmup: readonly number[][],
+) {
+  for (const embedding of warmup) await search(embedding);
+  const wallMs: number[] = [];
+  let hits = 0;
+  for (const [i, embedding] of queries.vectors.entries()) {
+    const started = performance.now();
+    const found = await search(embedding);
+    wallMs.push(performance.now() - started);
+    hits += found.filter((chunk) => queries.exact[i]?.has(chunk.content)).length;
+  }
+  return { wall: summarize(wallMs), recall: hits / (queries.vectors.length * TOP_K) };
 }

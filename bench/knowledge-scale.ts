@@ -17,13 +17,13 @@ import { createLogger } from '../core/logger.js';
 import { createDocument, defaultEfSearch, findSimilarChunks } from '../db/queries/knowledge.js';
 import { EMBEDDING_DIMENSIONS, type KnowledgeDocument } from '../db/schema.js';
 import { makeCharacter, makeUser } from '../tests/helpers/fixtures.js';
-import { sweepEfSearch, sweepQueries } from './knowledge-ef-sweep.js';
+import { sweepEfSearch, sweepQueries, timeQueries } from './knowledge-ef-sweep.js';
 import { openStore, type Store, type StoreKind } from './knowledge-store.js';
 import { describeLoad } from './machine.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { CHUNKS_PER_DOCUMENT, documentText, EmulatedEmbedder } from './retrieval-corpus.js';
 import { buildIndex, dropIndex } from './retrieval-index.js';
-import { fmt, p50p95, summarize } from './stats.js';
+import { fmt, p50p95 } from './stats.js';
 
 export interface KnowledgeScaleOptions {
   /** Chunks ingested with the index live, per store. */
@@ -113,18 +113,8 @@ async function queryAtSize(corpus: Corpus, count: number) {
   const db = corpus.store.handle.db;
   const search = (embedding: number[]) =>
     findSimilarChunks(db, { characterId: corpus.characterId, embedding, limit: TOP_K });
-  for (let i = 0; i < WARMUP_QUERIES; i++) await search(corpus.embedder.queryVector());
-  const wallMs: number[] = [];
-  let hits = 0;
-  for (let i = 0; i < count; i++) {
-    const embedding = corpus.embedder.queryVector();
-    const started = performance.now();
-    const found = await search(embedding);
-    wallMs.push(performance.now() - started);
-    const exact = new Set(corpus.embedder.exactTopK(embedding, TOP_K));
-    hits += found.filter((chunk) => exact.has(chunk.content)).length;
-  }
-  return { wall: summarize(wallMs), recall: hits / (count * TOP_K) };
+  const warmup = Array.from({ length: WARMUP_QUERIES }, () => corpus.embedder.queryVector());
+  return timeQueries(search, sweepQueries(corpus.embedder, count), warmup);
 }
 
 /** CPU per chunk, bench process and database server together, and the rate one core gives. */
