@@ -76,18 +76,27 @@ function progressSeen(page: Page): Promise<{ value: number; hidden: boolean }[]>
   );
 }
 
+/** A new character of the page's user, its knowledge panel open. */
+async function openOwnKnowledge(page: Page, name: string, instructions: string): Promise<void> {
+  await createCharacter(page, name, instructions);
+  await page.locator('#knowledge summary').click();
+}
+
+/** Waits until `title` is listed ready with its passage count; returns its list item. */
+async function readyDocument(page: Page, title: string) {
+  const ready = page.locator('#knowledge-documents li[data-status=ready]', { hasText: title });
+  await ready.waitFor({ timeout: 120_000 });
+  await expect(ready.textContent()).resolves.toMatch(/ready, [1-9]\d* passages/);
+  return ready;
+}
+
 describe('the knowledge panel, in Chromium', () => {
   it('uploads a file, watches it become ready, finds a passage by search, deletes it', async () => {
     const { page, errors } = await signedInPage(browser, parley.baseUrl);
-    await createCharacter(page, 'Astra', 'You are Astra, who runs the observatory.');
-    await page.locator('#knowledge summary').click();
+    await openOwnKnowledge(page, 'Astra', 'You are Astra, who runs the observatory.');
     await page.setInputFiles('#knowledge-file', notes);
 
-    const ready = page.locator('#knowledge-documents li[data-status=ready]', {
-      hasText: 'observatory.md',
-    });
-    await ready.waitFor({ timeout: 120_000 });
-    await expect(ready.textContent()).resolves.toMatch(/ready, [1-9]\d* passages/);
+    const ready = await readyDocument(page, 'observatory.md');
 
     await page.fill('#knowledge-search [name=q]', 'When does the observatory dome open?');
     await page.click('#knowledge-search button');
@@ -104,8 +113,7 @@ describe('the knowledge panel, in Chromium', () => {
 
   it('moves the progress bar while a file uploads over a slow connection', async () => {
     const { page, errors } = await signedInPage(browser, parley.baseUrl);
-    await createCharacter(page, 'Lumen', 'You are Lumen, who keeps the night log.');
-    await page.locator('#knowledge summary').click();
+    await openOwnKnowledge(page, 'Lumen', 'You are Lumen, who keeps the night log.');
     await recordProgress(page);
     // On 127.0.0.1 one progress event covers a whole file; DevTools' network emulation
     // holds the upload to a slow line's pace, as a person on a poor connection would see it.
@@ -134,23 +142,15 @@ describe('the knowledge panel, in Chromium', () => {
     expect(during.at(-1), 'the bar reaches the end').toBe(1);
     expect(seen.at(-1)?.hidden, 'the bar goes away once the file is in').toBe(true);
 
-    const ready = page.locator('#knowledge-documents li[data-status=ready]', {
-      hasText: 'night-log.txt',
-    });
-    await ready.waitFor({ timeout: 120_000 });
-    await expect(ready.textContent()).resolves.toMatch(/ready, [1-9]\d* passages/);
+    await readyDocument(page, 'night-log.txt');
     expect(errors).toEqual([]);
   }, 240_000);
 
   it('reads a PDF into passages, and says why a file that is no PDF was refused', async () => {
     const { page, errors } = await signedInPage(browser, parley.baseUrl);
-    await createCharacter(page, 'Io', 'You are Io, who knows the moons.');
-    await page.locator('#knowledge summary').click();
+    await openOwnKnowledge(page, 'Io', 'You are Io, who knows the moons.');
     await page.setInputFiles('#knowledge-file', moons);
-    const ready = page.locator('#knowledge-documents li[data-status=ready]', {
-      hasText: 'moons.pdf',
-    });
-    await ready.waitFor({ timeout: 120_000 });
+    await readyDocument(page, 'moons.pdf');
     await page.fill('#knowledge-search [name=q]', 'What hides under the ice of Europa?');
     await page.click('#knowledge-search button');
     await page.locator('#knowledge-passages li', { hasText: 'salty ocean' }).first().waitFor();
