@@ -1,6 +1,10 @@
 /** Rows and notes of the conversation-quality benchmark (bench/conversation.ts). */
 import type { Observation } from '../tests/conversation/quality/run.js';
-import { describeNoise, isHeldOut } from '../tests/conversation/quality/scenarios.js';
+import {
+  describeNoise,
+  type ScenarioSet,
+  scenarioSet,
+} from '../tests/conversation/quality/scenarios.js';
 import { type Percentiles, type Score, score } from '../tests/conversation/quality/score.js';
 import type { Variant } from './conversation.js';
 import type { ResultRow } from './report.js';
@@ -36,9 +40,9 @@ function cutOffs(list: readonly Observation[]): string {
   return `${pct(score(turns).falseCutOffRate)} (${count(turns, (o) => o.cutOff || o.error !== undefined)})`;
 }
 
-/** A variant's observations on the original suite, or on the held-out turns. */
-function part(v: Variant, heldOut: boolean): Variant {
-  return { ...v, observations: v.observations.filter((o) => isHeldOut(o.scenario) === heldOut) };
+/** A variant's observations on one set: the original suite, or a held-out set. */
+function part(v: Variant, set: ScenarioSet): Variant {
+  return { ...v, observations: v.observations.filter((o) => scenarioSet(o.scenario) === set) };
 }
 
 /**
@@ -49,14 +53,20 @@ export function sideBySideRows(
   all: readonly Variant[],
   chosen: 'model' | 'text' | 'vad',
 ): ResultRow[] {
-  const main = all.map((v) => part(v, false));
-  const rows = [...originalRows(main), ...heldOutRows(all.map((v) => part(v, true)))];
+  const main = all.map((v) => part(v, 'original'));
+  const rows = [
+    ...originalRows(main),
+    ...heldOutRows(all.map((v) => part(v, 'held-out'))),
+    ...heldOut2Rows(all.map((v) => part(v, 'held-out 2'))),
+  ];
   const shipped = `parley-${chosen}`;
   const parley = main.find((v) => v.config === shipped);
-  const parleyHeldOut = all.find((v) => v.config === shipped);
+  const parleyAll = all.find((v) => v.config === shipped);
   if (parley !== undefined) rows.push(...targetRows(parley, score(parley.observations), chosen));
-  if (parleyHeldOut !== undefined)
-    rows.push(...heldOutTargetRows(part(parleyHeldOut, true), chosen));
+  if (parleyAll !== undefined) {
+    for (const set of ['held-out', 'held-out 2'] as const)
+      rows.push(...heldOutTargetRows(part(parleyAll, set), chosen, set));
+  }
   return rows;
 }
 
@@ -85,9 +95,37 @@ function heldOutRows(main: readonly Variant[]): ResultRow[] {
   ];
 }
 
-function heldOutTargetRows(v: Variant, chosen: string): ResultRow[] {
+/**
+ * The second held-out set (written before the number and list rules, never used to write or
+ * tune them): numbers read out in pieces, lists in progress, complete turns.
+ */
+function heldOut2Rows(main: readonly Variant[]): ResultRow[] {
+  const list = (o: Observation) => o.scenario.id.includes('"list of');
+  const numbers = (o: Observation) => o.scenario.category === 'pause' && !list(o);
+  const short = (o: Observation) => o.scenario.category === 'short';
+  return [
+    row(main, 'held-out 2: false cut-offs, all turns', (v) => cutOffs(v.observations)),
+    row(main, 'held-out 2: false cut-offs, pause inside a number read out in pieces', (v) =>
+      cutOffs(v.observations.filter(numbers)),
+    ),
+    row(main, 'held-out 2: false cut-offs, pause inside a list', (v) =>
+      cutOffs(v.observations.filter(list)),
+    ),
+    row(main, 'held-out 2: false cut-offs, complete short turns (some ending in a number)', (v) =>
+      cutOffs(v.observations.filter(short)),
+    ),
+    row(main, 'held-out 2: wait after the true end until committed, p50 / p95', (v) =>
+      p50p95(score(v.observations).endOfTurn),
+    ),
+    row(main, 'held-out 2: wait after the true end of a short turn, p50 / p95', (v) =>
+      p50p95(score(v.observations.filter(short)).endOfTurn),
+    ),
+  ];
+}
+
+function heldOutTargetRows(v: Variant, chosen: string, set: ScenarioSet): ResultRow[] {
   const s = score(v.observations);
-  return endpointingRows(`Parley default (TURN_DETECTION=${chosen}), held-out turns`, '', s);
+  return endpointingRows(`Parley default (TURN_DETECTION=${chosen}), ${set} turns`, '', s);
 }
 
 /** The endpointing target: at most 5% of turns cut off, at a wait of at most 700 ms p50. */
@@ -208,11 +246,11 @@ function targetRows(v: Variant, s: Score, chosen: string): ResultRow[] {
  */
 export function tuningRows(variants: readonly Variant[]): ResultRow[] {
   return variants.flatMap((v) =>
-    [false, true].flatMap((heldOut) => {
-      const list = part(v, heldOut).observations;
+    (['original', 'held-out', 'held-out 2'] as const).flatMap((set) => {
+      const list = part(v, set).observations;
       if (list.length === 0) return [];
       const s = score(list);
-      const which = heldOut ? 'held-out turns' : 'clean turns';
+      const which = set === 'original' ? 'clean turns' : `${set} turns`;
       return [
         {
           metric: `tuning, ${which}: ${v.name}: false cut-offs; wait p50 / p95; first audio p50 / p95`,
@@ -226,6 +264,7 @@ export function tuningRows(variants: readonly Variant[]): ResultRow[] {
 export interface NotesInput {
   scenarios: number;
   heldOut: number;
+  heldOut2: number;
   turns: number;
   concurrency: number;
   latency: { sttMs: number; llmTtftMs: number; ttsTtfbMs: number };
@@ -247,8 +286,12 @@ export function conversationNotes(n: NotesInput): string[] {
       `Of them, ${n.heldOut} HELD-OUT turns (rows "held-out"), written before the transcript cues ` +
       '(agent/voice/turn-cues.ts) and never used to write or tune them: pauses of 600/900/1,200 ms after "or", ' +
       '"but", "with", "to the", "uh", "I mean,", "my address is" and after a complete clause that goes on, and ' +
-      'complete short turns ending on cue-like words ("who is it for?", "I think so", "count me in"). The other ' +
-      'rows are the original suite only.',
+      'complete short turns ending on cue-like words ("who is it for?", "I think so", "count me in"). ' +
+      `And ${n.heldOut2} turns of a SECOND held-out set (rows "held-out 2"), written before the number and list ` +
+      'rules and never used to write or tune them: a pause of 600-1,200 ms inside a phone number, an extension, ' +
+      'a date, a year, a price, a spelled booking reference, a PIN, a street number and two lists; and complete ' +
+      'short turns, some ending in a number ("I\'m forty two", "call me at five"). The other rows are the ' +
+      'original suite only.',
     'Each configuration is one real voice session (tests/voice/harness.ts: the real `createVoiceSession`, ' +
       'transcript stored in PGlite, or for the bare side `new voice.AgentSession({ vad, stt, llm, tts })` with ' +
       "agents' defaults) fed 10 ms frames at real-time pace, in a child process of its own; " +
@@ -261,9 +304,9 @@ export function conversationNotes(n: NotesInput): string[] {
       'audio paused or cleared. Stored user text: every user message of the scenario joined equals what was ' +
       'said (words only). Stored reply: a whole reply is a reply the LLM gave; a cut one is a prefix of it ' +
       'within 3 words (or a fifth) of the words its played audio holds.',
-    `Tuning rows run the ${n.turns} clean pause and short-turn scenarios (original and held-out, scored ` +
-      'apart) with other endpointing settings (TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS) in the same run; the ' +
-      'rule: at most 5% cut off on the original suite, then the shortest wait. Defaults now ' +
+    `Tuning rows run the ${n.turns} clean pause and short-turn scenarios (original and both held-out sets, ` +
+      'scored apart) with other endpointing settings (TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS) in the same run; the ' +
+      'rule: at most 5% cut off on every set, then the shortest wait. Defaults now ' +
       `(core/config.ts TURN_DEFAULTS): ${JSON.stringify(n.defaults)}; TURN_DETECTION=${n.chosen}.`,
     'Wall-clock figures (waits, stop times, first audio) were taken on a shared, loaded 2-core machine ' +
       `with several sessions running at once: read them as loaded figures. Children that crashed and were restarted: ${n.crashes}.`,

@@ -8,6 +8,7 @@ import type { Observation } from '../tests/conversation/quality/run.js';
 import {
   cleanScenarios,
   describeNoise,
+  heldOut2Scenarios,
   heldOutScenarios,
   noisyScenarios,
   type Scenario,
@@ -150,12 +151,14 @@ export async function runConversation(options = DEFAULT_CONVERSATION): Promise<S
   const started = performance.now();
   const before = describeLoad();
   const heldOut = heldOutScenarios();
+  const heldOut2 = heldOut2Scenarios();
   const all = options.quick
     ? testScenarios()
-    : [...cleanScenarios(), ...noisyScenarios(), ...heldOut];
+    : [...cleanScenarios(), ...noisyScenarios(), ...heldOut, ...heldOut2];
   const turns = [
     ...cleanScenarios().filter((s) => s.category === 'pause' || s.category === 'short'),
     ...heldOut,
+    ...heldOut2,
   ];
   const main = mainVariants().map((m) => variant(m.name, m.config, {}, all));
   const tuning = options.quick ? [] : tuningVariants(turns);
@@ -178,6 +181,7 @@ export async function runConversation(options = DEFAULT_CONVERSATION): Promise<S
     notes: conversationNotes({
       scenarios: all.length,
       heldOut: options.quick ? 0 : heldOut.length,
+      heldOut2: options.quick ? 0 : heldOut2.length,
       turns: turns.length,
       concurrency: options.concurrency,
       latency: LATENCY,

@@ -78,6 +78,37 @@ export const HELD_OUT_SHORT_TURNS = [
   'I guess so.',
 ];
 
+/**
+ * The SECOND held-out set (session 12), written and committed before the number and list rules
+ * of agent/voice/turn-cues.ts, to judge them on turns they were not written for: numbers read
+ * out in pieces (phone numbers, dates, prices, spelled codes), lists in progress, and complete
+ * turns, some ending in a number. Each pause context is played once, at one pause length.
+ */
+export const HELD_OUT_2_PAUSE_CONTEXTS: Record<string, [string, string, number]> = {
+  phone: ['you can reach me on oh seven seven', 'nine one two, four four eight', 900],
+  extension: ['the extension is two', 'four six', 600],
+  date: ['my birthday is June', 'the twenty third', 1_200],
+  year: ['the house was built in nineteen', 'eighty four', 900],
+  price: ['the ticket was thirty', 'five pounds fifty', 600],
+  reference: ['my booking reference is K seven', 'X two Q', 1_200],
+  pin: ['the PIN is eight eight', 'one zero', 900],
+  'list of places': ['we went to Lisbon, Porto, Seville', 'and then home', 1_200],
+  'list of things': ['bring plates, cups, napkins', 'and some candles', 600],
+  'number then noun': ['I live at forty two', 'Elm Road', 900],
+};
+export const HELD_OUT_2_SHORT_TURNS = [
+  "I'm forty two",
+  'it costs nine ninety nine',
+  'my room is three twelve',
+  'the answer is seven',
+  'we need bread, milk and eggs',
+  'call me at five',
+  'yes, please',
+  'sounds good to me',
+  "that's everything, thanks",
+  'how much is it?',
+];
+
 export const SHORT_TURNS = [
   'yes',
   'no',
@@ -105,17 +136,26 @@ function speakerAt(index: number): Speaker {
   return SPEAKERS[index % SPEAKERS.length] as Speaker;
 }
 
+/** Which set a scenario belongs to: the original suite, or one of the held-out sets. */
+export type ScenarioSet = 'original' | 'held-out' | 'held-out 2';
+
+const PREFIX: Record<ScenarioSet, string> = {
+  original: '',
+  'held-out': 'held-out ',
+  'held-out 2': 'held-out 2 ',
+};
+
 function pauseScenario(
   context: string,
   pauseMs: number,
   index: number,
   noise?: Noise,
-  contexts = PAUSE_CONTEXTS,
+  contexts: Record<string, readonly [string, string, ...unknown[]]> = PAUSE_CONTEXTS,
+  set: ScenarioSet = contexts === HELD_OUT_PAUSE_CONTEXTS ? 'held-out' : 'original',
 ): Scenario {
   const [before, after] = contexts[context] ?? ['', ''];
-  const heldOut = contexts === HELD_OUT_PAUSE_CONTEXTS ? 'held-out ' : '';
   return {
-    id: `${heldOut}pause ${pauseMs} ms after "${context}"`,
+    id: `${PREFIX[set]}pause ${pauseMs} ms after "${context}"`,
     category: 'pause',
     speaker: speakerAt(index),
     ...(noise === undefined ? {} : { noise }),
@@ -123,9 +163,14 @@ function pauseScenario(
   };
 }
 
-function shortScenario(text: string, index: number, noise?: Noise, heldOut = false): Scenario {
+function shortScenario(
+  text: string,
+  index: number,
+  noise?: Noise,
+  set: ScenarioSet = 'original',
+): Scenario {
   return {
-    id: `${heldOut ? 'held-out ' : ''}short "${text}"`,
+    id: `${PREFIX[set]}short "${text}"`,
     category: 'short',
     speaker: speakerAt(index),
     ...(noise === undefined ? {} : { noise }),
@@ -181,13 +226,31 @@ export function heldOutScenarios(): Scenario[] {
   );
   return [
     ...pauses,
-    ...HELD_OUT_SHORT_TURNS.map((text, i) => shortScenario(text, i + 2, undefined, true)),
+    ...HELD_OUT_SHORT_TURNS.map((text, i) => shortScenario(text, i + 2, undefined, 'held-out')),
   ];
 }
 
-/** Whether a scenario belongs to {@link heldOutScenarios}. */
+/** The second held-out set: each context once at its own pause, each short turn once. */
+export function heldOut2Scenarios(): Scenario[] {
+  const pauses = Object.entries(HELD_OUT_2_PAUSE_CONTEXTS).map(([context, [, , ms]], c) =>
+    pauseScenario(context, ms, c + 3, undefined, HELD_OUT_2_PAUSE_CONTEXTS, 'held-out 2'),
+  );
+  return [
+    ...pauses,
+    ...HELD_OUT_2_SHORT_TURNS.map((text, i) => shortScenario(text, i + 4, undefined, 'held-out 2')),
+  ];
+}
+
+/** The set a scenario belongs to. */
+export function scenarioSet(scenario: Scenario): ScenarioSet {
+  if (scenario.id.startsWith(PREFIX['held-out 2'])) return 'held-out 2';
+  if (scenario.id.startsWith(PREFIX['held-out'])) return 'held-out';
+  return 'original';
+}
+
+/** Whether a scenario belongs to {@link heldOutScenarios} or {@link heldOut2Scenarios}. */
 export function isHeldOut(scenario: Scenario): boolean {
-  return scenario.id.startsWith('held-out ');
+  return scenarioSet(scenario) !== 'original';
 }
 
 /** A cross-section of the scripts under each background at each SNR. */
