@@ -8,11 +8,26 @@ const OPEN: [Cue, string[]][] = [
     'trailing punctuation',
     ['I need eggs, milk, butter,', 'well...', 'the thing is:', 'so it was…'],
   ],
-  ['conjunction', ['a table for two and', "I can't come because", 'tea or', 'I would go if']],
+  [
+    'conjunction',
+    ['a table for two and', "I can't come because", 'tea or', 'I would go if', 'I was tired so'],
+  ],
   ['preposition', ['a coffee with', 'a cup of', 'I want to go to', 'a letter from']],
   ['determiner', ['I need to get to the', 'can I have a', 'this is my', 'I lost their']],
   ['copula', ['my number is', 'the code is.', 'the problem was', 'my reasons are']],
   ['filler', ['I was thinking, um', 'my flight leaves at uh', 'it was fine, I mean', 'erm']],
+  [
+    'number in progress',
+    [
+      'the code is four seven',
+      'extension two',
+      'my number is 555 218',
+      'you can reach me on oh seven seven',
+      'the reference is B seven',
+      'I live at forty two',
+    ],
+  ],
+  ['list in progress', ['we need flour, sugar, butter', 'I visited Oslo, Bergen, Tromso.']],
 ];
 
 /** Complete turns, some ending on words that look like cues. */
@@ -26,7 +41,14 @@ const DONE = [
   'turn it off',
   'here it is',
   "that's who they are.",
-  'my number is five five five',
+  'my number is five five five, two one eight, nine nine zero four',
+  'my number is 5552189904',
+  'the answer is seven',
+  'call me at five',
+  "I'm forty two",
+  'we need flour, sugar and butter',
+  'I think so',
+  'I hope so.',
   'I love you!',
   '',
 ];
