@@ -3,6 +3,8 @@
  * Parley as shipped, Parley VAD-only and a bare `AgentSession`, side by side in one run, with
  * the held-out turns scored apart, and the endpointing settings tuned on it.
  */
+
+import { TURN_HANDLING } from '../agent/voice/session.js';
 import { loadConfig, TURN_DEFAULTS } from '../core/config.js';
 import type { Observation } from '../tests/conversation/quality/run.js';
 import {
@@ -72,7 +74,7 @@ export function mainVariants(): { name: string; config: QualityConfig }[] {
  * quality") tried the model at 300-800 / 1,500-3,000 ms and thresholds chosen on its answers
  * (`npm run bench -- end-of-turn`), and VAD-only at 600-1,600 ms.
  */
-const TEXT_TUNING_MIN_DELAYS_MS = [600, 800, 1_000];
+const TEXT_TUNING_MIN_DELAYS_MS = [600, 800, 1_200];
 
 function tuningVariants(turns: Scenario[]): Variant[] {
   const maxMs = TURN_DEFAULTS.text.maxDelayMs;
@@ -203,7 +205,7 @@ const slowStt: QualityTuning = { ...resumeAfter1s, sttMs: SLOW_STT_MS };
 /** Barge-in settings tried on the overlap scenarios, VAD-only endpointing (the default). */
 const INTERRUPTION_VARIANTS: [string, QualityTuning][] = [
   [
-    'Parley default (pause on 500 ms of speech; a backchannel resumes the answer, 2 s after it)',
+    `Parley default (pause on ${TURN_HANDLING.interruption.minDuration} ms of speech; a backchannel resumes the answer, 2 s after it)`,
     {},
   ],
   ['TURN_BACKCHANNELS=interrupt (any words cut the answer: the default before)', interrupt],

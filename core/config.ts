@@ -33,7 +33,7 @@ const optionalSecret = z.string().min(1).optional();
  */
 export const TURN_DEFAULTS = {
   vad: { minDelayMs: 1_600, maxDelayMs: 3_000 },
-  text: { minDelayMs: 1_200, maxDelayMs: 3_000 },
+  text: { minDelayMs: 1_000, maxDelayMs: 3_000 },
   model: { minDelayMs: 800, maxDelayMs: 3_000 },
 } as const;
 

@@ -41,7 +41,7 @@ export interface VoiceModels {
 
 /**
  * Parley's turn-taking with `TURN_DETECTION=vad`: VAD endpointing, barge-in after
- * half a second of speech with resume on a false interruption, and preemptive generation: the
+ * 400 ms of speech with resume on a false interruption, and preemptive generation: the
  * LLM and the speech synthesis start on the final transcript, before the turn is committed.
  *
  * The endpointing delay counts from the last speech, not from Silero's end of speech (see
@@ -62,7 +62,7 @@ export const TURN_HANDLING = {
   },
   interruption: {
     mode: 'vad',
-    minDuration: 500,
+    minDuration: 400,
     resumeFalseInterruption: true,
     falseInterruptionTimeout: 2_000,
   },
