@@ -16,6 +16,7 @@ import { unfinishedCue } from '../agent/voice/turn-cues.js';
 import { SAMPLE_RATE, speak } from '../tests/conversation/quality/audio.js';
 import {
   cleanScenarios,
+  heldOut2Scenarios,
   heldOutScenarios,
   type Scenario,
 } from '../tests/conversation/quality/scenarios.js';
@@ -181,12 +182,29 @@ function describeCues(probes: readonly EndOfTurnProbe[]): string {
   );
 }
 
+/**
+ * The model as a tie-breaker for the cues: asked only where the transcript shows no open ending
+ * (a complete clause that goes on, a number after no dictation word), would it hold those
+ * pauses without sending the complete turns to the maximum wait?
+ */
+function describeTieBreaker(probes: readonly EndOfTurnProbe[], threshold: number): string {
+  const closed = probes.filter((p) => unfinishedCue(p.text) === undefined);
+  const pauses = closed.filter((p) => p.pauseMs !== undefined);
+  const ends = closed.filter((p) => p.pauseMs === undefined);
+  const low = (p: EndOfTurnProbe) => p.probability < threshold;
+  return (
+    `AUC ${fmt(separation(closed))}; at threshold ${threshold}: ${pauses.filter(low).length} of ` +
+    `${pauses.length} pauses held, ${ends.filter(low).length} of ${ends.length} true ends sent to the maximum`
+  );
+}
+
 /** `npm run bench -- end-of-turn`. */
 export async function runEndOfTurn(): Promise<SectionResult> {
   const started = performance.now();
   const before = describeLoad();
   const probes = await probeEndOfTurn();
   const heldOut = await probeEndOfTurn(heldOutScenarios());
+  const heldOut2 = await probeEndOfTurn(heldOut2Scenarios());
   const pauses = probes.filter((p) => p.pauseMs !== undefined).map((p) => p.probability);
   const ends = probes.filter((p) => p.pauseMs === undefined).map((p) => p.probability);
   const range = (v: number[]) =>
@@ -220,6 +238,15 @@ export async function runEndOfTurn(): Promise<SectionResult> {
     },
     { metric: 'transcript cues (English rules), original turns', value: describeCues(probes) },
     { metric: 'transcript cues (English rules), held-out turns', value: describeCues(heldOut) },
+    {
+      metric: 'transcript cues (English rules), held-out 2 turns',
+      value: describeCues(heldOut2),
+    },
+    {
+      metric:
+        'the model as tie-breaker, only where the cues see no open ending (all three sets): an end scores above a pause',
+      value: describeTieBreaker([...probes, ...heldOut, ...heldOut2], SHIPPED_THRESHOLD),
+    },
   ];
   return {
     name: 'end-of-turn',
@@ -236,7 +263,9 @@ export async function runEndOfTurn(): Promise<SectionResult> {
         'delay if not). An estimate: the conversation section measures the chosen setting in real sessions.',
       `Held-out: the ${heldOutScenarios().length} held-out turns of the suite (pauses of 600-1,200 ms after other open ` +
         'endings and after a complete clause, short turns ending on cue-like words), asked the same way; neither ' +
-        'the threshold nor the cues were chosen on them. Transcript cues: agent/voice/turn-cues.ts on the words ' +
+        'the threshold nor the cues were chosen on them. Held-out 2: the second held-out set ' +
+        `(${heldOut2Scenarios().length} turns: numbers read out in pieces, lists, complete turns), committed before ` +
+        'the number and list cues. Transcript cues: agent/voice/turn-cues.ts on the words ' +
         'said before each question (the emulated speech-to-text hears exactly those).',
     ],
     load: { before, after: describeLoad() },
