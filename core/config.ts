@@ -15,18 +15,21 @@ const optionalSecret = z.string().min(1).optional();
  * Endpointing per turn-detection mode, when TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS are not set.
  * Tuned on the conversation-quality suite (tests/conversation/quality/, `npm run bench --
  * conversation`); the table is BENCHMARKS.md, section "conversation", rows "tuning". The rule:
- * false cut-offs at most 5% on the suite's 30 clean turns (issue 14), then the shortest wait.
+ * false cut-offs at most 5% on each of the suite's sets (30 clean original turns, 30 held-out,
+ * 20 held-out 2; issue 14), then the shortest wait.
  * - `text` (the default): VAD endpointing, but a transcript ending on an open clause ("and",
- *   "my number is", "um", a comma: agent/voice/turn-cues.ts, English rules) waits the maximum.
- *   Min 1,200 ms: 0 of 30 cut at load ~10, 1 of 30 idle, wait p50 1,250-1,259 ms (held-out
- *   turns: 1 of 30 cut, the pause after a complete clause). 1,000 ms cut 2 of 30 at load ~10
- *   and 1 of 30 idle, so the rule picks 1,200 ms only on the loaded run; it stays, since
- *   only it met the rule in both. 800 ms cut 2, 600 ms 3 (wait p50 660-672 ms): what the
- *   rules cannot see, digits read in groups, is cut once the pause outlasts the minimum. The
- *   target (5% at a 700 ms p50) is missed by ~550 ms.
+ *   "my number is", "um", a comma), a number read out in pieces or a list in progress
+ *   (agent/voice/turn-cues.ts, English rules) waits the maximum. Min 1,000 ms (session 12, load
+ *   ~3-5): cut 0 of 30 / 1 of 30 / 1 of 20 (5%), wait p50 ~1,060-1,080 ms. 800 ms cut 0 / 2 / 2
+ *   (7%, 10%), 600 ms 0 / 3 / 3 (10%, 15%; wait p50 ~660-680 ms): what the rules cannot see
+ *   (a complete clause that goes on; "my birthday is June … the twenty third"; "built in
+ *   nineteen … eighty four") is cut once the pause outlasts the minimum. 1,200 ms cut 0 / 1 / 2
+ *   in the same run. The target (5% at a 700 ms p50) is missed by ~370 ms. Before the number
+ *   rule (session 11) 1,000 ms cut 2 of 30 at load ~10 (digits read in groups); not yet re-run
+ *   loaded.
  * - `vad`: silence only. It reaches the rule at 1,600 ms (0 of 30 cut in its own tuning run,
  *   2 of 30 under the heavier load of the latest; 800 ms cut 40%), the figure LiveKit's
- *   eot-bench gives for VAD-only: every reply starts ~400 ms later than with `text`.
+ *   eot-bench gives for VAD-only: every reply starts ~600 ms later than with `text`.
  * - `model`: the on-device audio model reached the rule with no setting tried (best: 800 /
  *   3,000 ms, 7% cut, but a 3 s wait at p50: on these synthetic voices it judges most complete
  *   turns unfinished).
