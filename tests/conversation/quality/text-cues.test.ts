@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { runScenario } from './run.js';
-import { heldOutScenarios, type Scenario } from './scenarios.js';
+import { heldOut2Scenarios, heldOutScenarios, type Scenario } from './scenarios.js';
 import { type QualitySession, startQualitySession } from './session.js';
 
 /**
@@ -9,8 +9,8 @@ import { type QualitySession, startQualitySession } from './session.js';
  * (agent/voice/turn-cues.ts) hold a turn whose words so far end open, while a complete turn
  * still ends on the minimum delay. The minimum is set to 600 ms, under the 1.2 s pause, so
  * VAD-only endpointing at the same setting cuts that turn: only the cue can keep it open. The
- * scenarios are from the held-out set the rules were not written from. A behaviour check with
- * loose thresholds, not a timing check.
+ * scenarios are from the held-out sets the rules were not written from (the number and list
+ * rules: the second). A behaviour check with loose thresholds, not a timing check.
  */
 
 const MIN_DELAY_MS = 600;
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function heldOut(id: string): Scenario {
-  const scenario = heldOutScenarios().find((s) => s.id === id);
+  const scenario = [...heldOutScenarios(), ...heldOut2Scenarios()].find((s) => s.id === id);
   if (scenario === undefined) throw new Error(`no held-out scenario ${id}`);
   return scenario;
 }
@@ -44,6 +44,18 @@ describe('transcript cues in a voice session (TURN_DETECTION=text)', () => {
       session,
       heldOut('held-out pause 1200 ms after "but"'),
     );
+    const said = JSON.stringify({ ...o, scenario: o.scenario.id });
+    expect(o.error, said).toBeUndefined();
+    expect(o.cutOff, said).toBe(false);
+    expect(o.userTextOk, said).toBe(true);
+  });
+
+  it.each([
+    'held-out 2 pause 900 ms after "pin"',
+    'held-out 2 pause 1200 ms after "list of places"',
+  ])('holds a number or list read out in pieces: %s', async (id) => {
+    if (session === undefined) throw new Error('no session');
+    const o = await runScenario(database.db, session, heldOut(id));
     const said = JSON.stringify({ ...o, scenario: o.scenario.id });
     expect(o.error, said).toBeUndefined();
     expect(o.cutOff, said).toBe(false);
