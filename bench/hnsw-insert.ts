@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { defaultEfSearch } from '../db/queries/knowledge.js';
 import { findPostgres, startPostgresServer } from '../tests/helpers/postgres-server.js';
 import { describeLoad } from './machine.js';
-import { assertLoadedFrom, type Install, nativeInstall } from './pgvector-native.js';
+import { assertLoadedFrom, bothPgvectorBuilds, type Install } from './pgvector-native.js';
 import { processCpuMs } from './proc-cpu.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { fmt } from './stats.js';
@@ -231,22 +231,21 @@ export async function runHnswBench(options: HnswBenchOptions): Promise<SectionRe
   const startedAt = performance.now();
   const data = draw(options);
   const loadBefore = describeLoad();
-  const native = await nativeInstall(found.binDir);
-  const installs: Install[] = [
-    { label: 'pgvector OPTFLAGS="" (.ci/run)', binDir: found.binDir },
-    native.install,
-  ];
+  const builds = await bothPgvectorBuilds(found.binDir);
   const rows: ResultRow[] = [];
   try {
-    for (const install of installs) rows.push(...(await measureInstall(install, data, options)));
+    for (const install of builds.installs) {
+      rows.push(...(await measureInstall(install, data, options)));
+    }
   } finally {
-    await native.dispose();
+    await builds.dispose();
   }
   return {
     name: 'hnsw',
     title: 'HNSW insert cost in PostgreSQL (SQL level)',
     rows,
     notes: [
+      "pgvector 0.8.6 built twice from the vendored source, OPTFLAGS=\"\" and upstream's default -march=native, each into a private copy of the server's install tree (bench/pgvector-native.ts; the backend is checked to have mapped that copy's vector.so).",
       `A durable throwaway PostgreSQL per pgvector build; per variant a fresh table of ${options.baseRows.toLocaleString('en-US')} clustered 1536-d unit vectors, the index built on it, then ${options.insertRows.toLocaleString('en-US')} more rows inserted ${options.rowsPerStatement} a statement on one connection (vectors sent as decimal text, parsed by the server: the "no index" row is that parse and the heap insert).`,
       'CPU a row: the inserting backend from /proc, and every server process alive before and after (WAL writer, checkpointer, background writer). Each variant runs once per pass, the second pass in reverse order.',
       `recall@5: ${options.queries} queries drawn from the same space, the index's top 5 at ef_search ${EF_SEARCH} against an exact scan of the same table; the halfvec index is searched with the same cast on both sides.`,

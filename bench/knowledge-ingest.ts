@@ -22,7 +22,7 @@ import {
 } from './knowledge-ingest-run.js';
 import { openStore, type Store } from './knowledge-store.js';
 import { describeLoad } from './machine.js';
-import { nativeInstall } from './pgvector-native.js';
+import { bothPgvectorBuilds } from './pgvector-native.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { CHUNKS_PER_DOCUMENT } from './retrieval-corpus.js';
 import { fmt, p50p95 } from './stats.js';
@@ -113,27 +113,22 @@ async function measureBuilds(
   );
 }
 
-/** Runs `measureBuilds` with a private -march=native install beside the system's. */
-async function measureBuildsBeside(store: Store, options: IngestBenchOptions) {
+/** Runs `measureBuilds` on private portable and -march=native builds of pgvector. */
+async function measureBuildsBeside(options: IngestBenchOptions): Promise<ResultRow[]> {
   const system = findPostgres();
   if ('missing' in system) return [];
-  const native = await nativeInstall(system.binDir);
+  const builds = await bothPgvectorBuilds(system.binDir);
+  const stores: { label: string; store: Store }[] = [];
   try {
-    const nativeStore = await openStore('postgres', { binDir: native.install.binDir });
-    if ('missing' in nativeStore) return [];
-    try {
-      return await measureBuilds(
-        [
-          { label: 'pgvector OPTFLAGS="" (.ci/run)', store },
-          { label: native.install.label, store: nativeStore },
-        ],
-        options,
-      );
-    } finally {
-      await nativeStore.close();
+    for (const install of builds.installs) {
+      const store = await openStore('postgres', { binDir: install.binDir });
+      if ('missing' in store) throw new Error(store.missing);
+      stores.push({ label: install.label, store });
     }
+    return await measureBuilds(stores, options);
   } finally {
-    await native.dispose();
+    for (const { store } of stores) await store.close();
+    await builds.dispose();
   }
 }
 
@@ -242,7 +237,7 @@ export async function runIngestBench(options = DEFAULT_INGEST_BENCH): Promise<Se
     rows.push({ metric: 'PostgreSQL: not measured', value: store.missing });
   } else {
     try {
-      if (options.builds) rows.push(...(await measureBuildsBeside(store, options)));
+      if (options.builds) rows.push(...(await measureBuildsBeside(options)));
       else rows.push(...(await measurePlans(store, options)));
       rows.push(...(await measureTurnsBeside(store, options)));
       rows.push(...(await measureIndexes(store, options)));
@@ -266,7 +261,7 @@ function ingestNotes(options: IngestBenchOptions): string[] {
     `Store plans: ${options.planChunks} chunks as one document, as ${options.documentsAtOnce} documents ingested at once, as ${CHUNKS_PER_DOCUMENT}-chunk documents one after another (what the pending-document sweep did before), or as ${CHUNKS_PER_DOCUMENT}-chunk pending documents embedded by the product's sweep (\`embedPendingDocuments\`, ${DOCUMENTS_AT_ONCE} at once). "N rows x M at once": N chunks per INSERT, at most M INSERTs running at once, a bound shared by every document on one database. Every variant runs twice, the second pass in reverse order; the rate is the mean, each pass in brackets.`,
     ...(options.builds
       ? [
-          "pgvector builds: the rows headed `pgvector OPTFLAGS=\"\"` run the build `.ci/run` installs (baseline SSE2, with pgvector's own FMA dispatch for float distances); those headed `-march=native` the same source at upstream's default flags, in a private copy of the server's install tree and its own durable cluster (bench/pgvector-native.ts). The two are interleaved, each variant twice, the second pass in reverse order.",
+          "pgvector builds: the rows headed `pgvector OPTFLAGS=\"\"` run pgvector compiled for any x86-64 (baseline SSE2, with pgvector's own FMA dispatch for float distances); those headed `-march=native` the same source at upstream's default flags. Each is a private copy of the server's install tree with its own durable cluster (bench/pgvector-native.ts). The two are interleaved, each variant twice, the second pass in reverse order; the other rows run on the installed build.",
         ]
       : []),
     `Text turns: one every 100 ms on the same pool while one ${options.planChunks}-chunk document ingests (append the user's message, the product's retriever: top-5 of the character being ingested, append the reply), with and without the bound dropping to one statement while turns are active, in the order without, with, with, without; then ${options.probeTurns} turns with nothing ingesting. perf_hooks' event-loop delay (10 ms resolution) over each ingestion.`,
