@@ -240,7 +240,8 @@ export async function runIngestBench(options = DEFAULT_INGEST_BENCH): Promise<Se
       if (options.builds) rows.push(...(await measureBuildsBeside(options)));
       else rows.push(...(await measurePlans(store, options)));
       rows.push(...(await measureTurnsBeside(store, options)));
-      rows.push(...(await measureIndexes(store, options)));
+      // The index variants are measured below Parley by the hnsw section (bench/hnsw-insert.ts).
+      if (!options.builds) rows.push(...(await measureIndexes(store, options)));
     } finally {
       await store.close();
     }
@@ -261,11 +262,13 @@ function ingestNotes(options: IngestBenchOptions): string[] {
     `Store plans: ${options.planChunks} chunks as one document, as ${options.documentsAtOnce} documents ingested at once, as ${CHUNKS_PER_DOCUMENT}-chunk documents one after another (what the pending-document sweep did before), or as ${CHUNKS_PER_DOCUMENT}-chunk pending documents embedded by the product's sweep (\`embedPendingDocuments\`, ${DOCUMENTS_AT_ONCE} at once). "N rows x M at once": N chunks per INSERT, at most M INSERTs running at once, a bound shared by every document on one database. Every variant runs twice, the second pass in reverse order; the rate is the mean, each pass in brackets.`,
     ...(options.builds
       ? [
-          "pgvector builds: the rows headed `pgvector OPTFLAGS=\"\"` run pgvector compiled for any x86-64 (baseline SSE2, with pgvector's own FMA dispatch for float distances); those headed `-march=native` the same source at upstream's default flags. Each is a private copy of the server's install tree with its own durable cluster (bench/pgvector-native.ts). The two are interleaved, each variant twice, the second pass in reverse order; the other rows run on the installed build.",
+          "pgvector builds: the rows headed `pgvector OPTFLAGS=\"\"` run pgvector compiled for any x86-64 (baseline SSE2, with pgvector's own FMA dispatch for float distances); those headed `-march=native` the same source at upstream's default flags. Each is a private copy of the server's install tree with its own durable cluster (bench/pgvector-native.ts). The two are interleaved, each variant twice, the second pass in reverse order; the text-turn rows run on the installed build.",
         ]
       : []),
     `Text turns: one every 100 ms on the same pool while one ${options.planChunks}-chunk document ingests (append the user's message, the product's retriever: top-5 of the character being ingested, append the reply), with and without the bound dropping to one statement while turns are active, in the order without, with, with, without; then ${options.probeTurns} turns with nothing ingesting. perf_hooks' event-loop delay (10 ms resolution) over each ingestion.`,
-    `Index variants: the index is rebuilt empty with the given m and ef_construction, ${options.indexChunks} chunks ingested with the product's plan, then ${options.queries} \`findSimilarChunks\` top-5 calls (the product's ef_search) against brute-force cosine in JS.`,
+    options.builds
+      ? 'Index variants (m, ef_construction, halfvec): the hnsw section, below Parley.'
+      : `Index variants: the index is rebuilt empty with the given m and ef_construction, ${options.indexChunks} chunks ingested with the product's plan, then ${options.queries} \`findSimilarChunks\` top-5 calls (the product's ef_search) against brute-force cosine in JS.`,
     'CPU per chunk: the bench process (splitter, SQL building) and every PostgreSQL process (/proc), over the chunks stored; in brackets, 2,000 ms / (their sum): the rate two cores would give if they did nothing else. Rates are wall time on a 2-core machine that the bench, PostgreSQL and other work share.',
   ];
 }
