@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DOCUMENTS_AT_ONCE } from '../agent/knowledge/deferred-embedding.js';
 import { SERVER_STORE_PLAN, type StorePlan } from '../agent/knowledge/ingest.js';
+import { findPostgres } from '../tests/helpers/postgres-server.js';
 import { probeTurns } from './ingest-probe.js';
 import { type IndexVariants, measureIndexes } from './knowledge-ingest-index.js';
 import {
@@ -21,6 +22,7 @@ import {
 } from './knowledge-ingest-run.js';
 import { openStore, type Store } from './knowledge-store.js';
 import { describeLoad } from './machine.js';
+import { bothPgvectorBuilds } from './pgvector-native.js';
 import type { ResultRow, SectionResult } from './report.js';
 import { CHUNKS_PER_DOCUMENT } from './retrieval-corpus.js';
 import { fmt, p50p95 } from './stats.js';
@@ -32,6 +34,11 @@ export interface IngestBenchOptions extends IndexVariants {
   documentsAtOnce: number;
   /** Text turns measured with nothing ingesting, for contrast with those beside an ingestion. */
   probeTurns: number;
+  /**
+   * Compare the product's plan on the .ci/run pgvector build and on a -march=native build
+   * (bench/pgvector-native.ts) instead of the store plans on the installed build alone.
+   */
+  builds?: boolean;
 }
 
 export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
@@ -45,6 +52,7 @@ export const DEFAULT_INGEST_BENCH: IngestBenchOptions = {
   ],
   queries: 200,
   probeTurns: 50,
+  builds: true,
 };
 
 /** What the turn-activity bound waits after the last turn, and a little more. */
@@ -80,6 +88,48 @@ function planVariants(options: IngestBenchOptions): Variant[] {
     { ...product, label: ' (before)', layout: { oneAfterAnother: CHUNKS_PER_DOCUMENT } },
     { ...product, layout: { sweep: CHUNKS_PER_DOCUMENT } },
   ];
+}
+
+/**
+ * The product's plan (one large document, and small documents through the sweep) on the
+ * pgvector build `.ci/run` installs and on upstream's default `-march=native` build, each in
+ * its own durable cluster, interleaved and twice (the second pass in reverse order).
+ */
+async function measureBuilds(
+  stores: { label: string; store: Store }[],
+  options: IngestBenchOptions,
+): Promise<ResultRow[]> {
+  const variants = planVariants(options).filter((v) => !('oneAfterAnother' in v.layout));
+  const pairs = stores.flatMap((s) => variants.map((variant) => ({ ...s, variant })));
+  const runs = new Map(pairs.map((pair) => [pair, [] as Run[]]));
+  for (const pass of [pairs, [...pairs].reverse()]) {
+    for (const pair of pass) {
+      progress(`${pair.label}: ${variantLabel(pair.variant)}`);
+      runs.get(pair)?.push(await runVariant(pair.store, pair.variant, options));
+    }
+  }
+  return pairs.flatMap((pair) =>
+    runRows(`${pair.label}, ${variantLabel(pair.variant)}`, runs.get(pair) ?? [], true),
+  );
+}
+
+/** Runs `measureBuilds` on private portable and -march=native builds of pgvector. */
+async function measureBuildsBeside(options: IngestBenchOptions): Promise<ResultRow[]> {
+  const system = findPostgres();
+  if ('missing' in system) return [];
+  const builds = await bothPgvectorBuilds(system.binDir);
+  const stores: { label: string; store: Store }[] = [];
+  try {
+    for (const install of builds.installs) {
+      const store = await openStore('postgres', { binDir: install.binDir });
+      if ('missing' in store) throw new Error(store.missing);
+      stores.push({ label: install.label, store });
+    }
+    return await measureBuilds(stores, options);
+  } finally {
+    for (const { store } of stores) await store.close();
+    await builds.dispose();
+  }
 }
 
 /** One ingestion of a variant from an empty table. */
@@ -187,9 +237,11 @@ export async function runIngestBench(options = DEFAULT_INGEST_BENCH): Promise<Se
     rows.push({ metric: 'PostgreSQL: not measured', value: store.missing });
   } else {
     try {
-      rows.push(...(await measurePlans(store, options)));
+      if (options.builds) rows.push(...(await measureBuildsBeside(options)));
+      else rows.push(...(await measurePlans(store, options)));
       rows.push(...(await measureTurnsBeside(store, options)));
-      rows.push(...(await measureIndexes(store, options)));
+      // The index variants are measured below Parley by the hnsw section (bench/hnsw-insert.ts).
+      if (!options.builds) rows.push(...(await measureIndexes(store, options)));
     } finally {
       await store.close();
     }
@@ -208,8 +260,15 @@ function ingestNotes(options: IngestBenchOptions): string[] {
   return [
     "A throwaway, durable PostgreSQL 15 with pgvector 0.8.6 on this machine (initdb defaults: fsync, synchronous commit and full-page writes on), postgres.js over loopback, pool of 10. Each variant starts from an empty `knowledge_chunks` (TRUNCATE, then CHECKPOINT) and ingests through the product's `ingestDocument` (splitter, the statistics refresh) with the HNSW index live; the emulated embedder's vectors are computed before the clock starts.",
     `Store plans: ${options.planChunks} chunks as one document, as ${options.documentsAtOnce} documents ingested at once, as ${CHUNKS_PER_DOCUMENT}-chunk documents one after another (what the pending-document sweep did before), or as ${CHUNKS_PER_DOCUMENT}-chunk pending documents embedded by the product's sweep (\`embedPendingDocuments\`, ${DOCUMENTS_AT_ONCE} at once). "N rows x M at once": N chunks per INSERT, at most M INSERTs running at once, a bound shared by every document on one database. Every variant runs twice, the second pass in reverse order; the rate is the mean, each pass in brackets.`,
+    ...(options.builds
+      ? [
+          "pgvector builds: the rows headed `pgvector OPTFLAGS=\"\"` run pgvector compiled for any x86-64 (baseline SSE2, with pgvector's own FMA dispatch for float distances); those headed `-march=native` the same source at upstream's default flags. Each is a private copy of the server's install tree with its own durable cluster (bench/pgvector-native.ts). The two are interleaved, each variant twice, the second pass in reverse order; the text-turn rows run on the installed build.",
+        ]
+      : []),
     `Text turns: one every 100 ms on the same pool while one ${options.planChunks}-chunk document ingests (append the user's message, the product's retriever: top-5 of the character being ingested, append the reply), with and without the bound dropping to one statement while turns are active, in the order without, with, with, without; then ${options.probeTurns} turns with nothing ingesting. perf_hooks' event-loop delay (10 ms resolution) over each ingestion.`,
-    `Index variants: the index is rebuilt empty with the given m and ef_construction, ${options.indexChunks} chunks ingested with the product's plan, then ${options.queries} \`findSimilarChunks\` top-5 calls (the product's ef_search) against brute-force cosine in JS.`,
+    options.builds
+      ? 'Index variants (m, ef_construction, halfvec): the hnsw section, below Parley.'
+      : `Index variants: the index is rebuilt empty with the given m and ef_construction, ${options.indexChunks} chunks ingested with the product's plan, then ${options.queries} \`findSimilarChunks\` top-5 calls (the product's ef_search) against brute-force cosine in JS.`,
     'CPU per chunk: the bench process (splitter, SQL building) and every PostgreSQL process (/proc), over the chunks stored; in brackets, 2,000 ms / (their sum): the rate two cores would give if they did nothing else. Rates are wall time on a 2-core machine that the bench, PostgreSQL and other work share.',
   ];
 }

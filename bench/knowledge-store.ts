@@ -35,8 +35,14 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Opens and migrates a store, or says why it cannot (PostgreSQL not installed). */
-export async function openStore(kind: StoreKind): Promise<Store | { missing: string }> {
+/**
+ * Opens and migrates a store, or says why it cannot (PostgreSQL not installed). `binDir`:
+ * PostgreSQL's server binaries to run (default: the installed ones the tests use).
+ */
+export async function openStore(
+  kind: StoreKind,
+  options: { binDir?: string } = {},
+): Promise<Store | { missing: string }> {
   if (kind !== 'postgres') {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
     const embedded = kind === 'pglite' ? 'thread' : 'main-thread';
@@ -52,7 +58,7 @@ export async function openStore(kind: StoreKind): Promise<Store | { missing: str
       },
     };
   }
-  const install = findPostgres();
+  const install = options.binDir === undefined ? findPostgres() : { binDir: options.binDir };
   if ('missing' in install) return install;
   // Durable, as production runs: the helper's default skips fsync to speed up tests.
   const server = await startPostgresServer({ binDir: install.binDir, fast: false });

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { DEFAULT_CONVERSATION, runConversation, runInterruptionTuning } from './conversation.js';
 import { runEndOfTurn } from './end-of-turn.js';
+import { DEFAULT_HNSW_BENCH, runHnswBench } from './hnsw-insert.js';
 import { DEFAULT_INGEST_BENCH, runIngestBench } from './knowledge-ingest.js';
 import { DEFAULT_KNOWLEDGE_SCALE, runKnowledgeScale } from './knowledge-scale.js';
 import { DEFAULT_LIVEKIT_BENCH, runLiveKitBench } from './livekit.js';
@@ -65,6 +66,12 @@ const SECTIONS: Record<string, Runner> = {
             queries: 20,
           }
         : DEFAULT_INGEST_BENCH,
+    ),
+  hnsw: (quick) =>
+    runHnswBench(
+      quick
+        ? { baseRows: 1_000, insertRows: 200, rowsPerStatement: 48, queries: 10, passes: 1 }
+        : DEFAULT_HNSW_BENCH,
     ),
   voice: (quick) => runVoice(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),
   'barge-in': (quick) => runBargeIn(quick ? { turns: 2, bargeIns: 1 } : DEFAULT_VOICE),

@@ -16,6 +16,7 @@ import {
   sharedKeyDataDirs,
   startApiProcess,
 } from '../tests/postgres/api-process.js';
+import { type DocumentRun, startDocumentLoad } from '../tests/postgres/document-load.js';
 import { describeLoad } from './machine.js';
 import { connectionCostRows } from './postgres-connect.js';
 import type { ResultRow, SectionResult } from './report.js';
@@ -37,6 +38,8 @@ interface Run {
   turns: number;
   errors: number;
   elapsedSec: number;
+  /** Knowledge documents uploaded beside the chat, and how each ended. */
+  documents: DocumentRun[];
 }
 
 export async function runPostgresBench(options: PostgresBenchOptions): Promise<SectionResult> {
@@ -66,9 +69,9 @@ export async function runPostgresBench(options: PostgresBenchOptions): Promise<S
     title: 'Several processes on one PostgreSQL, beside PGlite',
     rows,
     notes: [
-      `${options.clients} WebSocket clients, each its own user and room, send a message as soon as the previous reply is stored, for ${options.durationSec} s; the OpenAI emulator answers at once. Messages/s counts user messages and replies stored.`,
+      `${options.clients} WebSocket clients, each its own user and room, send a message as soon as the previous reply is stored, for ${options.durationSec} s; the OpenAI emulator answers at once. Messages/s counts user messages and replies stored. Meanwhile the character's owner uploads 40-paragraph Markdown documents one after another (alternating processes, each followed until ready), so ingestion's connections and CPU are in the figures.`,
       'PostgreSQL: a throwaway PostgreSQL 15 cluster (fsync on) started by the bench, two `npm start` processes with AGENT_WORKER off, DATABASE_POOL_SIZE as stated. PGlite: one `npm start` process on its own data directory (the embedded database serves one process).',
-      'Connections: pg_stat_activity rows by application_name (Parley names each role: parley-api, parley-worker, parley-job, parley-knowledge), most seen while sampling every 500 ms under load, and after the load. A LiveKit job process is capped at 2 by code (JOB_DATABASE_POOL_SIZE) and a worker holds 1 only while it migrates at start; no LiveKit job ran in this bench.',
+      'Connections: pg_stat_activity rows by application_name (Parley names each role: parley-api, parley-worker, parley-job, parley-knowledge; the ingestion connections of a process add -ingestion, e.g. parley-api-ingestion), most seen while sampling every 500 ms under load, and after the load. A LiveKit job process is capped at 2 by code (JOB_DATABASE_POOL_SIZE) and a worker holds 1 only while it migrates at start; no LiveKit job ran in this bench.',
       "The machine is shared with other engineers' work: wall-clock rates are lower bounds.",
     ],
     load: { before, after: describeLoad() },
@@ -100,7 +103,7 @@ async function onPostgres(
     const after = await connectionsByRole(admin);
     const connectCost = await connectionCostRows(pg.url('parley'));
     return [
-      rateRow('PostgreSQL, 2 API processes', run, options),
+      ...rateRow('PostgreSQL, 2 API processes', run, options),
       {
         metric: `PostgreSQL connections by role: after start / most under load / after load (2 API processes, pool ${options.poolSize} each)`,
         value: describeRoles(afterStart, peak, after),
@@ -123,19 +126,27 @@ async function onPglite(
   if (dir === undefined) throw new Error('no data directory');
   const api = await startApiProcess({ ...common, DATA_DIR: dir });
   try {
-    return [rateRow('PGlite, 1 API process', await chatSaturated([api], options), options)];
+    return rateRow('PGlite, 1 API process', await chatSaturated([api], options), options);
   } finally {
     await api.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function rateRow(label: string, run: Run, options: PostgresBenchOptions): ResultRow {
+function rateRow(label: string, run: Run, options: PostgresBenchOptions): ResultRow[] {
   const perSecond = ((run.turns * 2) / run.elapsedSec).toFixed(1);
-  return {
-    metric: `messages stored/s, saturated, ${options.clients} clients (${label})`,
-    value: `${perSecond} (${run.turns} turns in ${run.elapsedSec.toFixed(1)} s, ${run.errors} errors)`,
-  };
+  const ready = run.documents.filter((d) => d.status === 'ready');
+  const chunks = ready.reduce((sum, d) => sum + d.chunkCount, 0);
+  return [
+    {
+      metric: `messages stored/s, saturated, ${options.clients} clients, documents ingesting beside (${label})`,
+      value: `${perSecond} (${run.turns} turns in ${run.elapsedSec.toFixed(1)} s, ${run.errors} errors)`,
+    },
+    {
+      metric: `knowledge documents uploaded one after another meanwhile: ready / uploaded, chunks (${label})`,
+      value: `${ready.length} / ${run.documents.length}, ${chunks} chunks`,
+    },
+  ];
 }
 
 async function connectionsByRole(sql: postgres.Sql): Promise<Map<string, number>> {
@@ -152,9 +163,13 @@ function describeRoles(...snapshots: Map<string, number>[]): string {
     .join('; ');
 }
 
-/** Every client chats as fast as replies come back until the time is up. */
+/**
+ * Every client chats as fast as replies come back until the time is up, while the
+ * character's owner uploads knowledge documents one after another through the same processes
+ * (so the ingestion connections are counted beside the pools).
+ */
 async function chatSaturated(apis: ApiProcess[], options: PostgresBenchOptions): Promise<Run> {
-  const character = await makeCharacter(apis[0] as ApiProcess);
+  const { id: character, token: ownerToken } = await makeCharacter(apis[0] as ApiProcess);
   const clients = await Promise.all(
     Array.from({ length: options.clients }, async (_, i) => {
       const api = apis[i % apis.length] as ApiProcess;
@@ -169,6 +184,12 @@ async function chatSaturated(apis: ApiProcess[], options: PostgresBenchOptions):
   );
   let turns = 0;
   let errors = 0;
+  const documentLoad = startDocumentLoad({
+    apis,
+    token: ownerToken,
+    characterId: character,
+    maxDocuments: 1_000,
+  });
   const start = performance.now();
   const end = start + options.durationSec * 1000;
   await Promise.all(
@@ -186,7 +207,7 @@ async function chatSaturated(apis: ApiProcess[], options: PostgresBenchOptions):
   );
   const elapsedSec = (performance.now() - start) / 1000;
   for (const client of clients) client.socket.terminate();
-  return { turns, errors, elapsedSec };
+  return { turns, errors, elapsedSec, documents: await documentLoad.stop() };
 }
 
 async function devToken(api: ApiProcess): Promise<string> {
@@ -194,7 +215,7 @@ async function devToken(api: ApiProcess): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-async function makeCharacter(api: ApiProcess): Promise<string> {
+async function makeCharacter(api: ApiProcess): Promise<{ id: string; token: string }> {
   const token = await devToken(api);
   const response = await fetch(`${api.base}/api/characters`, {
     method: 'POST',
@@ -202,5 +223,5 @@ async function makeCharacter(api: ApiProcess): Promise<string> {
     body: JSON.stringify({ name: 'Bench', instructions: 'You answer briefly.', is_public: true }),
   });
   if (response.status !== 201) throw new Error(`character: ${response.status}`);
-  return ((await response.json()) as { id: string }).id;
+  return { id: ((await response.json()) as { id: string }).id, token };
 }

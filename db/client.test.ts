@@ -79,4 +79,20 @@ describe.runIf(inject('databaseDriver') === 'postgres')('the ingestion connectio
       await database.close();
     }
   });
+
+  it("name themselves apart from the pool's, so pg_stat_activity counts them", async () => {
+    const database = await openTestDatabase(undefined, { poolSize: 1 });
+    try {
+      const nameOn = async (db: typeof database.db) => {
+        const rows = (await db.execute(
+          sql`select current_setting('application_name') as name`,
+        )) as unknown as { name: string }[];
+        return rows[0]?.name;
+      };
+      expect(await nameOn(database.db)).toBe('parley');
+      expect(await nameOn(database.ingestion)).toBe('parley-ingestion');
+    } finally {
+      await database.close();
+    }
+  });
 });

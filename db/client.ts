@@ -153,7 +153,8 @@ async function openPostgres(
   applicationName = 'parley',
 ): Promise<DatabaseHandle> {
   const client = postgresClient(url, poolSize, applicationName);
-  const ingestionClient = postgresClient(url, INGESTION_POOL_SIZE, applicationName);
+  // Named apart (`parley-api-ingestion`, ...) so pg_stat_activity shows what ingestion holds.
+  const ingestionClient = postgresClient(url, INGESTION_POOL_SIZE, `${applicationName}-ingestion`);
   const db = drizzleOver(client);
   const ingestion = drizzleOver(ingestionClient);
   const target = describeUrl(url);

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { SingleBar } from 'cli-progress';
+import { MultiBar } from 'cli-progress';
 import { loadConfig } from '../../core/config.js';
 import { AppError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
@@ -20,6 +20,7 @@ import type { Character, KnowledgeDocument } from '../../db/schema.js';
 import { createOpenAIClient, openAIConfigured } from '../providers/openai-client.js';
 import { LLM_SETUP } from '../providers/status.js';
 import type { DocumentContentType } from './chunker.js';
+import { ingestAtOnce } from './deferred-embedding.js';
 import { createOpenAIEmbedder } from './embedder.js';
 import { ingestDocument } from './ingest.js';
 
@@ -89,28 +90,47 @@ async function main(args: string[]): Promise<void> {
     await database.migrate();
     const character = await resolveCharacter(database.db, reference);
     const embedder = createOpenAIEmbedder(createOpenAIClient(config), config.openai.embeddingModel);
-    for (const path of files)
-      await teachFile({ db: database.db, embedder, logger }, character, path);
+    await teachFiles({ db: database.db, embedder, logger }, character, files);
   } finally {
     await database.close();
   }
 }
 
-/** Stores one file as the character's document and embeds it, with a progress bar. */
-async function teachFile(
+/**
+ * Stores every file as the character's document, then embeds them as the pending-document
+ * sweep does ({@link ingestAtOnce}: a few at once), with a progress bar each. A file that
+ * fails is reported and the others are still taught.
+ */
+async function teachFiles(
   deps: Parameters<typeof ingestDocument>[0],
   character: Character,
-  path: string,
+  files: string[],
 ): Promise<void> {
-  const document = await storeFile(deps.db, character, path);
-  const bar = new SingleBar({ format: `${basename(path)} [{bar}] {value}/{total} chunks` });
-  bar.start(1, 0);
-  const { chunks } = await ingestDocument(deps, document, (p) => {
-    bar.setTotal(Math.max(p.total, 1));
-    bar.update(p.embedded);
+  const documents: KnowledgeDocument[] = [];
+  for (const path of files) documents.push(await storeFile(deps.db, character, path));
+  const bars = new MultiBar({ format: '{file} [{bar}] {value}/{total} chunks' });
+  const results = await ingestAtOnce(documents, async (document) => {
+    const bar = bars.create(1, 0, { file: document.title });
+    try {
+      return await ingestDocument(deps, document, (p) => {
+        bar.setTotal(Math.max(p.total, 1));
+        bar.update(p.embedded);
+      });
+    } finally {
+      bar.stop();
+    }
   });
-  bar.stop();
-  console.log(`${basename(path)}: ${chunks} chunks taught to ${character.name}`);
+  bars.stop();
+  results.forEach((result, i) => {
+    const title = documents[i]?.title;
+    if (result.status === 'fulfilled') {
+      console.log(`${title}: ${result.value.chunks} chunks taught to ${character.name}`);
+    } else {
+      const reason = result.reason instanceof Error ? result.reason.message : result.reason;
+      console.error(`${title}: not taught (${reason})`);
+      process.exitCode = 1;
+    }
+  });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -46,18 +46,32 @@ export async function embedPendingDocuments(
   updatedBefore?: Date,
 ): Promise<number> {
   const tried = new Set<string>();
-  const limit = pLimit(DOCUMENTS_AT_ONCE);
   for (;;) {
     const query = updatedBefore === undefined ? { limit: PAGE } : { limit: PAGE, updatedBefore };
     const fresh = (await listPendingDocuments(deps.db, query)).filter((d) => !tried.has(d.id));
     if (fresh.length === 0) return tried.size;
     for (const document of fresh) tried.add(document.id);
-    await limit.map(fresh, (document) =>
-      deps.ingest(document).catch((error: unknown) => {
-        deps.logger.warn({ err: error, documentId: document.id }, 'deferred embedding failed');
-      }),
-    );
+    const results = await ingestAtOnce(fresh, deps.ingest);
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
+      const documentId = fresh[i]?.id;
+      deps.logger.warn({ err: result.reason, documentId }, 'deferred embedding failed');
+    });
   }
+}
+
+/**
+ * `ingest` on every document, {@link DOCUMENTS_AT_ONCE} at a time (the sweep's pace, and
+ * `npm run ingest`'s): several documents keep ingestion's statement bound full where one
+ * leaves the database idle between its batches. Every document is tried; the results are in
+ * the documents' order.
+ */
+export function ingestAtOnce<T>(
+  documents: readonly KnowledgeDocument[],
+  ingest: (document: KnowledgeDocument) => Promise<T>,
+): Promise<PromiseSettledResult<T>[]> {
+  const limit = pLimit(DOCUMENTS_AT_ONCE);
+  return Promise.allSettled(documents.map((document) => limit(() => ingest(document))));
 }
 
 /** The running sweeps; `close()` stops them and waits for the one in progress. */

@@ -85,6 +85,36 @@ describe('npm run ingest', () => {
     expect(emulator.requests.embeddings.length).toBeGreaterThanOrEqual(2);
   });
 
+  it('teaches several files a few at once, as the pending-document sweep does', async () => {
+    // A takes several embedding batches; B one. One after another, every request of A would
+    // come before B's; at once, B's goes out while A is still between its batches.
+    const large = join(filesDir, 'large.md');
+    const sections = Array.from({ length: 300 }, (_, s) =>
+      [`## Part ${s}`, ...Array.from({ length: 10 }, (_, i) => paragraph(`p${s}`, i))].join('\n\n'),
+    );
+    await writeFile(large, sections.join('\n\n'));
+    const small = join(filesDir, 'small.md');
+    await writeFile(small, 'The zebra fact is that its stripes are unique.');
+    const before = emulator.requests.embeddings.length;
+    const output = await ingest('Orion', large, small);
+    expect(output.stdout).toContain('small.md: 1 chunks taught to Orion');
+    const texts = emulator.requests.embeddings
+      .slice(before)
+      .map((request) => JSON.stringify(request.input));
+    const largeRequests = texts.filter((text) => text.includes('fact number'));
+    expect(largeRequests.length).toBeGreaterThanOrEqual(3);
+    const smallAt = texts.findIndex((text) => text.includes('zebra'));
+    const lastLargeAt = texts.findLastIndex((text) => text.includes('fact number'));
+    expect(smallAt).toBeGreaterThan(-1);
+    expect(smallAt).toBeLessThan(lastLargeAt);
+    const docs = await documents();
+    expect(docs.find((d) => d.title === 'large.md')).toMatchObject({ status: 'ready' });
+    expect(docs.find((d) => d.title === 'small.md')).toMatchObject({
+      status: 'ready',
+      chunkCount: 1,
+    });
+  });
+
   it('says plainly what is wrong with an unknown character or file type', async () => {
     const path = join(filesDir, 'notes.md');
     await writeFile(path, 'hello');
