@@ -1,15 +1,12 @@
 import type { WorkerProcess } from '../worker/worker-process.js';
-import type { FakeLiveKitServer } from './fake-livekit-server.js';
+import type { RoomServer } from './room-server-view.js';
 
 /**
  * What a failed room test needs to be understood afterwards: the rooms as the server sees
  * them (participants, their tracks, their PeerConnections) and the worker's and job
  * processes' own output, which is otherwise thrown away.
  */
-export function roomTestReport(
-  server: FakeLiveKitServer,
-  worker: WorkerProcess | undefined,
-): string {
+export function roomTestReport(server: RoomServer, worker: WorkerProcess | undefined): string {
   const rooms = server.rooms.map((room) => ({
     room: room.name,
     participants: room.participants.map((p) => ({

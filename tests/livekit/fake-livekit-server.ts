@@ -30,6 +30,8 @@ export interface FakeLiveKitServerOptions {
    * that joined through an ICE fallback: the SDKs then negotiate on demand, debounced.
    */
   fastPublish?: boolean;
+  /** Called after every change of the server's state (workers, dispatches, rooms). */
+  onChange?: () => void;
 }
 
 /** The outcome of one dispatch, as the fake server saw it. */

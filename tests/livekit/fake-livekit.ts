@@ -43,7 +43,7 @@ export class FakeLiveKit implements FakeLiveKitServer {
     void routeHttp(request, response, url, this.#routes).catch(() => response.destroy());
   });
   readonly #wss = new WebSocketServer({ noServer: true });
-  readonly #waiters = new Waiters();
+  readonly #waiters: Waiters;
   readonly #sessions: WorkerSession[] = [];
   readonly #dispatches: DispatchResult[] = [];
   readonly #joinAttempts: RoomJoinAttempt[] = [];
@@ -60,6 +60,7 @@ export class FakeLiveKit implements FakeLiveKitServer {
   #closed = false;
 
   constructor(options: FakeLiveKitServerOptions) {
+    this.#waiters = new Waiters(options.onChange);
     this.#keys = { apiKey: options.apiKey, apiSecret: options.apiSecret };
     this.#verifier = new TokenVerifier(options.apiKey, options.apiSecret);
     this.#availabilityTimeoutMs = options.availabilityTimeoutMs ?? 10_000;

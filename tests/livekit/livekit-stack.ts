@@ -18,16 +18,19 @@ import {
 } from '../dev-tools/providers/openai-emulator.js';
 import { copyTemplate, serveOverWire, type WireServer } from '../helpers/database.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker/worker-process.js';
-import { type FakeLiveKitServer, startFakeLiveKitServer } from './fake-livekit-server.js';
+import { startFakeLiveKitServer } from './fake-livekit-server.js';
+import { startRoomServerProcess } from './room-server-process.js';
+import type { RoomServer } from './room-server-view.js';
 
 /**
- * Parley deployed as with LiveKit, for one test file: the test LiveKit room server, the API
+ * Parley deployed as with LiveKit, for one test file: the test LiveKit room server (its own
+ * process, as a real LiveKit server is, unless a test asks for it in this one), the API
  * (`npm start` with `AGENT_WORKER=off`, in this process) and the agent worker (`npm run agent`,
  * its own process, forking job processes), both on one database served over the PostgreSQL
  * wire protocol, with the OpenAI and Cartesia emulators behind them.
  */
 export interface LiveKitStack {
-  server: FakeLiveKitServer;
+  server: RoomServer;
   /** `http://127.0.0.1:PORT` of the API and the page. */
   baseUrl: string;
   api: Parley;
@@ -54,6 +57,13 @@ export async function startLiveKitStack(
     worker?: Record<string, string>;
     agentName?: string;
     /**
+     * Where the test LiveKit server runs. Default `process`: a child process, so that its
+     * forwarding of every room's media never waits for this process (which plays the users'
+     * microphones, serves the API and the database) and the other way round; `in-process`
+     * for a test that needs the server's own objects.
+     */
+    roomServer?: 'process' | 'in-process';
+    /**
      * A migrated embedded database to copy, for use outside vitest (the bench), where the
      * suite's template (`inject`) does not exist.
      */
@@ -63,12 +73,11 @@ export async function startLiveKitStack(
   const agentName = options.agentName ?? 'parley-stack-test';
   const parts: Partial<LiveKitStack> & { wire?: WireServer; dirs: string[] } = { dirs: [] };
   try {
-    parts.server = await startFakeLiveKitServer({
-      apiKey,
-      apiSecret,
-      rooms: true,
-      waitTimeoutMs: 120_000,
-    });
+    const serverOptions = { apiKey, apiSecret, waitTimeoutMs: 120_000 };
+    parts.server =
+      options.roomServer === 'in-process'
+        ? await startFakeLiveKitServer({ ...serverOptions, rooms: true })
+        : await startRoomServerProcess(serverOptions);
     parts.openai = await startOpenAIEmulator(options.openai);
     parts.cartesia = await startCartesiaEmulator();
     const dataDir = await copyDatabase(options.databaseTemplateDir);

@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { listMemories } from '../../db/queries/memories.js';
 import { scriptedReplies, transcribeWithPocketsphinx } from '../voice/script.js';
 import { GREETING, useRoomScenario } from './room-scenario.js';
+import type { ParticipantView, RoomView } from './room-server-view.js';
 import { pollUntil } from './room-user.js';
-import type { Participant } from './rooms/participant.js';
-import type { RoomState } from './rooms/rooms.js';
 
 const MOON = 'tell me about the moon';
 const LONG_ANSWER =
@@ -91,9 +90,9 @@ describe('a user leaving a LiveKit room mid-reply', () => {
 const words = (text: string) => text.trim().split(/\s+/).length;
 
 /** Whether a connected agent is in the room (a room everyone left is gone from the server). */
-function agentIn(rooms: readonly RoomState[], roomName: string): boolean {
+function agentIn(rooms: readonly RoomView[], roomName: string): boolean {
   const room = rooms.find((r) => r.name === roomName);
-  const isAgent = (p: Participant) => p.connected && p.info.kind === ParticipantInfo_Kind.AGENT;
+  const isAgent = (p: ParticipantView) => p.connected && p.info.kind === ParticipantInfo_Kind.AGENT;
   return room?.participants.some(isAgent) === true;
 }
 

@@ -11,7 +11,13 @@ interface Waiter {
  */
 export class Waiters {
   readonly #waiting = new Set<Waiter>();
+  readonly #onChanged: () => void;
   #closed: Error | undefined;
+
+  /** `onChanged` runs after every change too (the room server's child process reports it). */
+  constructor(onChanged: () => void = () => undefined) {
+    this.#onChanged = onChanged;
+  }
 
   /** Resolves with the first value `probe` returns that is not `undefined`. */
   until<T>(probe: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
@@ -55,6 +61,7 @@ export class Waiters {
   /** Re-runs every pending probe. */
   changed(): void {
     for (const waiter of [...this.#waiting]) waiter.check();
+    this.#onChanged();
   }
 
   /** Rejects every pending and future wait with `reason`. */
