@@ -30,22 +30,22 @@ const transcriptions: { atS: number; seconds: number; text: string }[] = [];
  */
 const stalls = recordStalls();
 
-/**
- * Opt-in (`LIVEKIT_ROOM_E2E=1`) until it also passes beside another LiveKit file. While the
- * test process ran the SFU too, with two busy processes beside it (load 12), that process
- * stalled for 0.4-0.7 s about once a second (up to 2 s) while a question was being forwarded,
- * the job's VAD ran 1.5 s behind and the question reached the job in pieces; beside
- * room-turns (load 24) it took 8.9 s to play a 2.7 s question. The test room server now runs
- * in a process of its own, as a real LiveKit server does (livekit-stack.ts): with two burners
- * (load 11-16) it passed 4 runs of 4, each question heard whole, the test process's stalls
- * while a question played under 150 ms. Beside room-turns with two burners (load 19) it
- * failed once: the audio was fine (three questions heard whole) but one room's job process
- * had not joined after 120 s, with the VAD slower than real time 185 times across the jobs:
- * two LiveKit files and two burners are more than two cores run, whatever the server does.
- * Pieces no longer come back as another room's question (see `recognize`), and job processes
- * slow to start are not killed (AGENT_JOB_START_TIMEOUT_MS in livekit-stack.ts).
+/*
+ * What made this file fail under load, and what changed. While the test process ran the SFU
+ * too, with two busy processes beside it (load 12), that process stalled for 0.4-0.7 s about
+ * once a second (up to 2 s) while a question was being forwarded, the job's VAD ran 1.5 s
+ * behind and the question reached the job in pieces; beside room-turns (load 24) it took 8.9 s
+ * to play a 2.7 s question. The test room server now runs in a process of its own, as a real
+ * LiveKit server does (livekit-stack.ts): with two burners (load 11-16) it passed 4 runs of 4,
+ * each question heard whole, the test process's stalls while a question played under 150 ms.
+ * Beside room-turns with two burners (load 19) it failed once: the audio was fine (three
+ * questions heard whole) but one room's job process had not joined after 120 s, with the VAD
+ * slower than real time 185 times across the jobs: two LiveKit files and two burners are more
+ * than two cores run. So the LiveKit conversation files run one at a time, after the rest of
+ * the suite (the `livekit` project in vitest.config.ts). Pieces no longer come back as another
+ * room's question (see `recognize`), and job processes slow to start are not killed
+ * (AGENT_JOB_START_TIMEOUT_MS in livekit-stack.ts).
  */
-const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
 
 /**
  * Scenario (f): four users in four rooms at once, one worker (a job process per room). The
@@ -53,7 +53,7 @@ const enabled = process.env.LIVEKIT_ROOM_E2E === '1';
  * answers the question it heard, so a job that got another room's audio, or a caption or a
  * message that went to another room, shows up as another exchange's words.
  */
-describe.runIf(enabled)('four LiveKit rooms at once on one worker', () => {
+describe('four LiveKit rooms at once on one worker', () => {
   const file = useLiveKitStack({
     agentName: 'parley-many-rooms',
     openai: {
