@@ -70,29 +70,25 @@ export function sideBySideRows(
   return rows;
 }
 
-/** The held-out turns (written before the transcript cues, never used to tune them). */
+/** A group of a held-out set's turns, scored apart: its row label and which turns it holds. */
+type Group = [label: string, holds: (o: Observation) => boolean];
+
+const isShort = (o: Observation) => o.scenario.category === 'short';
+
+/**
+ * The held-out turns (written before the transcript cues, never used to tune them): open
+ * endings other than the suite's, a complete clause that goes on, short cue-like turns.
+ */
 function heldOutRows(main: readonly Variant[]): ResultRow[] {
   const clause = (o: Observation) => o.scenario.id.includes('"complete clause"');
-  const open = (o: Observation) => o.scenario.category === 'pause' && !clause(o);
-  const short = (o: Observation) => o.scenario.category === 'short';
-  return [
-    row(main, 'held-out: false cut-offs, all held-out turns', (v) => cutOffs(v.observations)),
-    row(main, 'held-out: false cut-offs, 600-1,200 ms pause after an open ending', (v) =>
-      cutOffs(v.observations.filter(open)),
-    ),
-    row(main, 'held-out: false cut-offs, pause after a complete clause that goes on', (v) =>
-      cutOffs(v.observations.filter(clause)),
-    ),
-    row(main, 'held-out: false cut-offs, short turns ending on a cue-like word', (v) =>
-      cutOffs(v.observations.filter(short)),
-    ),
-    row(main, 'held-out: wait after the true end until committed, p50 / p95', (v) =>
-      p50p95(score(v.observations).endOfTurn),
-    ),
-    row(main, 'held-out: wait after the true end of a short turn, p50 / p95', (v) =>
-      p50p95(score(v.observations.filter(short)).endOfTurn),
-    ),
-  ];
+  return setRows(main, 'held-out', 'all held-out turns', [
+    [
+      '600-1,200 ms pause after an open ending',
+      (o) => o.scenario.category === 'pause' && !clause(o),
+    ],
+    ['pause after a complete clause that goes on', clause],
+    ['short turns ending on a cue-like word', isShort],
+  ]);
 }
 
 /**
@@ -101,24 +97,33 @@ function heldOutRows(main: readonly Variant[]): ResultRow[] {
  */
 function heldOut2Rows(main: readonly Variant[]): ResultRow[] {
   const list = (o: Observation) => o.scenario.id.includes('"list of');
-  const numbers = (o: Observation) => o.scenario.category === 'pause' && !list(o);
-  const short = (o: Observation) => o.scenario.category === 'short';
+  return setRows(main, 'held-out 2', 'all turns', [
+    [
+      'pause inside a number read out in pieces',
+      (o) => o.scenario.category === 'pause' && !list(o),
+    ],
+    ['pause inside a list', list],
+    ['complete short turns (some ending in a number)', isShort],
+  ]);
+}
+
+/** A held-out set's rows: cut-offs over all its turns and per group, then the waits. */
+function setRows(
+  main: readonly Variant[],
+  set: ScenarioSet,
+  allTurns: string,
+  groups: readonly Group[],
+): ResultRow[] {
   return [
-    row(main, 'held-out 2: false cut-offs, all turns', (v) => cutOffs(v.observations)),
-    row(main, 'held-out 2: false cut-offs, pause inside a number read out in pieces', (v) =>
-      cutOffs(v.observations.filter(numbers)),
+    row(main, `${set}: false cut-offs, ${allTurns}`, (v) => cutOffs(v.observations)),
+    ...groups.map(([label, holds]) =>
+      row(main, `${set}: false cut-offs, ${label}`, (v) => cutOffs(v.observations.filter(holds))),
     ),
-    row(main, 'held-out 2: false cut-offs, pause inside a list', (v) =>
-      cutOffs(v.observations.filter(list)),
-    ),
-    row(main, 'held-out 2: false cut-offs, complete short turns (some ending in a number)', (v) =>
-      cutOffs(v.observations.filter(short)),
-    ),
-    row(main, 'held-out 2: wait after the true end until committed, p50 / p95', (v) =>
+    row(main, `${set}: wait after the true end until committed, p50 / p95`, (v) =>
       p50p95(score(v.observations).endOfTurn),
     ),
-    row(main, 'held-out 2: wait after the true end of a short turn, p50 / p95', (v) =>
-      p50p95(score(v.observations.filter(short)).endOfTurn),
+    row(main, `${set}: wait after the true end of a short turn, p50 / p95`, (v) =>
+      p50p95(score(v.observations.filter(isShort)).endOfTurn),
     ),
   ];
 }
