@@ -3,9 +3,9 @@ import { defaultEfSearch } from '../db/queries/knowledge.js';
 import { findPostgres, startPostgresServer } from '../tests/helpers/postgres-server.js';
 import { describeLoad } from './machine.js';
 import { assertLoadedFrom, bothPgvectorBuilds, type Install } from './pgvector-native.js';
-import { processCpuMs } from './proc-cpu.js';
+import { processCpuMs, processesCpuMs } from './proc-cpu.js';
 import type { ResultRow, SectionResult } from './report.js';
-import { fmt } from './stats.js';
+import { fmt, summarize } from './stats.js';
 import { ClusteredSpace } from './vectors.js';
 
 export interface HnswBenchOptions {
@@ -92,16 +92,8 @@ async function insertRows(sql: Sql, rows: string[], perStatement: number): Promi
 
 /** CPU of every server process that is alive now (backends, WAL writer, checkpointer). */
 async function serverCpuMs(sql: Sql): Promise<number> {
-  const pids = await sql<{ pid: number }[]>`select pid from pg_stat_activity`;
-  let total = 0;
-  for (const { pid } of pids) {
-    try {
-      total += processCpuMs(pid);
-    } catch {
-      // Exited between the query and the read (an autovacuum worker).
-    }
-  }
-  return total;
+  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity`;
+  return processesCpuMs(rows.map((row) => row.pid));
 }
 
 interface Measured {
@@ -177,14 +169,10 @@ async function recall(sql: Sql, variant: IndexVariant, queries: string[]): Promi
   return hits / (queries.length * TOP_K);
 }
 
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-}
-
 function rowsFor(install: Install, variant: IndexVariant, runs: Measured[]): ResultRow[] {
   const label = `${install.label}, ${variant.label}`;
   const each = (pick: (m: Measured) => number, digits = 2) =>
-    `${fmt(mean(runs.map(pick)), digits)} (${runs.map((m) => fmt(pick(m), digits)).join(', ')})`;
+    `${fmt(summarize(runs.map(pick)).mean, digits)} (${runs.map((m) => fmt(pick(m), digits)).join(', ')})`;
   const rows: ResultRow[] = [
     {
       metric: `${label}: CPU a row, backend / all server processes, ms (mean (each pass))`,

@@ -11,16 +11,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type DatabaseHandle, openDatabase } from '../db/client.js';
 import { findPostgres, startPostgresServer } from '../tests/helpers/postgres-server.js';
-import { processCpuMs } from './proc-cpu.js';
-
-/** A process that ended between listing and reading counts nothing. */
-function processCpuMsOrZero(pid: number): number {
-  try {
-    return processCpuMs(pid);
-  } catch {
-    return 0;
-  }
-}
+import { processesCpuMs } from './proc-cpu.js';
 
 export type StoreKind = 'pglite' | 'pglite-main-thread' | 'postgres';
 
@@ -74,7 +65,7 @@ export async function openStore(
       const rows = (await handle.db.execute(sql`select pid from pg_stat_activity`)) as unknown as {
         pid: number;
       }[]; // postgres.js answers the rows
-      return [...rows].reduce((sum, row) => sum + processCpuMsOrZero(row.pid), 0);
+      return processesCpuMs([...rows].map((row) => row.pid));
     },
     close: async () => {
       await handle.close();

@@ -4,6 +4,7 @@ import {
   parseStatCpuMs,
   parseStatName,
   processCpuMs,
+  processesCpuMs,
   threadCpuMs,
 } from './proc-cpu.js';
 
@@ -58,5 +59,15 @@ describe('diffByName', () => {
       ['node', 80],
       ['new', 20],
     ]);
+  });
+});
+
+describe('processesCpuMs', () => {
+  it('adds the processes up, and one that is gone counts nothing', () => {
+    // Above Linux's largest pid_max (2^22): no such process can exist.
+    const gone = 2 ** 22 + 1;
+    const before = processCpuMs(process.pid);
+    expect(processesCpuMs([process.pid, gone])).toBeGreaterThanOrEqual(before);
+    expect(processesCpuMs([gone])).toBe(0);
   });
 });

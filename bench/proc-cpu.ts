@@ -31,6 +31,22 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
+ * CPU milliseconds of every process in `pids` together; one that ended between being listed
+ * and being read (an autovacuum worker, a closed backend) counts nothing.
+ */
+export function processesCpuMs(pids: Iterable<number>): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += processCpuMs(pid);
+    } catch {
+      // Gone already.
+    }
+  }
+  return total;
+}
+
+/**
  * CPU milliseconds of `pid`'s live threads, grouped: `main` (the JavaScript thread) and the
  * others by name. Node 20 names all its threads `node` (libuv pool, V8 platform workers,
  * inspector), so they mostly land in one group. Threads that ended are missing: diff two
