@@ -182,7 +182,7 @@ export function unfinishedCue(text: string, table: CueTable = ENGLISH_CUES): Cue
   const trimmed = text.trim();
   if (/[?!]["')\]]*$/.test(trimmed)) return undefined;
   if (/(,|;|:|-|–|—|\.\.\.|…)["')\]]*$/.test(trimmed)) return 'trailing punctuation';
-  const words = trimmed.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+  const words = wordsOf(trimmed);
   const last = words.at(-1);
   if (last === undefined) return undefined;
   const tail = (n: number) => words.slice(-n).join(' ');
@@ -200,6 +200,11 @@ export function unfinishedCue(text: string, table: CueTable = ENGLISH_CUES): Cue
   if (numberInProgress(words, table)) return 'number in progress';
   if (listInProgress(trimmed, table)) return 'list in progress';
   return undefined;
+}
+
+/** The words of `text`, lower-cased: letters, digits and apostrophes ("can't", "555"). */
+function wordsOf(text: string): string[] {
+  return text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
 }
 
 /** A whole phone number has at least this many digits in most numbering plans. */
@@ -241,7 +246,7 @@ function numberInProgress(words: readonly string[], table: CueTable): boolean {
  */
 function listInProgress(text: string, table: CueTable): boolean {
   const sentence = text.split(/[.?!]\s/).at(-1) ?? text;
-  const pieces = sentence.split(',').map((p) => p.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []);
+  const pieces = sentence.split(',').map(wordsOf);
   if (pieces.length < 3) return false;
   if (pieces.slice(1).some((p) => p.length === 0 || p.length > 3)) return false;
   const lastPiece = pieces.at(-1) ?? [];
