@@ -13,10 +13,10 @@ export interface Stall {
 
 /**
  * Records this process's event-loop stalls longer than `thresholdMs`, with when they began:
- * a room test's server side (the SFU forwarding every participant's RTP, the emulators) runs
- * in the test process, so a stall there holds back audio on its way to a job, and a timeline
- * can be laid beside the job's uploads to see whether the two line up. A 20 ms timer that
- * fires late by more than the threshold is a stall of that length.
+ * a room test's users (their microphones), the API, the database and the emulators run in
+ * the test process (the SFU in its own), so a stall there holds back audio on its way to a
+ * job, and a timeline can be laid beside the job's uploads to see whether the two line up. A
+ * 20 ms timer that fires late by more than the threshold is a stall of that length.
  */
 export function recordStalls(thresholdMs = 100): {
   stalls: Stall[];
