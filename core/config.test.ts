@@ -35,6 +35,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LIVEKIT_URL: 'wss://x.livekit.cloud' })).toThrow(/LIVEKIT_API_KEY/);
   });
 
+  it('keeps the endpointing delays in order: min, unsure, max', () => {
+    expect(loadConfig({}).voice.endpointing).toEqual({
+      minDelayMs: 600,
+      unsureDelayMs: 2_000,
+      maxDelayMs: 3_000,
+    });
+    // A maximum under the default middle pulls the middle down with it.
+    expect(loadConfig({ TURN_MAX_DELAY_MS: '1500' }).voice.endpointing.unsureDelayMs).toBe(1_500);
+    expect(() => loadConfig({ TURN_UNSURE_DELAY_MS: '4000' })).toThrow(/TURN_UNSURE_DELAY_MS/);
+    expect(() => loadConfig({ TURN_MIN_DELAY_MS: '4000' })).toThrow(/TURN_MIN_DELAY_MS/);
+    const vad = { TURN_DETECTION: 'vad', TURN_MIN_DELAY_MS: '4000' };
+    expect(loadConfig(vad).voice.endpointing.minDelayMs).toBe(4_000);
+  });
+
   it('caps the JWKS cache at Supabase guidance of 20 minutes', () => {
     expect(() => loadConfig({ JWKS_CACHE_MS: String(30 * 60_000) })).toThrow(/JWKS_CACHE_MS/);
   });

@@ -36,9 +36,18 @@ const optionalSecret = z.string().min(1).optional();
  */
 export const TURN_DEFAULTS = {
   vad: { minDelayMs: 1_600, maxDelayMs: 3_000 },
-  text: { minDelayMs: 1_000, maxDelayMs: 3_000 },
+  text: { minDelayMs: 600, maxDelayMs: 3_000 },
   model: { minDelayMs: 800, maxDelayMs: 3_000 },
 } as const;
+
+/**
+ * `text` only: the wait after an ending that may or may not go on (a number, a month, a list;
+ * agent/voice/turn-cues.ts `unsure`), when TURN_UNSURE_DELAY_MS is not set. Longer than the
+ * suite's longest pause inside a number (1,200 ms) plus the ~0.4 s Silero takes to hear the
+ * voice again; shorter than the maximum, as such a turn is often complete ("the PIN is eight
+ * eight one zero").
+ */
+export const TURN_UNSURE_DELAY_DEFAULT_MS = 2_000;
 
 const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -77,6 +86,7 @@ const envSchema = z.object({
   TURN_DETECTION: z.enum(['model', 'text', 'vad']).default('text'),
   TURN_MIN_DELAY_MS: positiveInt.max(10_000).optional(),
   TURN_MAX_DELAY_MS: positiveInt.max(30_000).optional(),
+  TURN_UNSURE_DELAY_MS: positiveInt.max(30_000).optional(),
   TURN_MODEL_THRESHOLD: z.coerce.number().gt(0).lt(1).optional(),
   TURN_BACKCHANNELS: z.enum(['resume', 'interrupt']).default('resume'),
   TURN_RESUME_DELAY_MS: positiveInt.max(10_000).default(2_000),
@@ -172,9 +182,10 @@ export interface Config {
     /**
      * Endpointing, counted from the last speech: the turn ends `minDelayMs` after it (VAD, or
      * the model or the transcript saying the turn is likely over), `maxDelayMs` when they say
-     * it is not.
+     * it is not. `text` only: `unsureDelayMs` when the transcript ends on a number, a month or a
+     * list, which may go on (between the two).
      */
-    endpointing: { minDelayMs: number; maxDelayMs: number };
+    endpointing: { minDelayMs: number; maxDelayMs: number; unsureDelayMs: number };
     /**
      * `model` only: the end-of-turn probability below which the model's answer counts as "not
      * done" (the wait is then `maxDelayMs`); undefined keeps agents' shipped per-language table.
@@ -229,7 +240,26 @@ function crossChecks(env: Env): string[] {
   if (env.SUPABASE_JWT_SECRET !== undefined && env.SUPABASE_URL === undefined) {
     problems.push('SUPABASE_JWT_SECRET: needs SUPABASE_URL (the token issuer) as well');
   }
+  const { minDelayMs, maxDelayMs } = endpointingConfig(env);
+  // VAD-only endpointing never waits the maximum: only a detector's "not done" does.
+  if (env.TURN_DETECTION !== 'vad' && minDelayMs > maxDelayMs) {
+    problems.push(`TURN_MIN_DELAY_MS: ${minDelayMs} is over TURN_MAX_DELAY_MS (${maxDelayMs})`);
+  }
+  const unsure = env.TURN_UNSURE_DELAY_MS;
+  if (unsure !== undefined && (unsure < minDelayMs || unsure > maxDelayMs)) {
+    problems.push(
+      `TURN_UNSURE_DELAY_MS: ${unsure} is not between TURN_MIN_DELAY_MS (${minDelayMs}) and TURN_MAX_DELAY_MS (${maxDelayMs})`,
+    );
+  }
   return problems;
+}
+
+/** The endpointing delays: the settings, else the turn-detection mode's defaults. */
+function endpointingConfig(env: Env): Config['voice']['endpointing'] {
+  const minDelayMs = env.TURN_MIN_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].minDelayMs;
+  const maxDelayMs = env.TURN_MAX_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].maxDelayMs;
+  const unsureDefault = Math.min(Math.max(TURN_UNSURE_DELAY_DEFAULT_MS, minDelayMs), maxDelayMs);
+  return { minDelayMs, maxDelayMs, unsureDelayMs: env.TURN_UNSURE_DELAY_MS ?? unsureDefault };
 }
 
 function toConfig(env: Env): Config {
@@ -249,10 +279,7 @@ function toConfig(env: Env): Config {
     },
     voice: {
       turnDetection: env.TURN_DETECTION,
-      endpointing: {
-        minDelayMs: env.TURN_MIN_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].minDelayMs,
-        maxDelayMs: env.TURN_MAX_DELAY_MS ?? TURN_DEFAULTS[env.TURN_DETECTION].maxDelayMs,
-      },
+      endpointing: endpointingConfig(env),
       modelThreshold: env.TURN_MODEL_THRESHOLD,
       backchannels: env.TURN_BACKCHANNELS,
       resumeDelayMs: env.TURN_RESUME_DELAY_MS,

@@ -69,6 +69,8 @@ export const TURN_HANDLING = {
   preemptiveGeneration: { enabled: true, preemptiveTts: true },
 } satisfies Partial<voice.AgentSessionOptions['turnHandling']>;
 
+type Delays = Pick<VoiceConfig['voice']['endpointing'], 'minDelayMs' | 'maxDelayMs'>;
+
 /**
  * The turn handling for a session: {@link TURN_HANDLING} with the configured endpointing and
  * resume delay (how long a reply paused by the user's voice waits, once they are quiet, for
@@ -82,7 +84,7 @@ export const TURN_HANDLING = {
  */
 export function turnHandling(
   turnDetector: TurnDetector | undefined,
-  endpointing: VoiceConfig['voice']['endpointing'] = TURN_DEFAULTS[detectionOf(turnDetector)],
+  endpointing: Delays = TURN_DEFAULTS[detectionOf(turnDetector)],
   resumeDelayMs: number = TURN_HANDLING.interruption.falseInterruptionTimeout,
 ): NonNullable<voice.AgentSessionOptions['turnHandling']> {
   const { minDelayMs: minDelay, maxDelayMs: maxDelay } = endpointing;
@@ -132,7 +134,10 @@ function turnDetectorFor(
     case 'vad':
       return undefined;
     case 'text':
-      return new TranscriptCueDetector(language);
+      return new TranscriptCueDetector(language, {
+        unsureMs: voice.endpointing.unsureDelayMs,
+        openMs: voice.endpointing.maxDelayMs,
+      });
     case 'model':
       return createTurnDetector(executor, voice.modelThreshold);
   }
@@ -180,6 +185,7 @@ export function createVoiceSession(params: VoiceSessionParams): voice.AgentSessi
     },
     ...params.overrides,
   });
+  if (turnDetector instanceof TranscriptCueDetector) turnDetector.steer(session);
   backchannels?.watch(session);
   apologiseForFailedTurns({ session, chatRoomId: params.agent.chatRoom.id, logger: params.logger });
   return session;

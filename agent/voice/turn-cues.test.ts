@@ -1,6 +1,6 @@
-import { llm } from '@livekit/agents';
+import { initializeLogger, llm, voice } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
-import { type Cue, TranscriptCueDetector, unfinishedCue } from './turn-cues.js';
+import { type Cue, TranscriptCueDetector, unfinishedCue, verdictOf } from './turn-cues.js';
 
 /** Each rule with turns only it keeps open: removing the rule turns its row red. */
 const OPEN: [Cue, string[]][] = [
@@ -27,6 +27,8 @@ const OPEN: [Cue, string[]][] = [
       'I live at forty two',
     ],
   ],
+  ['number stem', ['the ticket was thirty', 'it was built in nineteen', 'about two hundred']],
+  ['month', ['my birthday is June', 'we met in October.', 'the deadline is the third of March']],
   ['list in progress', ['we need flour, sugar, butter', 'I visited Oslo, Bergen, Tromso.']],
 ];
 
@@ -50,6 +52,7 @@ const DONE = [
   'I think so',
   'I hope so.',
   'I love you!',
+  'yes, you may',
   '',
 ];
 
@@ -60,6 +63,15 @@ describe('transcript cues (English rules)', () => {
 
   it('finds no cue in complete turns, whatever their last word', () => {
     for (const turn of DONE) expect(unfinishedCue(turn), turn).toBeUndefined();
+  });
+
+  it('calls grammar cues open, a number, month or list unsure, and no cue over', () => {
+    expect(['my number is', 'and', 'um', 'a coffee with'].map((t) => verdictOf(t))).toEqual(
+      Array(4).fill('open'),
+    );
+    const unsure = ['the code is four seven', 'thirty', 'in June', 'eggs, milk, butter'];
+    expect(unsure.map((t) => verdictOf(t))).toEqual(Array(4).fill('unsure'));
+    expect(verdictOf('the answer is seven')).toBe('over');
   });
 
   it('ignores case and a final full stop (Whisper ends most segments with one)', () => {
@@ -89,6 +101,23 @@ describe('TranscriptCueDetector (agents’ text turn-detector interface)', () =>
     ctx.addMessage({ role: 'user', content: 'I was thinking, um' });
     ctx.addMessage({ role: 'assistant', content: 'Take your time and' });
     expect(await detector.predictEndOfTurn(ctx)).toBe(1);
+  });
+
+  it('once steered, sets the session’s maximum delay to its verdict’s wait before "not over"', async () => {
+    initializeLogger({ pretty: false, level: 'warn' });
+    const steered = new TranscriptCueDetector('en', { unsureMs: 2_000, openMs: 3_000 });
+    const session = new voice.AgentSession({
+      turnHandling: { endpointing: { mode: 'fixed', minDelay: 600, maxDelay: 3_000 } },
+    });
+    steered.steer(session);
+    const maxDelay = () => session.sessionOptions.turnHandling.endpointing.maxDelay;
+    expect(await steered.predictEndOfTurn(userSaid('the ticket was thirty'))).toBe(0);
+    expect(maxDelay()).toBe(2_000);
+    expect(await steered.predictEndOfTurn(userSaid('the ticket was thirty five pounds'))).toBe(1);
+    expect(maxDelay()).toBe(2_000);
+    expect(await steered.predictEndOfTurn(userSaid('I would like a table for two and'))).toBe(0);
+    expect(maxDelay()).toBe(3_000);
+    expect(session.sessionOptions.turnHandling.endpointing.minDelay).toBe(600);
   });
 
   it('declines languages without a cue table, so agents waits the minimum as VAD-only does', async () => {

@@ -43,6 +43,16 @@ export interface CueTable {
   dictationNouns: readonly string[];
   /** Words a number read out follows: "my number is …", "reach me on …", "I live at …". */
   numberLeads: readonly string[];
+  /**
+   * Number words that usually take another after them: tens ("thirty … five"), teens as the
+   * first half of a year ("nineteen … eighty four"), and scales ("two hundred … and ten").
+   */
+  numberStems: readonly string[];
+  /**
+   * Month names, after which a day usually follows: "my birthday is June … the twenty third".
+   * Not "may", a modal that ends sentences ("yes, you may").
+   */
+  months: readonly string[];
 }
 
 export const ENGLISH_CUES: CueTable = {
@@ -146,6 +156,38 @@ export const ENGLISH_CUES: CueTable = {
     'passcode',
   ],
   numberLeads: ['is', 'was', 'are', "it's", 'at', 'on'],
+  numberStems: [
+    'thirteen',
+    'fourteen',
+    'fifteen',
+    'sixteen',
+    'seventeen',
+    'eighteen',
+    'nineteen',
+    'twenty',
+    'thirty',
+    'forty',
+    'fifty',
+    'sixty',
+    'seventy',
+    'eighty',
+    'ninety',
+    'hundred',
+    'thousand',
+  ],
+  months: [
+    'january',
+    'february',
+    'march',
+    'april',
+    'june',
+    'july',
+    'august',
+    'september',
+    'october',
+    'november',
+    'december',
+  ],
 };
 
 /** Cue tables by ISO 639-1 language code. */
@@ -160,7 +202,32 @@ export type Cue =
   | 'copula'
   | 'filler'
   | 'number in progress'
+  | 'number stem'
+  | 'month'
   | 'list in progress';
+
+/**
+ * How sure the cues are that the turn is not over. `open`: the sentence cannot end there ("and",
+ * "my number is", "um"); the turn waits the maximum. `unsure`: it often goes on but may be
+ * complete (a number or list read out, a month, "thirty"); the turn waits the middle delay.
+ * `over`: no cue; the turn waits the minimum.
+ */
+export type Verdict = 'open' | 'unsure' | 'over';
+
+/** Cues whose ending may be complete: a number, date or list that may or may not go on. */
+const UNSURE_CUES: ReadonlySet<Cue> = new Set<Cue>([
+  'number in progress',
+  'number stem',
+  'month',
+  'list in progress',
+]);
+
+/** The verdict on `text`, the transcript of the turn so far (see {@link unfinishedCue}). */
+export function verdictOf(text: string, table: CueTable = ENGLISH_CUES): Verdict {
+  const cue = unfinishedCue(text, table);
+  if (cue === undefined) return 'over';
+  return UNSURE_CUES.has(cue) ? 'unsure' : 'open';
+}
 
 /** The base language of a code such as `en-US`; undefined for none. */
 function baseLanguage(language: string | undefined): string | undefined {
@@ -198,6 +265,8 @@ export function unfinishedCue(text: string, table: CueTable = ENGLISH_CUES): Cue
     if (!table.closingSubjects.includes(before)) return 'copula';
   }
   if (numberInProgress(words, table)) return 'number in progress';
+  if (table.numberStems.includes(last)) return 'number stem';
+  if (table.months.includes(last)) return 'month';
   if (listInProgress(trimmed, table)) return 'list in progress';
   return undefined;
 }
@@ -264,19 +333,51 @@ const NOT_OVER = 0;
 const OVER = 1;
 const THRESHOLD = 0.5;
 
+/** The wait after the last speech, in ms, for each verdict but "over" (which waits the minimum). */
+export interface NotOverDelays {
+  unsureMs: number;
+  openMs: number;
+}
+
+/** Sets the maximum endpointing delay of the session the detector serves. */
+type SetMaxDelay = (maxDelayMs: number) => void;
+
 /**
  * `TURN_DETECTION=text`: VAD endpointing that reads the transcript. agents asks it once the
- * turn so far has a final transcript (the last user message of `chatCtx`); a cue
- * ({@link unfinishedCue}) answers "not over", and the turn waits the maximum delay from the
- * last speech, otherwise "over", and it waits the minimum. For a language without a cue
- * table it declines (`supportsLanguage` false) and agents waits the minimum, as VAD-only does.
+ * turn so far has a final transcript (the last user message of `chatCtx`). Its answer is "over"
+ * when no cue is found (the turn waits the minimum delay from the last speech) and "not over"
+ * otherwise (the turn waits the maximum). agents has these two delays only, so for a third
+ * the detector, once {@link steer}ed, sets the session's maximum to its verdict's wait
+ * ({@link verdictOf}) before answering "not over": `unsure` endings (a number, a month, a list)
+ * wait {@link NotOverDelays.unsureMs}, `open` ones {@link NotOverDelays.openMs}. agents reads the
+ * maximum right after the answer (`audio_recognition.ts`, `bounceEOUTask`), through its public
+ * `AgentSession.updateOptions`. For a language without a cue table it declines
+ * (`supportsLanguage` false) and agents waits the minimum, as VAD-only does.
  */
 export class TranscriptCueDetector implements TextTurnDetector {
   readonly model = 'parley-transcript-cues';
   readonly provider = 'parley';
+  #setMaxDelay: SetMaxDelay | undefined;
 
-  /** @param language the character's language, used when the transcript carries none. */
-  constructor(private readonly language: string) {}
+  /**
+   * @param language the character's language, used when the transcript carries none.
+   * @param delays the waits per verdict; without them every "not over" waits the session's
+   *   maximum.
+   */
+  constructor(
+    private readonly language: string,
+    private readonly delays?: NotOverDelays,
+  ) {}
+
+  /** Lets the detector set the wait of the turns it judges in `session` (see the class). */
+  steer(session: voice.AgentSession): void {
+    let current = session.sessionOptions.turnHandling.endpointing.maxDelay;
+    this.#setMaxDelay = (maxDelay) => {
+      if (maxDelay === current) return;
+      current = maxDelay;
+      session.updateOptions({ turnHandling: { endpointing: { maxDelay } } });
+    };
+  }
 
   unlikelyThreshold = async (): Promise<number> => THRESHOLD;
 
@@ -288,6 +389,11 @@ export class TranscriptCueDetector implements TextTurnDetector {
     if (last === undefined || last.type !== 'message' || last.role !== 'user') return OVER;
     const table = cueTableFor(this.language);
     if (table === undefined) return OVER;
-    return unfinishedCue(last.textContent ?? '', table) === undefined ? OVER : NOT_OVER;
+    const verdict = verdictOf(last.textContent ?? '', table);
+    if (verdict === 'over') return OVER;
+    if (this.delays !== undefined) {
+      this.#setMaxDelay?.(verdict === 'open' ? this.delays.openMs : this.delays.unsureMs);
+    }
+    return NOT_OVER;
   }
 }
