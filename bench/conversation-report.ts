@@ -66,6 +66,8 @@ export function sideBySideRows(
   if (parleyAll !== undefined) {
     for (const set of ['held-out', 'held-out 2'] as const)
       rows.push(...heldOutTargetRows(part(parleyAll, set), chosen, set));
+    const name = `Parley default (TURN_DETECTION=${chosen}), the three sets together`;
+    rows.push(...endpointingRows(name, '', score(parleyAll.observations)));
   }
   return rows;
 }
@@ -310,7 +312,7 @@ export function conversationNotes(n: NotesInput): string[] {
       'said (words only). Stored reply: a whole reply is a reply the LLM gave; a cut one is a prefix of it ' +
       'within 3 words (or a fifth) of the words its played audio holds.',
     `Tuning rows run the ${n.turns} clean pause and short-turn scenarios (original and both held-out sets, ` +
-      'scored apart) with other endpointing settings (TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS) in the same run; the ' +
+      'scored apart) with other endpointing settings (TURN_MIN_DELAY_MS / TURN_UNSURE_DELAY_MS / TURN_MAX_DELAY_MS) in the same run; the ' +
       'rule: at most 5% cut off on every set, then the shortest wait. Defaults now ' +
       `(core/config.ts TURN_DEFAULTS): ${JSON.stringify(n.defaults)}; TURN_DETECTION=${n.chosen}.`,
     'Wall-clock figures (waits, stop times, first audio) were taken on a shared, loaded 2-core machine ' +

@@ -5,7 +5,7 @@
  */
 
 import { TURN_HANDLING } from '../agent/voice/session.js';
-import { loadConfig, TURN_DEFAULTS } from '../core/config.js';
+import { loadConfig, TURN_DEFAULTS, TURN_UNSURE_DELAY_DEFAULT_MS } from '../core/config.js';
 import type { Observation } from '../tests/conversation/quality/run.js';
 import {
   cleanScenarios,
@@ -74,17 +74,38 @@ export function mainVariants(): { name: string; config: QualityConfig }[] {
  * quality") tried the model at 300-800 / 1,500-3,000 ms and thresholds chosen on its answers
  * (`npm run bench -- end-of-turn`), and VAD-only at 600-1,600 ms.
  */
-const TEXT_TUNING_MIN_DELAYS_MS = [600, 800, 1_200];
+const TEXT_TUNING_MIN_DELAYS_MS = [500, 800, 1_000];
 
 function tuningVariants(turns: Scenario[]): Variant[] {
-  const maxMs = TURN_DEFAULTS.text.maxDelayMs;
-  return TEXT_TUNING_MIN_DELAYS_MS.map((minMs) =>
-    variant(`text cues, min ${minMs} / max ${maxMs}`, 'parley-text', delays(minMs, maxMs), turns),
+  const { maxDelayMs: maxMs, minDelayMs: defaultMinMs } = TURN_DEFAULTS.text;
+  const unsureMs = TURN_UNSURE_DELAY_DEFAULT_MS;
+  const around = TEXT_TUNING_MIN_DELAYS_MS.map((minMs) =>
+    variant(
+      `text cues, min ${minMs} / unsure ${unsureMs} / max ${maxMs}`,
+      'parley-text',
+      delays(minMs, unsureMs, maxMs),
+      turns,
+    ),
   );
+  // The default minimum without the middle delay: every ending that is not over waits the
+  // maximum, as before session 13.
+  const twoDelays = variant(
+    `text cues, min ${defaultMinMs} / max ${maxMs} (no middle delay)`,
+    'parley-text',
+    delays(defaultMinMs, maxMs, maxMs),
+    turns,
+  );
+  return [...around, twoDelays];
 }
 
-function delays(minMs: number, maxMs: number): QualityTuning {
-  return { env: { TURN_MIN_DELAY_MS: `${minMs}`, TURN_MAX_DELAY_MS: `${maxMs}` } };
+function delays(minMs: number, unsureMs: number, maxMs: number): QualityTuning {
+  return {
+    env: {
+      TURN_MIN_DELAY_MS: `${minMs}`,
+      TURN_UNSURE_DELAY_MS: `${unsureMs}`,
+      TURN_MAX_DELAY_MS: `${maxMs}`,
+    },
+  };
 }
 
 function variant(
