@@ -329,9 +329,9 @@ type SetMaxDelay = (maxDelayMs: number) => void;
  * otherwise (the turn waits the maximum). agents has these two delays only, so for a third
  * the detector, once {@link steer}ed, sets the session's maximum to its verdict's wait
  * ({@link verdictOf}) before answering "not over": `unsure` endings (a number, a month, a list)
- * wait {@link NotOverDelays.unsureMs}, `open` ones {@link NotOverDelays.openMs}. agents reads the
- * maximum right after the answer (`audio_recognition.ts`, `bounceEOUTask`), through its public
- * `AgentSession.updateOptions`. For a language without a cue table it declines
+ * wait {@link NotOverDelays.unsureMs}, `open` ones {@link NotOverDelays.openMs}. It sets it
+ * through agents' public `AgentSession.updateOptions`; agents reads the maximum right after the
+ * answer (`audio_recognition.ts`, `bounceEOUTask`). For a language without a cue table it declines
  * (`supportsLanguage` false) and agents waits the minimum, as VAD-only does.
  */
 export class TranscriptCueDetector implements TextTurnDetector {
