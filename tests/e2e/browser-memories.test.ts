@@ -38,11 +38,20 @@ async function say(page: Page, exchange: { question: string; answer: string }) {
   await page.locator('#history li.character', { hasText: exchange.answer }).waitFor();
 }
 
-/** The memories the panel lists, refreshing it until there are `count` (distilling is async). */
+/**
+ * The memories the panel lists, refreshing it until there are `count` (distilling is async).
+ * Counted once no load is in flight: a refresh still loading would replace the list (and an
+ * edit typed into it) after this returned.
+ */
 async function listedMemories(page: Page, count: number): Promise<string[]> {
   const deadline = performance.now() + 120_000;
   const items = page.locator('#memory-list li input');
-  while ((await items.count()) !== count) {
+  const settled = page.locator('#memory-list:not([aria-busy])');
+  const listed = async () => {
+    await settled.waitFor({ state: 'attached' });
+    return items.count();
+  };
+  while ((await listed()) !== count) {
     if (performance.now() > deadline) throw new Error(`the panel never listed ${count} memories`);
     await new Promise((resolve) => setTimeout(resolve, 250));
     await page.click('#memory-refresh');

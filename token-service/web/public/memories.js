@@ -48,10 +48,23 @@ export function showMemories(panel, room) {
   if (panel.open) reload();
 }
 
+/**
+ * Lists the room's memories. Loads can overlap (Refresh clicked twice, the panel reopened):
+ * only the latest renders, so an older answer arriving last cannot replace the list under the
+ * user's edit. The list is `aria-busy` until the latest has rendered.
+ */
 async function load(room, list, status) {
-  const memories = await (await api(`/api/chat-rooms/${room.id}/memories`)).json();
-  list.replaceChildren(...memories.map((memory) => item(room, memory, status)));
-  status.textContent = memories.length === 0 ? 'Nothing remembered yet.' : '';
+  const generation = String(Number(list.dataset.generation ?? 0) + 1);
+  list.dataset.generation = generation;
+  list.setAttribute('aria-busy', 'true');
+  try {
+    const memories = await (await api(`/api/chat-rooms/${room.id}/memories`)).json();
+    if (list.dataset.generation !== generation) return;
+    list.replaceChildren(...memories.map((memory) => item(room, memory, status)));
+    status.textContent = memories.length === 0 ? 'Nothing remembered yet.' : '';
+  } finally {
+    if (list.dataset.generation === generation) list.removeAttribute('aria-busy');
+  }
 }
 
 /**
