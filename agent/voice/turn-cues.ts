@@ -351,10 +351,9 @@ export class TranscriptCueDetector implements TextTurnDetector {
 
   /** Lets the detector set the wait of the turns it judges in `session` (see the class). */
   steer(session: voice.AgentSession): void {
-    let current = session.sessionOptions.turnHandling.endpointing.maxDelay;
     this.#setMaxDelay = (maxDelay) => {
-      if (maxDelay === current) return;
-      current = maxDelay;
+      // updateOptions builds a new endpointing object: only when the wait changes.
+      if (session.sessionOptions.turnHandling.endpointing.maxDelay === maxDelay) return;
       session.updateOptions({ turnHandling: { endpointing: { maxDelay } } });
     };
   }
