@@ -161,7 +161,11 @@ describe('ingestDocument', () => {
   it.runIf(inject('databaseDriver') === 'postgres')(
     'runs one INSERT at a time while conversation turns are active, several when none are',
     async () => {
-      /** The most INSERTs into chunks the server ran at once during one ingestion. */
+      /**
+       * The most INSERTs into chunks the server ran at once during one ingestion, counted in
+       * this test's own database: the server is shared with the other test files, whose
+       * ingestion runs at the same time.
+       */
       const mostAtOnce = async (first: number, active: boolean) => {
         const document = await newDocument(documentOf(first, 4 * EMBEDDING_BATCH_SIZE));
         const deps = { db: database.db, embedder: passageEmbedder(), logger, turns: { active } };
@@ -174,7 +178,8 @@ describe('ingestDocument', () => {
           const [row] = rowsOf<{ running: number }>(
             await database.db.execute(
               sql`select count(*)::int as running from pg_stat_activity
-                  where state = 'active' and query like 'insert into "knowledge_chunks"%'`,
+                  where state = 'active' and datname = current_database()
+                    and query like 'insert into "knowledge_chunks"%'`,
             ),
           );
           most = Math.max(most, row?.running ?? 0);
