@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import localInference from '@livekit/local-inference';
-import { unfinishedCue } from '../agent/voice/turn-cues.js';
+import { unfinishedCue, type Verdict, verdictOf } from '../agent/voice/turn-cues.js';
 import { SAMPLE_RATE, speak } from '../tests/conversation/quality/audio.js';
 import {
   cleanScenarios,
@@ -171,14 +171,19 @@ function describeSetting(probes: readonly EndOfTurnProbe[], s: ModelSetting): st
   );
 }
 
-/** What the transcript cues say at each question: pauses held, true ends judged open. */
+/**
+ * What the transcript cues say at each question: pauses held, and the true ends that wait
+ * longer than the minimum, open ones the maximum and unsure ones the middle delay.
+ */
 function describeCues(probes: readonly EndOfTurnProbe[]): string {
   const pauses = probes.filter((p) => p.pauseMs !== undefined);
   const ends = probes.filter((p) => p.pauseMs === undefined);
-  const open = (p: EndOfTurnProbe) => unfinishedCue(p.text) !== undefined;
+  const held = (p: EndOfTurnProbe) => verdictOf(p.text) !== 'over';
+  const judged = (verdict: Verdict) => ends.filter((p) => verdictOf(p.text) === verdict).length;
   return (
-    `${pauses.filter(open).length} of ${pauses.length} pauses held (a cue); ` +
-    `${ends.filter(open).length} of ${ends.length} true ends judged open (they wait the maximum)`
+    `${pauses.filter(held).length} of ${pauses.length} pauses held (a cue); of ${ends.length} ` +
+    `true ends, ${judged('open')} judged open (they wait the maximum), ${judged('unsure')} ` +
+    'unsure (they wait the middle delay)'
   );
 }
 
