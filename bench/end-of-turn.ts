@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import localInference from '@livekit/local-inference';
-import { unfinishedCue, type Verdict, verdictOf } from '../agent/voice/turn-cues.js';
+import { type Verdict, verdictOf } from '../agent/voice/turn-cues.js';
 import { SAMPLE_RATE, speak } from '../tests/conversation/quality/audio.js';
 import {
   cleanScenarios,
@@ -193,7 +193,7 @@ function describeCues(probes: readonly EndOfTurnProbe[]): string {
  * pauses without sending the complete turns to the maximum wait?
  */
 function describeTieBreaker(probes: readonly EndOfTurnProbe[], threshold: number): string {
-  const closed = probes.filter((p) => unfinishedCue(p.text) === undefined);
+  const closed = probes.filter((p) => verdictOf(p.text) === 'over');
   const pauses = closed.filter((p) => p.pauseMs !== undefined);
   const ends = closed.filter((p) => p.pauseMs === undefined);
   const low = (p: EndOfTurnProbe) => p.probability < threshold;
