@@ -129,6 +129,15 @@ describe('the gallery and character pictures, in Chromium', () => {
       red: true,
     });
 
+    // The room's history answers slowly, as on a loaded machine: what the visitor types while
+    // the room opens must still be sent, not dropped (CI once lost this question that way).
+    await visitor.page.route(
+      (url) => /^\/api\/chat-rooms\/\d+\/messages$/.test(url.pathname),
+      async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        await route.continue();
+      },
+    );
     await found.getByRole('button', { name: 'Talk to Vega' }).click();
     await visitor.page.locator('#room-title', { hasText: 'Vega' }).waitFor();
     await visitor.page.fill('#composer [name=text]', exchange.question);

@@ -77,6 +77,7 @@ async function loadCharacters() {
 async function openRoom(character) {
   await hangUp();
   state.chat?.close();
+  setChat(null);
   state.character = character;
   state.room = await (
     await api('/api/chat-rooms', {
@@ -96,10 +97,19 @@ async function openRoom(character) {
   $('history').replaceChildren();
   const page = await (await api(`/api/chat-rooms/${state.room.id}/messages?limit=50`)).json();
   for (const message of page.messages) addMessage(message.role, message.text, message.id);
-  state.chat = openChat(state.room.id, onChatFrame);
+  setChat(openChat(state.room.id, onChatFrame));
   showEditor($('character-edit'), character, characterSaved);
   showMemories($('memories'), state.room);
   showKnowledge($('knowledge'), character);
+}
+
+/**
+ * The room's typed chat, or null while a room opens. Send is off without one, so what is typed
+ * meanwhile stays in the box rather than going to a closed chat or nowhere.
+ */
+function setChat(chat) {
+  state.chat = chat;
+  $('composer').querySelector('button[type=submit]').disabled = chat === null;
 }
 
 function showRoomHead(character) {
