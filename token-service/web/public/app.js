@@ -76,7 +76,6 @@ async function loadCharacters() {
 
 async function openRoom(character) {
   await hangUp();
-  state.chat?.close();
   setChat(null);
   state.character = character;
   state.room = await (
@@ -104,10 +103,12 @@ async function openRoom(character) {
 }
 
 /**
- * The room's typed chat, or null while a room opens. Send is off without one, so what is typed
- * meanwhile stays in the box rather than going to a closed chat or nowhere.
+ * Replaces the room's typed chat (closing the one before), or clears it while a room opens.
+ * Send is off without one, so what is typed meanwhile stays in the box rather than going to a
+ * closed chat or nowhere.
  */
 function setChat(chat) {
+  state.chat?.close();
   state.chat = chat;
   $('composer').querySelector('button[type=submit]').disabled = chat === null;
 }
@@ -267,7 +268,7 @@ for (const signUp of [false, true]) {
 
 $('sign-out').onclick = async () => {
   await hangUp();
-  state.chat?.close();
+  setChat(null);
   auth.signOut();
   location.reload();
 };
